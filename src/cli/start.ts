@@ -1,0 +1,53 @@
+/** `switchyard start`: load the configuration, serve, reload on change, drain on SIGTERM. */
+import { ConfigError } from '../config/config-error.js';
+import { watchConfigFile } from '../config/config-watcher.js';
+import { loadConfig } from '../config/load-config.js';
+import { createLogger } from '../observability/logger.js';
+import { Switchyard } from '../server/switchyard.js';
+
+export interface StartArgs {
+  readonly file: string | undefined;
+  readonly env: NodeJS.ProcessEnv;
+}
+
+/** Resolves with the exit code once the server has shut down. Throws ConfigError. */
+export async function start({ file, env }: StartArgs): Promise<number> {
+  const loaded = loadConfig({ file, env });
+  const logger = createLogger(loaded.config.log.level);
+  const sy = await Switchyard.start(loaded, { logger });
+  const { config } = loaded;
+  const domain = config.platform.domains[0];
+  const lines = [`switchyard listening on http://${config.listen.host}:${sy.port}`];
+  for (const p of loaded.projects) {
+    const host = config.platform.hosts[0];
+    if (host !== undefined) lines.push(`  ${p.slug}: http://${host}:${sy.port}/${p.slug}/`);
+    if (domain !== undefined) lines.push(`  ${p.slug}: http://${p.slug}.${domain}:${sy.port}/`);
+  }
+  process.stderr.write(`${lines.join('\n')}\n`);
+  logger.info({ port: sy.port, projects: loaded.projects.length, file: loaded.file }, 'listening');
+
+  const stopWatching =
+    loaded.file === undefined
+      ? () => {}
+      : watchConfigFile(loaded.file, () => {
+          try {
+            const next = loadConfig({ file: loaded.file, env });
+            sy.apply(next);
+            logger.info({ projects: next.projects.length, file: next.file }, 'configuration reloaded');
+          } catch (err) {
+            const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
+            logger.error({ problems, file: loaded.file }, 'configuration change refused; the running configuration stays');
+          }
+        });
+
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  logger.info({ signal, graceMs: config.shutdown.graceMs }, 'shutting down');
+  stopWatching();
+  await sy.close();
+  logger.info('stopped');
+  logger.flush();
+  return 0;
+}

@@ -1,0 +1,259 @@
+/**
+ * The configuration schema: one source for validation, defaults, environment overrides and
+ * the generated reference in docs/configuration.md (`npm run docs:config`).
+ *
+ * Every option carries its default, its unit (in its name: `…Ms`, `…Bytes`) and a description
+ * that says what it trades off.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+
+/** Slugs and deployment ids are DNS-label-like and never contain `--` (it separates preview hosts). */
+export const NAME_PATTERN = '^[a-z0-9](?:-?[a-z0-9])*$';
+
+const Name = (description: string) =>
+  Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: 63, description });
+
+export const StaticOriginSchema = Type.Object(
+  {
+    dir: Type.String({
+      minLength: 1,
+      description:
+        'Directory holding the build output. Relative paths resolve against the configuration file.',
+    }),
+    spa: Type.Boolean({
+      default: false,
+      description:
+        'Single-page-app fallback: a GET for a missing path that accepts HTML gets `/index.html` (200) instead of a 404.',
+    }),
+    cleanUrls: Type.Boolean({
+      default: true,
+      description: 'Serve `/about` from `about.html` when no file `about` exists.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const UpstreamOriginSchema = Type.Object(
+  {
+    replicas: Type.Array(
+      Type.String({ pattern: '^http://[^/?#@]+$', description: 'http://host:port' }),
+      {
+        minItems: 1,
+        description:
+          'The containers serving this deployment, as `http://host:port`. Requests rotate over them; a replica refusing connections is skipped for requests that are safe to retry.',
+      },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const DeploymentStatusSchema = Type.Union(
+  [
+    Type.Literal('queued'),
+    Type.Literal('building'),
+    Type.Literal('ready'),
+    Type.Literal('error'),
+    Type.Literal('canceled'),
+  ],
+  {
+    default: 'ready',
+    description: 'Only `ready` deployments serve traffic; the others get a status page.',
+  },
+);
+
+export const DeploymentSchema = Type.Object(
+  {
+    id: Name('Deployment id, unique within its project; also its preview host `<id>--<slug>`.'),
+    status: DeploymentStatusSchema,
+    static: Type.Optional(StaticOriginSchema),
+    upstream: Type.Optional(UpstreamOriginSchema),
+  },
+  { additionalProperties: false },
+);
+
+export const ProjectSchema = Type.Object(
+  {
+    slug: Name('Project slug: `/<slug>/` on platform hosts and `<slug>.<domain>`.'),
+    production: Type.Optional(
+      Type.String({
+        description:
+          'Id of the deployment that the production alias points at (path, subdomain and custom domains). Defaults to the last deployment listed.',
+      }),
+    ),
+    aliases: Type.Record(Type.String({ pattern: NAME_PATTERN }), Type.String(), {
+      default: {},
+      description:
+        'Branch aliases: name → deployment id, served at `<name>--<slug>.<domain>` (a deployment id of the same name wins).',
+    }),
+    domains: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
+      default: [],
+      description: 'Custom domains served by the production alias (exact host match).',
+    }),
+    rootPaths: Type.Array(Type.String({ pattern: '^/[^?#]*$' }), {
+      default: [],
+      description:
+        'Opt-in for apps built for the site root under path routing: requests on a platform host for these path prefixes (e.g. `/assets/`) that name no project go to this project when the request comes from one of its pages (Referer, or the `sy-project` cookie set on its HTML). Empty: off.',
+    }),
+    deployments: Type.Array(DeploymentSchema, {
+      default: [],
+      description: 'The project’s deployments; each has exactly one of `static` or `upstream`.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    listen: Type.Object(
+      {
+        host: Type.String({
+          default: '0.0.0.0',
+          description: 'Address of the HTTP listener. `0.0.0.0` for all IPv4 interfaces.',
+        }),
+        port: Type.Integer({
+          default: 8080,
+          minimum: 0,
+          maximum: 65535,
+          description: 'Port of the HTTP listener; `PORT` overrides it. 0 picks a free port.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    platform: Type.Object(
+      {
+        hosts: Type.Array(Type.String({ minLength: 1 }), {
+          default: ['localhost', '127.0.0.1', '[::1]'],
+          description: 'Hosts on which `/<slug>/…` path routing and platform endpoints answer.',
+        }),
+        domains: Type.Array(Type.String({ minLength: 1 }), {
+          default: ['localhost'],
+          description:
+            'Platform domains: `<slug>.<domain>` and preview hosts `<id>--<slug>.<domain>` route to projects.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    upstream: Type.Object(
+      {
+        connectTimeoutMs: Type.Integer({
+          default: 5000,
+          minimum: 1,
+          description: 'Time to establish a connection to a replica before 504.',
+        }),
+        headersTimeoutMs: Type.Integer({
+          default: 60000,
+          minimum: 1,
+          description:
+            'Time from sending the request to receiving the response headers before 504. Long-polling apps need more.',
+        }),
+        idleTimeoutMs: Type.Integer({
+          default: 60000,
+          minimum: 0,
+          description:
+            'Longest silence between two chunks of a response body before the response is cut. 0 disables it (for event streams without heartbeats).',
+        }),
+        keepAliveTimeoutMs: Type.Integer({
+          default: 4000,
+          minimum: 1,
+          description:
+            'How long an idle pooled connection to a replica is kept. Keep it below the app’s own keep-alive timeout.',
+        }),
+        connectionsPerReplica: Type.Integer({
+          default: 256,
+          minimum: 1,
+          description:
+            'Most concurrent connections to one replica; further requests queue in the pool.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    proxy: Type.Object(
+      {
+        trustedProxies: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'Peers (IP or CIDR) whose `X-Forwarded-*`, `Forwarded` and `X-Request-Id` headers are believed. Everyone else’s are replaced.',
+        }),
+        via: Type.String({
+          default: 'switchyard',
+          pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$',
+          description: 'Pseudonym added to `Via` (RFC 9110 §7.6.3).',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    limits: Type.Object(
+      {
+        maxHeaderBytes: Type.Integer({
+          default: 16384,
+          minimum: 1024,
+          description: 'Largest request head accepted; larger gets 431.',
+        }),
+        headersTimeoutMs: Type.Integer({
+          default: 20000,
+          minimum: 100,
+          description: 'Time a client has to send its request head (slowloris guard).',
+        }),
+        requestTimeoutMs: Type.Integer({
+          default: 300000,
+          minimum: 0,
+          description:
+            'Time a client has to send its whole request, body included. 0 disables it (for very large slow uploads).',
+        }),
+        keepAliveTimeoutMs: Type.Integer({
+          default: 5000,
+          minimum: 0,
+          description: 'How long an idle client connection is kept open.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    shutdown: Type.Object(
+      {
+        graceMs: Type.Integer({
+          default: 10000,
+          minimum: 0,
+          description:
+            'On SIGTERM/SIGINT: how long in-flight requests and WebSockets may run before connections are closed.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    log: Type.Object(
+      {
+        level: Type.Union(
+          [
+            Type.Literal('fatal'),
+            Type.Literal('error'),
+            Type.Literal('warn'),
+            Type.Literal('info'),
+            Type.Literal('debug'),
+            Type.Literal('trace'),
+            Type.Literal('silent'),
+          ],
+          { default: 'info', description: 'Least severe level logged.' },
+        ),
+        access: Type.Boolean({
+          default: true,
+          description: 'One JSON access-log line per request, to standard output.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    demo: Type.Boolean({
+      default: false,
+      description:
+        'Serve the demo project `hello` shipped with Switchyard. On when Switchyard starts with no configuration file.',
+    }),
+    projects: Type.Array(ProjectSchema, {
+      default: [],
+      description: 'Projects declared in the file (GitOps style). Re-read on SIGHUP and on change.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type ProjectConfig = Static<typeof ProjectSchema>;
+export type DeploymentConfig = Static<typeof DeploymentSchema>;
+export type DeploymentStatus = Static<typeof DeploymentStatusSchema>;

@@ -1,0 +1,48 @@
+/**
+ * The site model the route table is compiled from: projects, their deployments and aliases.
+ * Every source of routes (the configuration file today, the state store later) produces these
+ * plain, immutable values; nothing here does I/O.
+ */
+import type { DeploymentStatus } from '../config/schema.js';
+
+export type { DeploymentStatus };
+
+export interface StaticOriginSpec {
+  readonly kind: 'static';
+  /** Absolute path of the build output directory. */
+  readonly dir: string;
+  readonly spa: boolean;
+  readonly cleanUrls: boolean;
+}
+
+export interface UpstreamOriginSpec {
+  readonly kind: 'upstream';
+  /** `http://host:port` of each replica. */
+  readonly replicas: readonly string[];
+}
+
+export type OriginSpec = StaticOriginSpec | UpstreamOriginSpec;
+
+export interface DeploymentSpec {
+  readonly id: string;
+  readonly status: DeploymentStatus;
+  readonly origin: OriginSpec;
+}
+
+export interface ProjectSpec {
+  readonly slug: string;
+  /** Deployment id of the production alias; undefined while the project has none. */
+  readonly production: string | undefined;
+  /** Branch aliases: name → deployment id. */
+  readonly aliases: Readonly<Record<string, string>>;
+  /** Custom domains, normalised (lower case, no trailing dot, no port). */
+  readonly domains: readonly string[];
+  /** Path prefixes routed to this project from its own pages; see docs/routing.md. */
+  readonly rootPaths: readonly string[];
+  readonly deployments: readonly DeploymentSpec[];
+}
+
+/** A stable key for an origin spec: equal keys may share one origin instance. */
+export function originKey(projectSlug: string, deployment: DeploymentSpec): string {
+  return `${projectSlug}/${deployment.id}/${JSON.stringify(deployment.origin)}`;
+}

@@ -1,0 +1,33 @@
+/** One JSON access-log line per request, written when the response closes. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { RequestContext } from '../server/request-context.js';
+import { ACCESS_KIND, LOG } from './log-fields.js';
+import type { Logger } from './logger.js';
+
+export function logAccess(
+  logger: Logger,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  bytesAtStart: number,
+): void {
+  const socket = req.socket;
+  logger.info({
+    [LOG.kind]: ACCESS_KIND,
+    [LOG.requestId]: ctx.id,
+    [LOG.method]: req.method,
+    [LOG.host]: ctx.host,
+    [LOG.path]: req.url,
+    [LOG.status]: res.statusCode,
+    [LOG.bytes]: socket.bytesWritten - bytesAtStart,
+    [LOG.durationMs]: Math.round((performance.now() - ctx.start) * 1000) / 1000,
+    [LOG.clientIp]: ctx.clientIp,
+    [LOG.project]: ctx.project,
+    [LOG.deployment]: ctx.deployment,
+    [LOG.upstream]: ctx.upstream,
+    [LOG.cache]: ctx.cacheStatus,
+    [LOG.error]: ctx.error,
+    [LOG.aborted]: res.writableFinished ? undefined : true,
+  });
+}

@@ -1,0 +1,24 @@
+/**
+ * Log field names: a public API (dashboards and alerts read them), defined once.
+ * An access-log line has `kind: "access"` and the fields below.
+ */
+export const LOG = {
+  kind: 'kind',
+  requestId: 'requestId',
+  method: 'method',
+  host: 'host',
+  path: 'path',
+  status: 'status',
+  bytes: 'bytes',
+  durationMs: 'durationMs',
+  clientIp: 'clientIp',
+  project: 'project',
+  deployment: 'deployment',
+  upstream: 'upstream',
+  cache: 'cache',
+  error: 'error',
+  /** The response did not complete (client went away or the origin broke off). */
+  aborted: 'aborted',
+} as const;
+
+export const ACCESS_KIND = 'access';

@@ -1,0 +1,63 @@
+/**
+ * Origins outlive route tables: a deployment keeps its origin (and its upstream connection
+ * pools) across recompiles as long as its spec is unchanged. After a swap, origins no table
+ * refers to any more are closed — gracefully, so their in-flight requests finish.
+ */
+import type { ProjectSpec } from '../model/site.js';
+import { originKey } from '../model/site.js';
+import { StaticOrigin } from '../static/static-origin.js';
+import type { UpstreamSettings } from '../upstream/replica-set.js';
+import { UpstreamOrigin } from '../upstream/upstream-origin.js';
+import type { Origin } from './origin.js';
+
+export interface OriginSettings {
+  readonly upstream: UpstreamSettings;
+  readonly via: string;
+}
+
+export class OriginRegistry {
+  #settings: OriginSettings;
+  #live = new Map<string, Origin>();
+  #next = new Map<string, Origin>();
+
+  constructor(settings: OriginSettings) {
+    this.#settings = settings;
+  }
+
+  /** The origin for a project's deployment: reused when unchanged, else created. */
+  originFor = (project: ProjectSpec, index: number): Origin => {
+    const deployment = project.deployments[index]!;
+    const key = originKey(project.slug, deployment);
+    let origin = this.#next.get(key) ?? this.#live.get(key);
+    if (origin === undefined) {
+      const spec = deployment.origin;
+      origin =
+        spec.kind === 'static'
+          ? new StaticOrigin(spec)
+          : new UpstreamOrigin(spec, this.#settings.upstream, this.#settings.via);
+    }
+    this.#next.set(key, origin);
+    return origin;
+  };
+
+  /** Call after the table built with originFor is in service: closes the origins it dropped. */
+  commit(): Promise<void> {
+    const retired = [...this.#live].filter(([key]) => !this.#next.has(key)).map(([, o]) => o);
+    this.#live = this.#next;
+    this.#next = new Map();
+    return Promise.all(retired.map((o) => o.close())).then(() => undefined);
+  }
+
+  /** Forget a table that was compiled but not put in service (it failed validation). */
+  abandon(): Promise<void> {
+    const orphans = [...this.#next].filter(([key]) => !this.#live.has(key)).map(([, o]) => o);
+    this.#next = new Map();
+    return Promise.all(orphans.map((o) => o.close())).then(() => undefined);
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.#live.values()];
+    this.#live = new Map();
+    await Promise.all(all.map((o) => o.close()));
+  }
+}

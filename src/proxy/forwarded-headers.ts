@@ -1,0 +1,94 @@
+/**
+ * The request headers an origin receives: the client's end-to-end fields, minus hop-by-hop
+ * ones, plus what a proxy must say about the hop it made —
+ * `Forwarded` (RFC 7239), `X-Forwarded-For/-Proto/-Host/-Prefix`, `Via` (RFC 9110 §7.6.3)
+ * and `X-Request-Id`. A client's own forwarding fields survive only from a trusted peer.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { RequestContext } from '../server/request-context.js';
+import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
+
+/** Fields rebuilt here rather than copied. */
+const REBUILT = new Set([
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-prefix',
+  'x-request-id',
+  'via',
+  // Node answers `Expect: 100-continue` itself (RFC 9110 §10.1.1); the origin gets the body.
+  'expect',
+]);
+
+/** RFC 7239 §6: an IPv6 node is bracketed and the value quoted. */
+function forwardedNode(address: string): string {
+  return address.includes(':') ? `"[${address}]"` : address;
+}
+
+export interface ForwardingOptions {
+  /** Our pseudonym in Via. */
+  readonly via: string;
+  /** Keep `Connection: upgrade` and `Upgrade` (a WebSocket handshake). */
+  readonly upgrade?: boolean;
+}
+
+export function upstreamRequestHeaders(
+  req: IncomingMessage,
+  ctx: RequestContext,
+  options: ForwardingOptions,
+): Record<string, string | string[]> {
+  const incoming = req.headers;
+  const named = connectionTokens(incoming.connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || REBUILT.has(name) || named?.has(name)) continue;
+    const value = incoming[name];
+    if (value !== undefined) out[name] = value;
+  }
+  if (options.upgrade === true && incoming.upgrade !== undefined) {
+    out.connection = 'upgrade';
+    out.upgrade = incoming.upgrade;
+  }
+
+  const peer = req.socket.remoteAddress ?? '';
+  const host = incoming.host ?? ctx.host;
+  const trusted = ctx.trustedPeer;
+  const xff = trusted ? incoming['x-forwarded-for'] : undefined;
+  out['x-forwarded-for'] = xff === undefined ? peer : `${xff}, ${peer}`;
+  const xfProto = trusted ? incoming['x-forwarded-proto'] : undefined;
+  out['x-forwarded-proto'] = typeof xfProto === 'string' ? xfProto : ctx.proto;
+  const xfHost = trusted ? incoming['x-forwarded-host'] : undefined;
+  out['x-forwarded-host'] = typeof xfHost === 'string' ? xfHost : host;
+  if (ctx.prefix !== '') out['x-forwarded-prefix'] = ctx.prefix;
+  else if (trusted && typeof incoming['x-forwarded-prefix'] === 'string') {
+    out['x-forwarded-prefix'] = incoming['x-forwarded-prefix'];
+  }
+  // RFC 7239 §4: append this hop to a trusted list, else start a new one.
+  const hop = `for=${forwardedNode(peer)};host="${host}";proto=${ctx.proto}`;
+  const fwd = trusted ? incoming.forwarded : undefined;
+  out.forwarded = fwd === undefined ? hop : `${fwd}, ${hop}`;
+  // RFC 9110 §7.6.3: each proxy appends itself to Via.
+  const via = `1.1 ${options.via}`;
+  out.via = incoming.via === undefined ? via : `${incoming.via}, ${via}`;
+  out['x-request-id'] = ctx.id;
+  return out;
+}
+
+/** Response fields from an origin, minus hop-by-hop ones, with Via appended. */
+export function downstreamResponseHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  via: string,
+): Record<string, string | string[]> {
+  const connection = headers.connection;
+  const named = connectionTokens(Array.isArray(connection) ? connection.join(',') : connection);
+  const out: Record<string, string | string[]> = {};
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    const value = headers[name];
+    if (value !== undefined) out[name] = value;
+  }
+  const upstreamVia = out.via;
+  out.via = upstreamVia === undefined ? `1.1 ${via}` : `${String(upstreamVia)}, 1.1 ${via}`;
+  return out;
+}

@@ -1,0 +1,31 @@
+/**
+ * What one request carries through the phases: who asked, where it was routed, and what the
+ * access log records at the end. One small object per request, filled in as phases run.
+ */
+export interface RequestContext {
+  readonly id: string;
+  /** performance.now() when the request arrived. */
+  readonly start: number;
+  /** Address of the client as far as trusted proxies vouch for it. */
+  readonly clientIp: string;
+  /** The peer is a trusted proxy: its X-Forwarded-* are kept and extended. */
+  readonly trustedPeer: boolean;
+  /** `http` or `https`, as the client sees it. */
+  readonly proto: string;
+  /** Normalised host the request was routed by. */
+  host: string;
+  /** Path and query to send to the origin (the path-routing prefix removed). */
+  path: string;
+  /** `/<slug>` under path routing, else empty. */
+  prefix: string;
+  project: string | undefined;
+  deployment: string | undefined;
+  upstream: string | undefined;
+  cacheStatus: string | undefined;
+  /** Error code when the request ended with one of Switchyard's own errors. */
+  error: string | undefined;
+  /** Route chosen by a Referer/cookie hint: the response must say it varies by them. */
+  routedByReferral: boolean;
+  /** `Set-Cookie` value to add to the response (root-path referral), if any. */
+  projectCookie: string | undefined;
+}

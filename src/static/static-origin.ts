@@ -1,0 +1,212 @@
+/**
+ * The static origin: a deployment's build output in a directory.
+ *
+ * Resolution: `/dir/` → `dir/index.html`; `/dir` (a directory) → 308 to `/dir/`; `/about` →
+ * `about.html` (clean URLs); otherwise the SPA fallback `/index.html` when enabled, then the
+ * deployment's own `404.html` (status 404), then Switchyard's 404 page.
+ * Responses carry a strong ETag and Last-Modified, answer conditional requests (304) and
+ * single ranges (206/416), and prefer a precompressed `.br`/`.gz` sibling the client accepts.
+ */
+import { createReadStream, type Stats } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { extname, join, sep } from 'node:path';
+import { pipeline } from 'node:stream';
+import type { Duplex } from 'node:stream';
+import { contentType } from 'mime-types';
+import type { StaticOriginSpec } from '../model/site.js';
+import type { Origin } from '../origin/origin.js';
+import { sendError, writeErrorToSocket } from '../server/error-page.js';
+import { SwitchyardError } from '../server/errors.js';
+import type { RequestContext } from '../server/request-context.js';
+import { decorateResponseHeaders } from '../server/response-headers.js';
+import { acceptedEncodings, type Encoding } from './accept-encoding.js';
+import { cacheControlFor } from './cache-policy.js';
+import { ifRangeHolds, isNotModified } from './conditional.js';
+import { safeRelativePath } from './safe-path.js';
+import { parseRange } from './range.js';
+
+interface Found {
+  /** Real path of the file on disk. */
+  readonly file: string;
+  /** Path relative to the root, as requested (names the content type and cache policy). */
+  readonly rel: string;
+  readonly stat: Stats;
+}
+
+const SUFFIX: Record<Encoding, string> = { br: '.br', gzip: '.gz' };
+const COMPRESSIBLE = /^(text\/|application\/(javascript|json|xml|wasm|manifest\+json)|image\/svg)/;
+const noop = () => {};
+
+export class StaticOrigin implements Origin {
+  readonly kind = 'static';
+  readonly #spec: StaticOriginSpec;
+  #root: Promise<string> | undefined;
+
+  constructor(spec: StaticOriginSpec) {
+    this.#spec = spec;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+    this.#serve(req, res, ctx).catch((err: unknown) => {
+      const e =
+        err instanceof SwitchyardError
+          ? err
+          : new SwitchyardError('SY_INTERNAL', 'the file could not be read', { cause: err });
+      sendError(req, res, ctx, e);
+    });
+  }
+
+  upgrade(_req: IncomingMessage, socket: Duplex, _head: Buffer, ctx: RequestContext): void {
+    writeErrorToSocket(
+      socket,
+      ctx,
+      new SwitchyardError('SY_BAD_REQUEST', 'this deployment is static: it does not accept upgrades'),
+    );
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
+    const method = req.method;
+    if (method !== 'GET' && method !== 'HEAD') {
+      throw new SwitchyardError('SY_METHOD_NOT_ALLOWED', `${method ?? ''} is not allowed on a static deployment`, {
+        headers: { allow: 'GET, HEAD' },
+      });
+    }
+    const q = ctx.path.indexOf('?');
+    const pathname = q === -1 ? ctx.path : ctx.path.slice(0, q);
+    const rel = safeRelativePath(pathname);
+    const root = await this.#rootDir();
+
+    let found: Found | undefined;
+    if (rel === '' || rel.endsWith('/')) {
+      found = await this.#lookup(root, `${rel}index.html`);
+    } else {
+      found = await this.#lookup(root, rel, true);
+      if (found?.stat.isDirectory()) {
+        // RFC 9110 §15.4.9: 308 keeps the method.
+        const location = `${ctx.prefix}${pathname}/${q === -1 ? '' : ctx.path.slice(q)}`;
+        res.writeHead(308, decorateResponseHeaders({ location, 'content-length': 0 }, ctx));
+        res.end();
+        return;
+      }
+      if (found === undefined && this.#spec.cleanUrls && extname(rel) === '') {
+        found = await this.#lookup(root, `${rel}.html`);
+      }
+    }
+    if (found === undefined && this.#spec.spa && acceptsHtml(req)) {
+      found = await this.#lookup(root, 'index.html');
+    }
+    if (found !== undefined) return this.#send(req, res, ctx, root, found, 200);
+    const custom404 = await this.#lookup(root, '404.html');
+    if (custom404 !== undefined) return this.#send(req, res, ctx, root, custom404, 404);
+    throw new SwitchyardError('SY_NOT_FOUND', `${pathname} is not part of this deployment`);
+  }
+
+  #rootDir(): Promise<string> {
+    this.#root ??= realpath(this.#spec.dir).catch((err: unknown) => {
+      this.#root = undefined; // try again next time: the directory may appear
+      throw new SwitchyardError('SY_NOT_FOUND', 'this deployment has no build output', { cause: err });
+    });
+    return this.#root;
+  }
+
+  /** The file at `rel` if it exists inside the root (symbolic links resolved), else undefined. */
+  async #lookup(root: string, rel: string, allowDirectory = false): Promise<Found | undefined> {
+    let file: string;
+    let st: Stats;
+    try {
+      file = await realpath(join(root, rel));
+      if (file !== root && !file.startsWith(root + sep)) return undefined; // a link out of the deployment
+      st = await stat(file);
+    } catch {
+      return undefined;
+    }
+    if (st.isFile() || (allowDirectory && st.isDirectory())) return { file, rel, stat: st };
+    return undefined;
+  }
+
+  async #send(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    root: string,
+    found: Found,
+    status: number,
+  ): Promise<void> {
+    const type = contentType(extname(found.rel)) || 'application/octet-stream';
+    let chosen = found;
+    let encoding: Encoding | undefined;
+    let negotiated = false;
+    if (COMPRESSIBLE.test(type)) {
+      const [br, gzip] = await Promise.all([
+        this.#lookup(root, found.rel + SUFFIX.br),
+        this.#lookup(root, found.rel + SUFFIX.gzip),
+      ]);
+      const variants = { br, gzip };
+      negotiated = br !== undefined || gzip !== undefined;
+      // acceptedEncodings lists the client's choices best first.
+      for (const enc of negotiated ? acceptedEncodings(req.headers['accept-encoding']) : []) {
+        const variant = variants[enc];
+        if (variant !== undefined) {
+          chosen = variant;
+          encoding = enc;
+          break;
+        }
+      }
+    }
+    const { size, mtimeMs } = chosen.stat;
+    const etag = `"${size.toString(36)}-${Math.floor(mtimeMs).toString(36)}${encoding === undefined ? '' : `-${encoding}`}"`;
+    const lastModified = new Date(mtimeMs).toUTCString();
+    const headers: OutgoingHttpHeaders = {
+      'content-type': type,
+      etag,
+      'last-modified': lastModified,
+      'cache-control': cacheControlFor(found.rel),
+      'accept-ranges': 'bytes',
+      'x-content-type-options': 'nosniff',
+    };
+    if (encoding !== undefined) headers['content-encoding'] = encoding;
+    if (negotiated) headers.vary = 'Accept-Encoding';
+
+    // RFC 9110 §13.2.2: preconditions before Range.
+    if (status === 200 && isNotModified(req.headers, etag, mtimeMs)) {
+      delete headers['content-type'];
+      res.writeHead(304, decorateResponseHeaders(headers, ctx));
+      res.end();
+      return;
+    }
+    let start = 0;
+    let end = size - 1;
+    const rangeHeader = req.headers.range;
+    if (status === 200 && rangeHeader !== undefined && ifRangeHolds(req.headers, etag, lastModified)) {
+      const range = parseRange(rangeHeader, size);
+      if (range === 'unsatisfiable') {
+        throw new SwitchyardError('SY_RANGE_NOT_SATISFIABLE', `the file has ${size} bytes`, {
+          headers: { 'content-range': `bytes */${size}` },
+        });
+      }
+      if (range !== undefined) {
+        status = 206;
+        start = range.start;
+        end = range.end;
+        headers['content-range'] = `bytes ${start}-${end}/${size}`;
+      }
+    }
+    headers['content-length'] = end - start + 1;
+    res.writeHead(status, decorateResponseHeaders(headers, ctx));
+    if (req.method === 'HEAD' || size === 0) {
+      res.end();
+      return;
+    }
+    pipeline(createReadStream(chosen.file, { start, end }), res, noop);
+  }
+}
+
+function acceptsHtml(req: IncomingMessage): boolean {
+  const accept = req.headers.accept;
+  return accept === undefined || accept.includes('text/html') || accept.includes('*/*');
+}

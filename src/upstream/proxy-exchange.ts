@@ -1,0 +1,128 @@
+/**
+ * One proxied request: an undici dispatch handler that streams the response to the client
+ * with back-pressure (a full client socket pauses the upstream read), cancels the upstream
+ * request when the client goes away, and moves to the next replica when — and only when —
+ * the replica could not be connected to and the request is safe to send again.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Dispatcher } from 'undici';
+import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
+import { sendError } from '../server/error-page.js';
+import type { RequestContext } from '../server/request-context.js';
+import { decorateResponseHeaders } from '../server/response-headers.js';
+import { isConnectFailure, toClientError } from './upstream-errors.js';
+import type { Replica, ReplicaSet } from './replica-set.js';
+
+/** RFC 9110 §9.2.2 */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+class ClientGone extends Error {
+  constructor() {
+    super('the client closed the connection');
+    this.name = 'ClientGone';
+  }
+}
+
+export class ProxyExchange implements Dispatcher.DispatchHandler {
+  readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  readonly #ctx: RequestContext;
+  readonly #replicas: ReplicaSet;
+  readonly #headers: Record<string, string | string[]>;
+  readonly #hasBody: boolean;
+  readonly #via: string;
+  #controller: Dispatcher.DispatchController | undefined;
+  #replica: Replica | undefined;
+  #attempts = 0;
+
+  constructor(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    replicas: ReplicaSet,
+    headers: Record<string, string | string[]>,
+    via: string,
+  ) {
+    this.#req = req;
+    this.#res = res;
+    this.#ctx = ctx;
+    this.#replicas = replicas;
+    this.#headers = headers;
+    this.#via = via;
+    const cl = req.headers['content-length'];
+    this.#hasBody = (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
+    res.on('close', this.#onClientClose);
+  }
+
+  start(): void {
+    const replica = this.#replicas.next();
+    this.#replica = replica;
+    this.#ctx.upstream = replica.url;
+    this.#attempts++;
+    replica.pool.dispatch(
+      {
+        path: this.#ctx.path,
+        method: this.#req.method ?? 'GET',
+        headers: this.#headers,
+        body: this.#hasBody ? this.#req : null,
+      },
+      this,
+    );
+  }
+
+  #onClientClose = (): void => {
+    if (!this.#res.writableFinished) this.#controller?.abort(new ClientGone());
+  };
+
+  #resume = (): void => {
+    this.#controller?.resume();
+  };
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#res.destroyed) controller.abort(new ClientGone());
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage?: string,
+  ): void {
+    if (statusCode < 200) return; // 1xx: informational, not forwarded
+    const out = decorateResponseHeaders(downstreamResponseHeaders(headers, this.#via), this.#ctx);
+    if (statusMessage) this.#res.writeHead(statusCode, statusMessage, out);
+    else this.#res.writeHead(statusCode, out);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.#res.write(chunk)) {
+      controller.pause();
+      this.#res.once('drain', this.#resume);
+    }
+  }
+
+  onResponseEnd(): void {
+    this.#res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const res = this.#res;
+    if (err instanceof ClientGone || res.destroyed) return;
+    if (res.headersSent) {
+      res.destroy(); // the response cannot be completed: the client must see it cut short
+      return;
+    }
+    if (
+      isConnectFailure(err) &&
+      !this.#hasBody &&
+      IDEMPOTENT.has(this.#req.method ?? '') &&
+      this.#attempts < this.#replicas.size
+    ) {
+      this.#controller = undefined;
+      this.start();
+      return;
+    }
+    sendError(this.#req, res, this.#ctx, toClientError(err, this.#replica?.url ?? ''));
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * `Upgrade` requests (WebSocket, RFC 6455 §4.1): the handshake is forwarded to a replica with
+ * the usual forwarding fields, and from then on bytes flow both ways untouched — frames,
+ * fragments, pings and close codes are the two ends' business. Back-pressure comes from
+ * pipe(); either side closing closes the other.
+ */
+import type { IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { upstreamRequestHeaders } from '../proxy/forwarded-headers.js';
+import { writeErrorToSocket } from '../server/error-page.js';
+import type { RequestContext } from '../server/request-context.js';
+import { isConnectFailure, toClientError } from './upstream-errors.js';
+import type { ReplicaSet } from './replica-set.js';
+
+function requestHead(req: IncomingMessage, ctx: RequestContext, via: string): string {
+  const headers = upstreamRequestHeaders(req, ctx, { via, upgrade: true });
+  let head = `${req.method ?? 'GET'} ${ctx.path} HTTP/1.1\r\n`;
+  for (const name in headers) {
+    const value = headers[name]!;
+    if (Array.isArray(value)) for (const v of value) head += `${name}: ${v}\r\n`;
+    else head += `${name}: ${value}\r\n`;
+  }
+  return `${head}\r\n`;
+}
+
+export function tunnelUpgrade(
+  req: IncomingMessage,
+  client: Duplex,
+  head: Buffer,
+  ctx: RequestContext,
+  replicas: ReplicaSet,
+  options: { via: string; connectTimeoutMs: number },
+): void {
+  const requestText = requestHead(req, ctx, options.via);
+  let attempts = 0;
+
+  const attempt = (): void => {
+    attempts++;
+    const replica = replicas.next();
+    ctx.upstream = replica.url;
+    const upstream: Socket = connect({ host: replica.host, port: replica.port });
+    let connected = false;
+    const timer = setTimeout(() => {
+      upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }));
+    }, options.connectTimeoutMs);
+    const onClientGone = () => upstream.destroy();
+    client.once('close', onClientGone);
+
+    upstream.once('connect', () => {
+      connected = true;
+      clearTimeout(timer);
+      upstream.setNoDelay(true);
+      upstream.write(requestText);
+      if (head.length > 0) upstream.write(head);
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    upstream.on('error', (err) => {
+      clearTimeout(timer);
+      if (connected) {
+        client.destroy();
+        return;
+      }
+      client.off('close', onClientGone);
+      if (isConnectFailure(err) && attempts < replicas.size && !client.destroyed) {
+        attempt();
+        return;
+      }
+      writeErrorToSocket(client, ctx, toClientError(err, replica.url));
+    });
+    upstream.once('close', () => {
+      clearTimeout(timer);
+      if (connected) client.destroy();
+    });
+  };
+
+  client.on('error', () => client.destroy());
+  attempt();
+}
