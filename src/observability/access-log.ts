@@ -1,5 +1,6 @@
 /** One JSON access-log line per request, written when the response closes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RequestContext } from '../server/request-context.js';
 import { ACCESS_KIND, LOG } from './log-fields.js';
@@ -10,9 +11,9 @@ export function logAccess(
   req: IncomingMessage,
   res: ServerResponse,
   ctx: RequestContext,
+  socket: Socket,
   bytesAtStart: number,
 ): void {
-  const socket = req.socket;
   logger.info({
     [LOG.kind]: ACCESS_KIND,
     [LOG.requestId]: ctx.id,

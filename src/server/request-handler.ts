@@ -82,8 +82,9 @@ export class RequestHandler {
     const ctx = this.#context(req);
     const log = this.#options.accessLog;
     if (log !== undefined) {
-      const bytesAtStart = req.socket.bytesWritten;
-      res.once('close', () => logAccess(log, req, res, ctx, bytesAtStart));
+      const socket = req.socket;
+      const bytesAtStart = socket.bytesWritten;
+      res.once('close', () => logAccess(log, req, res, ctx, socket, bytesAtStart));
     }
     if (this.#closing) res.shouldKeepAlive = false;
     try {

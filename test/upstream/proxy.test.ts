@@ -1,0 +1,306 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { request as httpRequest } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fetchText, rawRequest, statusOf } from '../support/http.js';
+import { startSwitchyard, upstreamProject, type TestSwitchyard } from '../support/switchyard.js';
+import { closedPort, startUpstream, type TestUpstream } from '../support/upstream.js';
+
+const echo = () =>
+  startUpstream((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.setHeader('x-upstream', 'yes');
+    res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers }));
+  });
+
+type Echo = { method: string; url: string; headers: Record<string, string> };
+
+describe('upstream origin: headers', () => {
+  let app: TestUpstream;
+  let sy: TestSwitchyard;
+  let trustingSy: TestSwitchyard;
+  before(async () => {
+    app = await echo();
+    sy = await startSwitchyard({ projects: [upstreamProject('api', [app.url])] });
+    trustingSy = await startSwitchyard({
+      proxy: { trustedProxies: ['127.0.0.0/8'] },
+      projects: [upstreamProject('api', [app.url])],
+    });
+  });
+  after(async () => {
+    await sy.close();
+    await trustingSy.close();
+    await app.close();
+  });
+
+  it('removes hop-by-hop fields, including those Connection names', async () => {
+    const raw = await rawRequest(
+      sy.port,
+      'GET /api/x HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive, X-Secret-Hop\r\nX-Secret-Hop: 1\r\n' +
+        'Keep-Alive: timeout=5\r\nProxy-Connection: keep-alive\r\nTE: trailers\r\nX-End-To-End: kept\r\n\r\n',
+    );
+    const seen = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Echo;
+    for (const name of ['x-secret-hop', 'keep-alive', 'proxy-connection', 'te']) {
+      assert.equal(seen.headers[name], undefined, name);
+    }
+    assert.equal(seen.headers['x-end-to-end'], 'kept');
+    assert.equal(seen.url, '/x');
+  });
+
+  it('strips hop-by-hop fields from responses and adds Via', async () => {
+    const hop = await startUpstream((_req, res) => {
+      res.setHeader('connection', 'x-internal');
+      res.setHeader('x-internal', 'secret');
+      res.setHeader('via', '1.1 app');
+      res.end('ok');
+    });
+    const local = await startSwitchyard({ projects: [upstreamProject('api', [hop.url])] });
+    try {
+      const res = await fetchText(`${local.origin}/api/`);
+      assert.equal(res.headers['x-internal'], undefined);
+      assert.equal(res.headers.via, '1.1 app, 1.1 switchyard');
+    } finally {
+      await local.close();
+      await hop.close();
+    }
+  });
+
+  it('sets Forwarded and X-Forwarded-*, replacing what an untrusted client sent', async () => {
+    const res = await fetchText(`${sy.origin}/api/who`, {
+      headers: {
+        'x-forwarded-for': '6.6.6.6',
+        'x-forwarded-host': 'evil.test',
+        'x-forwarded-proto': 'https',
+        forwarded: 'for=6.6.6.6',
+        'x-request-id': 'forged-id',
+        via: '1.0 client-proxy',
+      },
+    });
+    const h = (JSON.parse(res.body) as Echo).headers;
+    assert.equal(h['x-forwarded-for'], '127.0.0.1');
+    assert.equal(h['x-forwarded-host'], `127.0.0.1:${sy.port}`);
+    assert.equal(h['x-forwarded-proto'], 'http');
+    assert.equal(h['x-forwarded-prefix'], '/api');
+    assert.equal(h.forwarded, `for=127.0.0.1;host="127.0.0.1:${sy.port}";proto=http`);
+    assert.equal(h.via, '1.0 client-proxy, 1.1 switchyard');
+    assert.notEqual(h['x-request-id'], 'forged-id');
+    assert.equal(h['x-request-id'], res.headers['x-request-id'], 'the same id upstream and in the response');
+    assert.equal(h.host, `127.0.0.1:${sy.port}`, 'the original Host is kept');
+  });
+
+  it('extends the forwarding fields of a trusted proxy', async () => {
+    const res = await fetchText(`${trustingSy.origin}/api/who`, {
+      headers: {
+        'x-forwarded-for': '203.0.113.9',
+        'x-forwarded-host': 'www.usera.com',
+        'x-forwarded-proto': 'https',
+        forwarded: 'for=203.0.113.9;proto=https',
+        'x-request-id': 'edge-123',
+      },
+    });
+    const h = (JSON.parse(res.body) as Echo).headers;
+    assert.equal(h['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
+    assert.equal(h['x-forwarded-host'], 'www.usera.com');
+    assert.equal(h['x-forwarded-proto'], 'https');
+    assert.equal(h.forwarded, `for=203.0.113.9;proto=https, for=127.0.0.1;host="127.0.0.1:${trustingSy.port}";proto=http`);
+    assert.equal(h['x-request-id'], 'edge-123');
+    const line = trustingSy.logs.find((l) => l.requestId === 'edge-123');
+    assert.equal(line?.clientIp, '203.0.113.9');
+  });
+
+  it('passes methods, bodies, query strings and status codes through', async () => {
+    const res = await fetchText(`${sy.origin}/api/items?a=1&b=%20`, { method: 'PUT', body: 'payload' });
+    const seen = JSON.parse(res.body) as Echo;
+    assert.equal(seen.method, 'PUT');
+    assert.equal(seen.url, '/items?a=1&b=%20');
+    assert.equal(seen.headers['content-length'], '7');
+    const created = await startUpstream((_req, res) => {
+      res.statusCode = 201;
+      res.end();
+    });
+    const local = await startSwitchyard({ projects: [upstreamProject('api', [created.url])] });
+    try {
+      assert.equal((await fetchText(`${local.origin}/api/`)).status, 201);
+    } finally {
+      await local.close();
+      await created.close();
+    }
+  });
+});
+
+describe('upstream origin: failures and timeouts', () => {
+  it('answers 502 when no replica accepts connections', async () => {
+    const port = await closedPort();
+    const sy = await startSwitchyard({ projects: [upstreamProject('api', [`http://127.0.0.1:${port}`])] });
+    try {
+      const res = await fetchText(`${sy.origin}/api/`, { headers: { accept: 'application/json' } });
+      assert.equal(res.status, 502);
+      assert.equal((JSON.parse(res.body) as { code: string }).code, 'SY_UPSTREAM_UNREACHABLE');
+    } finally {
+      await sy.close();
+    }
+  });
+
+  it('answers 502 when the upstream breaks the response', async () => {
+    const app = await startUpstream((req) => req.socket.destroy());
+    const sy = await startSwitchyard({ projects: [upstreamProject('api', [app.url])] });
+    try {
+      const res = await fetchText(`${sy.origin}/api/`, { headers: { accept: 'application/json' } });
+      assert.equal(res.status, 502);
+      assert.equal((JSON.parse(res.body) as { code: string }).code, 'SY_UPSTREAM_BROKEN');
+    } finally {
+      await sy.close();
+      await app.close();
+    }
+  });
+
+  it('answers 504 when the upstream is too slow to answer', async () => {
+    const app = await startUpstream(() => {
+      /* never answers */
+    });
+    const sy = await startSwitchyard({
+      upstream: { headersTimeoutMs: 200 },
+      projects: [upstreamProject('api', [app.url])],
+    });
+    try {
+      const res = await fetchText(`${sy.origin}/api/`, { headers: { accept: 'application/json' } });
+      assert.equal(res.status, 504);
+      assert.equal((JSON.parse(res.body) as { code: string }).code, 'SY_UPSTREAM_TIMEOUT');
+    } finally {
+      await sy.close();
+      await app.close();
+    }
+  });
+
+  it('answers 504 when connecting takes too long', async () => {
+    // 192.0.2.0/24 (TEST-NET-1) is never routed; a connect there only times out.
+    // Instead of an outside address, use a listener whose accept queue is full.
+    const { createServer } = await import('node:net');
+    const blackhole = createServer();
+    blackhole.listen({ port: 0, host: '127.0.0.1', backlog: 0 });
+    await once(blackhole, 'listening');
+    blackhole.close(); // stop accepting: the kernel no longer completes handshakes
+    const sy = await startSwitchyard({
+      upstream: { connectTimeoutMs: 100 },
+      projects: [upstreamProject('api', ['http://127.0.0.1:9'])],
+    });
+    try {
+      const res = await fetchText(`${sy.origin}/api/`, { headers: { accept: 'application/json' } });
+      assert.ok(res.status === 502 || res.status === 504, `status ${res.status}`);
+    } finally {
+      await sy.close();
+    }
+  });
+
+  it('cuts the response when the upstream goes silent mid-body (idle timeout)', async () => {
+    const app = await startUpstream((_req, res) => {
+      res.writeHead(200, { 'content-length': '10' });
+      res.write('12345');
+    });
+    const sy = await startSwitchyard({ upstream: { idleTimeoutMs: 200 }, projects: [upstreamProject('api', [app.url])] });
+    try {
+      await assert.rejects(fetchText(`${sy.origin}/api/`));
+    } finally {
+      await sy.close();
+      await app.close();
+    }
+  });
+
+  it('cancels the upstream request when the client goes away (no leaked sockets)', async () => {
+    let closedUpstream = 0;
+    const app = await startUpstream((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('started');
+      req.socket.once('close', () => closedUpstream++);
+    });
+    // A short keep-alive: undici may reopen one idle pooled connection after an abort.
+    const sy = await startSwitchyard({ upstream: { keepAliveTimeoutMs: 200 }, projects: [upstreamProject('api', [app.url])] });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const req = httpRequest(`${sy.origin}/api/slow`);
+        req.end();
+        const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+        await once(res, 'data');
+        req.destroy();
+      }
+      for (let i = 0; i < 100 && closedUpstream < 5; i++) await sleep(20);
+      assert.equal(closedUpstream, 5, "every cancelled request's upstream connection was closed");
+      // undici may open one idle pooled connection after an abort; they must not pile up.
+      assert.ok(app.sockets.size <= 2, `${app.sockets.size} upstream sockets open`);
+      await sy.close();
+      for (let i = 0; i < 50 && app.sockets.size > 0; i++) await sleep(20);
+      assert.equal(app.sockets.size, 0, 'no upstream socket outlives the pool');
+    } finally {
+      await sy.close();
+      await app.close();
+    }
+  });
+});
+
+describe('upstream origin: replicas', () => {
+  it('rotates requests over replicas', async () => {
+    const a = await startUpstream((_req, res) => res.end('a'));
+    const b = await startUpstream((_req, res) => res.end('b'));
+    const sy = await startSwitchyard({ projects: [upstreamProject('api', [a.url, b.url])] });
+    try {
+      const seen: string[] = [];
+      for (let i = 0; i < 6; i++) seen.push((await fetchText(`${sy.origin}/api/`)).body);
+      assert.deepEqual(seen.sort(), ['a', 'a', 'a', 'b', 'b', 'b']);
+    } finally {
+      await sy.close();
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('skips a replica that refuses connections for idempotent requests, unseen by the client', async () => {
+    const live = await startUpstream((_req, res) => res.end('live'));
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const sy = await startSwitchyard({ projects: [upstreamProject('api', [dead, live.url])] });
+    try {
+      for (let i = 0; i < 6; i++) {
+        const res = await fetchText(`${sy.origin}/api/`);
+        assert.equal(res.status, 200);
+        assert.equal(res.body, 'live');
+      }
+    } finally {
+      await sy.close();
+      await live.close();
+    }
+  });
+
+  it('never replays a request with a body on another replica', async () => {
+    const live = await startUpstream((_req, res) => res.end('live'));
+    const dead = `http://127.0.0.1:${await closedPort()}`;
+    const sy = await startSwitchyard({ projects: [upstreamProject('api', [dead, live.url])] });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await fetchText(`${sy.origin}/api/`, { method: 'POST', body: 'x' })).status);
+      assert.deepEqual(statuses.sort(), [200, 200, 502, 502]);
+      assert.equal(live.requests.length, 2, 'the live replica saw only its own share');
+    } finally {
+      await sy.close();
+      await live.close();
+    }
+  });
+});
+
+describe('upstream origin: raw status', () => {
+  it('keeps the upstream reason phrase', async () => {
+    const app = await startUpstream((_req, res) => {
+      res.statusCode = 418;
+      res.statusMessage = 'Short And Stout';
+      res.end();
+    });
+    const sy = await startSwitchyard({ projects: [upstreamProject('api', [app.url])] });
+    try {
+      const raw = await rawRequest(sy.port, 'GET /api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      assert.equal(statusOf(raw), 418);
+      assert.match(raw, /^HTTP\/1\.1 418 Short And Stout/);
+    } finally {
+      await sy.close();
+      await app.close();
+    }
+  });
+});
