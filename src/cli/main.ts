@@ -50,7 +50,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const [command = 'start', ...rest] = positionals;
   if (command !== 'start' || rest.length > 0) {
-    process.stderr.write(`switchyard: unknown command "${[command, ...rest].join(' ')}"\n\n${USAGE}`);
+    process.stderr.write(
+      `switchyard: unknown command "${[command, ...rest].join(' ')}"\n\n${USAGE}`,
+    );
     return 2;
   }
   try {

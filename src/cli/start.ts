@@ -33,10 +33,16 @@ export async function start({ file, env }: StartArgs): Promise<number> {
           try {
             const next = loadConfig({ file: loaded.file, env });
             sy.apply(next);
-            logger.info({ projects: next.projects.length, file: next.file }, 'configuration reloaded');
+            logger.info(
+              { projects: next.projects.length, file: next.file },
+              'configuration reloaded',
+            );
           } catch (err) {
             const problems = err instanceof ConfigError ? err.problems : [(err as Error).message];
-            logger.error({ problems, file: loaded.file }, 'configuration change refused; the running configuration stays');
+            logger.error(
+              { problems, file: loaded.file },
+              'configuration change refused; the running configuration stays',
+            );
           }
         });
 

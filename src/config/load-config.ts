@@ -9,6 +9,7 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { demoProject } from '../model/demo.js';
 import type { DeploymentSpec, ProjectSpec } from '../model/site.js';
+import { TrustedPeers } from '../proxy/trusted-peers.js';
 import { normalizeHost } from '../routing/host.js';
 import { ConfigError } from './config-error.js';
 import { applyEnvOverrides } from './env-overrides.js';
@@ -41,20 +42,27 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (file !== undefined) raw = readYaml(file);
   if (raw === null || raw === undefined) raw = {};
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(`config: the top level of ${file ?? 'the configuration'} must be a mapping`);
+    throw new ConfigError(
+      `config: the top level of ${file ?? 'the configuration'} must be a mapping`,
+    );
   }
   const draft = structuredClone(raw) as Record<string, unknown>;
-  if (file === undefined && options.raw === undefined && draft.demo === undefined) draft.demo = true;
+  if (file === undefined && options.raw === undefined && draft.demo === undefined)
+    draft.demo = true;
   const envSources = applyEnvOverrides(draft, env);
 
   if (!validateSchema(draft)) {
-    const problems = (validateSchema.errors ?? []).map((e) => describeAjvError(e, draft, envSources));
+    const problems = (validateSchema.errors ?? []).map((e) =>
+      describeAjvError(e, draft, envSources),
+    );
     throw configError(file, problems);
   }
-  const config = draft as Config;
+  const config = draft;
   const baseDir = file === undefined ? process.cwd() : dirname(resolve(file));
   const problems: string[] = [];
-  const projects = config.projects.map((p, i) => toProjectSpec(p, `projects[${i}]`, baseDir, problems));
+  const projects = config.projects.map((p, i) =>
+    toProjectSpec(p, `projects[${i}]`, baseDir, problems),
+  );
   if (config.demo && !projects.some((p) => p.slug === 'hello')) projects.push(demoProject());
   checkAcrossProjects(config, projects, problems);
   if (problems.length > 0) throw configError(file, problems);
@@ -92,7 +100,11 @@ function keyOf(pointer: string): string {
     .split('/')
     .slice(1)
     .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`), '');
+    .reduce(
+      (acc, part) =>
+        /^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`,
+      '',
+    );
 }
 
 function valueAt(root: unknown, pointer: string): unknown {
@@ -147,25 +159,35 @@ function toProjectSpec(
   const deployments: DeploymentSpec[] = [];
   p.deployments.forEach((d, i) => {
     const dkey = `${key}.deployments[${i}]`;
-    if (ids.has(d.id)) problems.push(`${dkey}.id: got "${d.id}", expected an id not used before in this project`);
+    if (ids.has(d.id))
+      problems.push(`${dkey}.id: got "${d.id}", expected an id not used before in this project`);
     ids.add(d.id);
     if ((d.static === undefined) === (d.upstream === undefined)) {
       problems.push(`${dkey}: expected exactly one of "static" or "upstream"`);
       return;
     }
     const origin = d.static
-      ? { kind: 'static' as const, dir: resolve(baseDir, d.static.dir), spa: d.static.spa, cleanUrls: d.static.cleanUrls }
+      ? {
+          kind: 'static' as const,
+          dir: resolve(baseDir, d.static.dir),
+          spa: d.static.spa,
+          cleanUrls: d.static.cleanUrls,
+        }
       : { kind: 'upstream' as const, replicas: d.upstream!.replicas };
     deployments.push({ id: d.id, status: d.status, origin });
   });
   const known = () => (ids.size === 0 ? 'none declared' : [...ids].join(', '));
   const production = p.production ?? p.deployments.at(-1)?.id;
   if (p.production !== undefined && !ids.has(p.production)) {
-    problems.push(`${key}.production: got "${p.production}", expected one of this project's deployment ids (${known()})`);
+    problems.push(
+      `${key}.production: got "${p.production}", expected one of this project's deployment ids (${known()})`,
+    );
   }
   for (const [alias, target] of Object.entries(p.aliases)) {
     if (!ids.has(target)) {
-      problems.push(`${key}.aliases.${alias}: got "${target}", expected one of this project's deployment ids (${known()})`);
+      problems.push(
+        `${key}.aliases.${alias}: got "${target}", expected one of this project's deployment ids (${known()})`,
+      );
     }
   }
   return {
@@ -179,17 +201,38 @@ function toProjectSpec(
 }
 
 function checkAcrossProjects(config: Config, projects: ProjectSpec[], problems: string[]): void {
+  const { headersTimeoutMs, requestTimeoutMs } = config.limits;
+  if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) {
+    problems.push(
+      `limits.headersTimeoutMs: got ${headersTimeoutMs}, expected at most limits.requestTimeoutMs (${requestTimeoutMs})`,
+    );
+  }
+  config.proxy.trustedProxies.forEach((entry, i) => {
+    try {
+      new TrustedPeers([entry]);
+    } catch {
+      problems.push(
+        `proxy.trustedProxies[${i}]: got "${entry}", expected an IP address or CIDR block`,
+      );
+    }
+  });
   const slugs = new Map<string, number>();
   const domains = new Map<string, string>();
   const platformHosts = new Set(config.platform.hosts.map(normalizeHost));
   const platformDomains = config.platform.domains.map(normalizeHost);
   projects.forEach((p, i) => {
-    if (slugs.has(p.slug)) problems.push(`projects[${i}].slug: got "${p.slug}", expected a slug not used by projects[${slugs.get(p.slug)}]`);
+    if (slugs.has(p.slug))
+      problems.push(
+        `projects[${i}].slug: got "${p.slug}", expected a slug not used by projects[${slugs.get(p.slug)}]`,
+      );
     slugs.set(p.slug, i);
     p.domains.forEach((d, j) => {
       const key = `projects[${i}].domains[${j}]`;
       const owner = domains.get(d);
-      if (owner !== undefined) problems.push(`${key}: got "${d}", expected a domain not already attached to project "${owner}"`);
+      if (owner !== undefined)
+        problems.push(
+          `${key}: got "${d}", expected a domain not already attached to project "${owner}"`,
+        );
       if (platformHosts.has(d) || platformDomains.some((pd) => d === pd || d.endsWith(`.${pd}`))) {
         problems.push(`${key}: got "${d}", expected a host outside the platform hosts and domains`);
       }

@@ -176,7 +176,7 @@ export const ConfigSchema = Type.Object(
         }),
         via: Type.String({
           default: 'switchyard',
-          pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$',
+          pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
           description: 'Pseudonym added to `Via` (RFC 9110 §7.6.3).',
         }),
       },

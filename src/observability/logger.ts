@@ -5,7 +5,10 @@ export type { Logger };
 
 export function createLogger(
   level: string,
-  destination: DestinationStream = pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+  destination: DestinationStream = pino.destination({ dest: 1, sync: false }),
 ): Logger {
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+  return pino(
+    { level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
+    destination,
+  );
 }

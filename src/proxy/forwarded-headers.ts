@@ -55,7 +55,7 @@ export function upstreamRequestHeaders(
   const host = incoming.host ?? ctx.host;
   const trusted = ctx.trustedPeer;
   const xff = trusted ? incoming['x-forwarded-for'] : undefined;
-  out['x-forwarded-for'] = xff === undefined ? peer : `${xff}, ${peer}`;
+  out['x-forwarded-for'] = xff === undefined ? peer : `${String(xff)}, ${peer}`;
   const xfProto = trusted ? incoming['x-forwarded-proto'] : undefined;
   out['x-forwarded-proto'] = typeof xfProto === 'string' ? xfProto : ctx.proto;
   const xfHost = trusted ? incoming['x-forwarded-host'] : undefined;
@@ -70,7 +70,7 @@ export function upstreamRequestHeaders(
   out.forwarded = fwd === undefined ? hop : `${fwd}, ${hop}`;
   // RFC 9110 §7.6.3: each proxy appends itself to Via.
   const via = `1.1 ${options.via}`;
-  out.via = incoming.via === undefined ? via : `${incoming.via}, ${via}`;
+  out.via = incoming.via === undefined ? via : `${String(incoming.via)}, ${via}`;
   out['x-request-id'] = ctx.id;
   return out;
 }

@@ -25,7 +25,11 @@ export interface RoutedProject {
 /** How a host resolved. */
 export type HostRoute =
   | { readonly kind: 'platform' }
-  | { readonly kind: 'project'; readonly project: RoutedProject; readonly deployment: RoutedDeployment | undefined }
+  | {
+      readonly kind: 'project';
+      readonly project: RoutedProject;
+      readonly deployment: RoutedDeployment | undefined;
+    }
   | { readonly kind: 'unknown-preview'; readonly project: RoutedProject; readonly label: string }
   | undefined;
 
@@ -114,7 +118,8 @@ export class RouteTable {
   resolveHost(host: string): HostRoute {
     if (this.#platformHosts.has(host)) return PLATFORM;
     const custom = this.#domains.get(host);
-    if (custom !== undefined) return { kind: 'project', project: custom, deployment: custom.production };
+    if (custom !== undefined)
+      return { kind: 'project', project: custom, deployment: custom.production };
     for (const suffix of this.#domainSuffixes) {
       if (host.length <= suffix.length || !host.endsWith(suffix)) continue;
       const label = host.slice(0, host.length - suffix.length);
@@ -123,7 +128,9 @@ export class RouteTable {
       const sep = label.lastIndexOf('--');
       if (sep === -1) {
         const project = this.#projects.get(label);
-        return project === undefined ? undefined : { kind: 'project', project, deployment: project.production };
+        return project === undefined
+          ? undefined
+          : { kind: 'project', project, deployment: project.production };
       }
       const project = this.#projects.get(label.slice(sep + 2));
       if (project === undefined) return undefined;

@@ -7,7 +7,13 @@ import type { Duplex } from 'node:stream';
 import type { RequestContext } from './request-context.js';
 import type { SwitchyardError } from './errors.js';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 
 let reportInternalError: (err: SwitchyardError) => void = () => {};
@@ -69,7 +75,10 @@ export function sendError(
   }
   res.statusCode = err.status;
   res.setHeader('x-request-id', ctx.id);
-  res.setHeader('content-type', json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8');
+  res.setHeader(
+    'content-type',
+    json ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8',
+  );
   res.setHeader('content-length', Buffer.byteLength(body));
   res.setHeader('cache-control', 'no-store');
   res.setHeader('x-content-type-options', 'nosniff');
@@ -78,7 +87,11 @@ export function sendError(
 }
 
 /** The error page on a raw socket (an `Upgrade` request that cannot be served), then close. */
-export function writeErrorToSocket(socket: Duplex, ctx: RequestContext, err: SwitchyardError): void {
+export function writeErrorToSocket(
+  socket: Duplex,
+  ctx: RequestContext,
+  err: SwitchyardError,
+): void {
   ctx.error = err.code;
   if (!socket.writable) {
     socket.destroy();

@@ -45,7 +45,10 @@ export class SwitchyardError extends Error {
     readonly detail: string,
     options?: { cause?: unknown; headers?: Readonly<Record<string, string>> },
   ) {
-    super(`${code}: ${detail}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(
+      `${code}: ${detail}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     const kind: ErrorKind = ERRORS[code];
     this.status = kind.status;
     this.source = kind.source;

@@ -23,17 +23,26 @@ export function requestTarget(req: IncomingMessage): Target {
     if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
   }
   // RFC 9112 §3.2: more than one Host is a 400.
-  if (hosts > 1) throw new SwitchyardError('SY_BAD_REQUEST', 'the request has more than one Host header');
+  if (hosts > 1)
+    throw new SwitchyardError('SY_BAD_REQUEST', 'the request has more than one Host header');
   const url = req.url ?? '';
-  if (url.charCodeAt(0) === 47 /* / */) return { host: normalizeHost(req.headers.host ?? ''), path: url };
+  if (url.charCodeAt(0) === 47 /* / */)
+    return { host: normalizeHost(req.headers.host ?? ''), path: url };
   // RFC 9112 §3.2.2: absolute-form; its authority replaces Host. Routing only ever reaches
   // deployments this table serves, so this never makes Switchyard an open proxy.
   const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(url);
   if (m !== null) {
     const authority = m[1]!;
-    if (authority.includes('@')) throw new SwitchyardError('SY_BAD_REQUEST', 'the request target has userinfo');
+    if (authority.includes('@'))
+      throw new SwitchyardError('SY_BAD_REQUEST', 'the request target has userinfo');
     const rest = m[2] ?? '';
-    return { host: normalizeHost(authority), path: rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest };
+    return {
+      host: normalizeHost(authority),
+      path: rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest,
+    };
   }
-  throw new SwitchyardError('SY_BAD_REQUEST', 'the request target must be a path (origin-form) or an absolute URL');
+  throw new SwitchyardError(
+    'SY_BAD_REQUEST',
+    'the request target must be a path (origin-form) or an absolute URL',
+  );
 }

@@ -91,7 +91,11 @@ export class RequestHandler {
       const routed = this.#route(req, ctx);
       if ('deployment' in routed) routed.deployment.origin.handle(req, res, ctx);
       else if ('redirect' in routed) {
-        res.writeHead(308, { location: routed.redirect, 'content-length': 0, 'x-request-id': ctx.id });
+        res.writeHead(308, {
+          location: routed.redirect,
+          'content-length': 0,
+          'x-request-id': ctx.id,
+        });
         res.end();
       } else this.#platformEndpoint(req, res, ctx, routed.platform);
     } catch (err) {
@@ -120,10 +124,16 @@ export class RequestHandler {
     const table = this.#table;
     const route = table.resolveHost(target.host);
     if (route === undefined) {
-      throw new SwitchyardError('SY_UNKNOWN_HOST', `no project is served at ${target.host || 'this address'}`);
+      throw new SwitchyardError(
+        'SY_UNKNOWN_HOST',
+        `no project is served at ${target.host || 'this address'}`,
+      );
     }
     if (route.kind === 'unknown-preview') {
-      throw new SwitchyardError('SY_UNKNOWN_HOST', `project "${route.project.slug}" has no deployment or alias "${route.label}"`);
+      throw new SwitchyardError(
+        'SY_UNKNOWN_HOST',
+        `project "${route.project.slug}" has no deployment or alias "${route.label}"`,
+      );
     }
     if (route.kind === 'project') {
       ctx.project = route.project.slug;
@@ -158,13 +168,25 @@ export class RequestHandler {
       ctx.routedByReferral = true;
       return { deployment: gate(referred.production, referred.slug, ctx) };
     }
-    if (slug === '') throw new SwitchyardError('SY_UNKNOWN_PROJECT', 'this is the platform host: projects are served at /<project>/');
+    if (slug === '')
+      throw new SwitchyardError(
+        'SY_UNKNOWN_PROJECT',
+        'this is the platform host: projects are served at /<project>/',
+      );
     throw new SwitchyardError('SY_UNKNOWN_PROJECT', `no project is named "${decodeSafe(slug)}"`);
   }
 
-  #platformEndpoint(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, name: string): void {
+  #platformEndpoint(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    name: string,
+  ): void {
     if (name === 'health' || name.startsWith('health?')) {
-      const body = JSON.stringify({ status: this.#closing ? 'closing' : 'ok', projects: this.#table.size });
+      const body = JSON.stringify({
+        status: this.#closing ? 'closing' : 'ok',
+        projects: this.#table.size,
+      });
       res.writeHead(this.#closing ? 503 : 200, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
@@ -179,9 +201,16 @@ export class RequestHandler {
 }
 
 /** The gate phase: only a ready deployment goes on to its origin. */
-function gate(deployment: RoutedDeployment | undefined, slug: string, ctx: RequestContext): RoutedDeployment {
+function gate(
+  deployment: RoutedDeployment | undefined,
+  slug: string,
+  ctx: RequestContext,
+): RoutedDeployment {
   if (deployment === undefined) {
-    throw new SwitchyardError('SY_NO_PRODUCTION', `project "${slug}" has no production deployment yet`);
+    throw new SwitchyardError(
+      'SY_NO_PRODUCTION',
+      `project "${slug}" has no production deployment yet`,
+    );
   }
   ctx.deployment = deployment.id;
   switch (deployment.status) {
@@ -189,13 +218,23 @@ function gate(deployment: RoutedDeployment | undefined, slug: string, ctx: Reque
       return deployment;
     case 'queued':
     case 'building':
-      throw new SwitchyardError('SY_DEPLOYMENT_NOT_READY', `deployment ${deployment.id} of "${slug}" is ${deployment.status}`, {
-        headers: { 'retry-after': '5' },
-      });
+      throw new SwitchyardError(
+        'SY_DEPLOYMENT_NOT_READY',
+        `deployment ${deployment.id} of "${slug}" is ${deployment.status}`,
+        {
+          headers: { 'retry-after': '5' },
+        },
+      );
     case 'error':
-      throw new SwitchyardError('SY_DEPLOYMENT_FAILED', `deployment ${deployment.id} of "${slug}" failed to build`);
+      throw new SwitchyardError(
+        'SY_DEPLOYMENT_FAILED',
+        `deployment ${deployment.id} of "${slug}" failed to build`,
+      );
     case 'canceled':
-      throw new SwitchyardError('SY_DEPLOYMENT_CANCELED', `deployment ${deployment.id} of "${slug}" was canceled`);
+      throw new SwitchyardError(
+        'SY_DEPLOYMENT_CANCELED',
+        `deployment ${deployment.id} of "${slug}" was canceled`,
+      );
   }
 }
 

@@ -6,16 +6,16 @@
 import type { OutgoingHttpHeaders } from 'node:http';
 import type { RequestContext } from './request-context.js';
 
-function appendValue(
-  current: OutgoingHttpHeaders[string],
-  value: string,
-): string | string[] {
+function appendValue(current: OutgoingHttpHeaders[string], value: string): string | string[] {
   if (current === undefined) return value;
   if (Array.isArray(current)) return [...current, value];
   return [String(current), value];
 }
 
-export function decorateResponseHeaders(headers: OutgoingHttpHeaders, ctx: RequestContext): OutgoingHttpHeaders {
+export function decorateResponseHeaders(
+  headers: OutgoingHttpHeaders,
+  ctx: RequestContext,
+): OutgoingHttpHeaders {
   headers['x-request-id'] = ctx.id;
   if (ctx.routedByReferral) {
     // The route depended on these request headers (RFC 9110 §12.5.5).

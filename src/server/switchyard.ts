@@ -107,7 +107,9 @@ export class Switchyard {
     const table = this.#compile(loaded.config, loaded.projects);
     this.#handler.setTable(table);
     this.#config = loaded.config;
-    void this.#origins.commit().catch((err: unknown) => this.#logger.warn({ err }, 'closing retired origins failed'));
+    void this.#origins
+      .commit()
+      .catch((err: unknown) => this.#logger.warn({ err }, 'closing retired origins failed'));
   }
 
   #compile(config: Config, projects: readonly ProjectSpec[]): RouteTable {

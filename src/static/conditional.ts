@@ -16,7 +16,11 @@ function noneMatch(list: string, etag: string): boolean {
 }
 
 /** GET/HEAD answered with 304 Not Modified? (§13.1.2 If-None-Match, then §13.1.3 If-Modified-Since) */
-export function isNotModified(headers: IncomingHttpHeaders, etag: string, mtimeMs: number): boolean {
+export function isNotModified(
+  headers: IncomingHttpHeaders,
+  etag: string,
+  mtimeMs: number,
+): boolean {
   const inm = headers['if-none-match'];
   if (inm !== undefined) return noneMatch(inm, etag);
   const ims = headers['if-modified-since'];
@@ -29,7 +33,11 @@ export function isNotModified(headers: IncomingHttpHeaders, etag: string, mtimeM
 }
 
 /** Is a Range request still valid under If-Range (§13.1.5, strong comparison)? */
-export function ifRangeHolds(headers: IncomingHttpHeaders, etag: string, lastModified: string): boolean {
+export function ifRangeHolds(
+  headers: IncomingHttpHeaders,
+  etag: string,
+  lastModified: string,
+): boolean {
   const value = headers['if-range'];
   if (value === undefined) return true;
   if (typeof value !== 'string') return false; // repeated: not a valid If-Range

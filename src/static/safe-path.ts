@@ -16,7 +16,11 @@ const FORBIDDEN = /[\\/\u0000-\u001f\u007f]/;
 /** `/a/b%20c.html?x` → `a/b c.html` (query already removed). Throws SY_BAD_PATH. */
 export function safeRelativePath(pathname: string): string {
   if (pathname.charCodeAt(0) !== 47 /* / */) throw bad('the path must start with "/"');
-  if (pathname.indexOf('%') === -1 && pathname.indexOf('\\') === -1 && pathname.indexOf('/.') === -1) {
+  if (
+    pathname.indexOf('%') === -1 &&
+    pathname.indexOf('\\') === -1 &&
+    pathname.indexOf('/.') === -1
+  ) {
     // Fast path: nothing to decode and no dot segment.
     return pathname.slice(1);
   }
@@ -30,7 +34,8 @@ export function safeRelativePath(pathname: string): string {
       throw bad('the path has a malformed percent-encoding or invalid UTF-8');
     }
     if (seg === '.' || seg === '..') throw bad('the path has a "." or ".." segment');
-    if (FORBIDDEN.test(seg)) throw bad('the path has an encoded slash, a backslash or a control character');
+    if (FORBIDDEN.test(seg))
+      throw bad('the path has an encoded slash, a backslash or a control character');
     out.push(seg);
   }
   return out.join('/');

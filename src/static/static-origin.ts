@@ -61,7 +61,10 @@ export class StaticOrigin implements Origin {
     writeErrorToSocket(
       socket,
       ctx,
-      new SwitchyardError('SY_BAD_REQUEST', 'this deployment is static: it does not accept upgrades'),
+      new SwitchyardError(
+        'SY_BAD_REQUEST',
+        'this deployment is static: it does not accept upgrades',
+      ),
     );
   }
 
@@ -72,9 +75,13 @@ export class StaticOrigin implements Origin {
   async #serve(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
     const method = req.method;
     if (method !== 'GET' && method !== 'HEAD') {
-      throw new SwitchyardError('SY_METHOD_NOT_ALLOWED', `${method ?? ''} is not allowed on a static deployment`, {
-        headers: { allow: 'GET, HEAD' },
-      });
+      throw new SwitchyardError(
+        'SY_METHOD_NOT_ALLOWED',
+        `${method ?? ''} is not allowed on a static deployment`,
+        {
+          headers: { allow: 'GET, HEAD' },
+        },
+      );
     }
     const q = ctx.path.indexOf('?');
     const pathname = q === -1 ? ctx.path : ctx.path.slice(0, q);
@@ -109,7 +116,9 @@ export class StaticOrigin implements Origin {
   #rootDir(): Promise<string> {
     this.#root ??= realpath(this.#spec.dir).catch((err: unknown) => {
       this.#root = undefined; // try again next time: the directory may appear
-      throw new SwitchyardError('SY_NOT_FOUND', 'this deployment has no build output', { cause: err });
+      throw new SwitchyardError('SY_NOT_FOUND', 'this deployment has no build output', {
+        cause: err,
+      });
     });
     return this.#root;
   }
@@ -182,7 +191,11 @@ export class StaticOrigin implements Origin {
     let start = 0;
     let end = size - 1;
     const rangeHeader = req.headers.range;
-    if (status === 200 && rangeHeader !== undefined && ifRangeHolds(req.headers, etag, lastModified)) {
+    if (
+      status === 200 &&
+      rangeHeader !== undefined &&
+      ifRangeHolds(req.headers, etag, lastModified)
+    ) {
       const range = parseRange(rangeHeader, size);
       if (range === 'unsatisfiable') {
         throw new SwitchyardError('SY_RANGE_NOT_SATISFIABLE', `the file has ${size} bytes`, {

@@ -50,7 +50,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     this.#headers = headers;
     this.#via = via;
     const cl = req.headers['content-length'];
-    this.#hasBody = (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
+    this.#hasBody =
+      (cl !== undefined && cl !== '0') || req.headers['transfer-encoding'] !== undefined;
     res.on('close', this.#onClientClose);
   }
 

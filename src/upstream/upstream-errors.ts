@@ -13,7 +13,12 @@ const CONNECT_FAILURES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
-const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+const TIMEOUTS = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'ETIMEDOUT',
+]);
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;
@@ -30,10 +35,18 @@ export function toClientError(err: unknown, replica: string): SwitchyardError {
   const code = codeOf(err) ?? 'unknown';
   if (TIMEOUTS.has(code)) {
     const what = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connect' : 'answer';
-    return new SwitchyardError('SY_UPSTREAM_TIMEOUT', `the app did not ${what} in time`, { cause: err });
+    return new SwitchyardError('SY_UPSTREAM_TIMEOUT', `the app did not ${what} in time`, {
+      cause: err,
+    });
   }
   if (isConnectFailure(err)) {
-    return new SwitchyardError('SY_UPSTREAM_UNREACHABLE', `no replica of this deployment accepts connections (last tried ${replica}: ${code})`, { cause: err });
+    return new SwitchyardError(
+      'SY_UPSTREAM_UNREACHABLE',
+      `no replica of this deployment accepts connections (last tried ${replica}: ${code})`,
+      { cause: err },
+    );
   }
-  return new SwitchyardError('SY_UPSTREAM_BROKEN', `the app broke off its response (${code})`, { cause: err });
+  return new SwitchyardError('SY_UPSTREAM_BROKEN', `the app broke off its response (${code})`, {
+    cause: err,
+  });
 }

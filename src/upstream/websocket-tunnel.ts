@@ -42,7 +42,9 @@ export function tunnelUpgrade(
     const upstream: Socket = connect({ host: replica.host, port: replica.port });
     let connected = false;
     const timer = setTimeout(() => {
-      upstream.destroy(Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }));
+      upstream.destroy(
+        Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+      );
     }, options.connectTimeoutMs);
     const onClientGone = () => upstream.destroy();
     client.once('close', onClientGone);

@@ -54,14 +54,21 @@ describe('root-path referral (apps built for the site root, served under /<slug>
     });
     // `/assets/` is itself a project here, and a project's own path is never shadowed.
     assert.equal(res.body, 'assets project css');
-    const viaApp = await fetchText(`${sy.origin}/assets/chunk-9c0d1e2f.js`, { headers: { referer: `${sy.origin}/app/` } });
+    const viaApp = await fetchText(`${sy.origin}/assets/chunk-9c0d1e2f.js`, {
+      headers: { referer: `${sy.origin}/app/` },
+    });
     assert.equal(viaApp.status, 404, 'the project "assets" answers, not the referral');
   });
 
   it('sets the project cookie on HTML page loads only', async () => {
     const page = await fetchText(`${sy.origin}/app/`, { headers: { accept: 'text/html' } });
-    assert.match(String(page.headers['set-cookie']), /^sy-project=app; Path=\/; SameSite=Lax; HttpOnly$/);
-    const asset = await fetchText(`${sy.origin}/app/assets/chunk-9c0d1e2f.js`, { headers: { accept: '*/*' } });
+    assert.match(
+      String(page.headers['set-cookie']),
+      /^sy-project=app; Path=\/; SameSite=Lax; HttpOnly$/,
+    );
+    const asset = await fetchText(`${sy.origin}/app/assets/chunk-9c0d1e2f.js`, {
+      headers: { accept: '*/*' },
+    });
     assert.equal(asset.headers['set-cookie'], undefined);
     const notOptedIn = await fetchText(`${sy.origin}/other/`, { headers: { accept: 'text/html' } });
     assert.equal(notOptedIn.headers['set-cookie'], undefined);
@@ -74,7 +81,10 @@ describe('root-path referral without a competing project', () => {
     const other = mkdtempSync(join(tmpdir(), 'sy-other-'));
     writeFileSync(join(other, 'index.html'), 'other');
     sy = await startSwitchyard({
-      projects: [staticProject('app', builtForRoot(), { rootPaths: ['/assets/'] }), staticProject('other', other)],
+      projects: [
+        staticProject('app', builtForRoot(), { rootPaths: ['/assets/'] }),
+        staticProject('other', other),
+      ],
     });
   });
   after(() => sy.close());
@@ -94,9 +104,15 @@ describe('root-path referral without a competing project', () => {
 
   it('refuses what the project did not opt in to, and other hosts and projects', async () => {
     const cookie = 'sy-project=app';
-    assert.equal((await fetchText(`${sy.origin}/index.html`, { headers: { cookie } })).status, 404, 'not under rootPaths');
+    assert.equal(
+      (await fetchText(`${sy.origin}/index.html`, { headers: { cookie } })).status,
+      404,
+      'not under rootPaths',
+    );
     assert.equal((await fetchText(`${sy.origin}/assets/chunk-9c0d1e2f.js`)).status, 404, 'no hint');
-    const foreign = await fetchText(`${sy.origin}/assets/chunk-9c0d1e2f.js`, { headers: { referer: 'http://evil.test/app/' } });
+    const foreign = await fetchText(`${sy.origin}/assets/chunk-9c0d1e2f.js`, {
+      headers: { referer: 'http://evil.test/app/' },
+    });
     assert.equal(foreign.status, 404, 'a Referer from another host');
     const otherProject = await fetchText(`${sy.origin}/assets/chunk-9c0d1e2f.js`, {
       headers: { cookie: 'sy-project=other' },
@@ -104,19 +120,28 @@ describe('root-path referral without a competing project', () => {
     assert.equal(otherProject.status, 404, 'a project that did not opt in');
   });
 
-  it('loads a real built page with absolute asset URLs in Chromium', needsBinary(CHROMIUM), async () => {
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.goto(`${sy.origin}/app/`);
-      await page.waitForFunction(() => document.getElementById('out')?.textContent?.startsWith('loaded'), null, {
-        timeout: 10_000,
-      });
-      assert.equal(await page.textContent('#out'), 'loaded: chunk ok');
-      const color = await page.$eval('#out', (el) => getComputedStyle(el).color);
-      assert.equal(color, 'rgb(0, 128, 0)', 'the absolute stylesheet applied');
-    } finally {
-      await browser.close();
-    }
-  });
+  it(
+    'loads a real built page with absolute asset URLs in Chromium',
+    needsBinary(CHROMIUM),
+    async () => {
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${sy.origin}/app/`);
+        // Page-side code as strings: this project type-checks for Node, without DOM types.
+        await page.waitForFunction(
+          "document.getElementById('out').textContent.startsWith('loaded')",
+          null,
+          {
+            timeout: 10_000,
+          },
+        );
+        assert.equal(await page.textContent('#out'), 'loaded: chunk ok');
+        const color = await page.evaluate("getComputedStyle(document.getElementById('out')).color");
+        assert.equal(color, 'rgb(0, 128, 0)', 'the absolute stylesheet applied');
+      } finally {
+        await browser.close();
+      }
+    },
+  );
 });

@@ -36,8 +36,14 @@ describe('routing', () => {
         },
         { slug: 'api', deployments: [{ id: 'a1', upstream: { replicas: [app.url] } }] },
         { slug: 'empty' },
-        { slug: 'wip', deployments: [{ id: 'b1', status: 'building', static: { dir: site('x') } }] },
-        { slug: 'broken', deployments: [{ id: 'e1', status: 'error', static: { dir: site('x') } }] },
+        {
+          slug: 'wip',
+          deployments: [{ id: 'b1', status: 'building', static: { dir: site('x') } }],
+        },
+        {
+          slug: 'broken',
+          deployments: [{ id: 'e1', status: 'error', static: { dir: site('x') } }],
+        },
       ],
     });
   });
@@ -119,22 +125,35 @@ describe('routing', () => {
     assert.equal(res.status, 200);
     assert.equal((JSON.parse(res.body) as { status: string }).status, 'ok');
     assert.equal((await get('/_switchyard/health', 'api.apps.test')).status, 200);
-    assert.deepEqual(JSON.parse((await get('/_switchyard/health', 'api.apps.test')).body), {
-      url: '/_switchyard/health',
-      prefix: null,
-    }, "a project's own paths are never shadowed");
+    assert.deepEqual(
+      JSON.parse((await get('/_switchyard/health', 'api.apps.test')).body),
+      {
+        url: '/_switchyard/health',
+        prefix: null,
+      },
+      "a project's own paths are never shadowed",
+    );
   });
 
   it('routes absolute-form targets by their own authority, never to foreign hosts', async () => {
-    const foreign = await rawRequest(sy.port, 'GET http://example.com/ HTTP/1.1\r\nHost: platform.test\r\nConnection: close\r\n\r\n');
+    const foreign = await rawRequest(
+      sy.port,
+      'GET http://example.com/ HTTP/1.1\r\nHost: platform.test\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(statusOf(foreign), 404);
-    const own = await rawRequest(sy.port, 'GET http://usera.apps.test/ HTTP/1.1\r\nHost: usera.apps.test\r\nConnection: close\r\n\r\n');
+    const own = await rawRequest(
+      sy.port,
+      'GET http://usera.apps.test/ HTTP/1.1\r\nHost: usera.apps.test\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(statusOf(own), 200);
     assert.match(own, /usera v2/);
   });
 
   it('refuses malformed requests before any work', async () => {
-    const twoHosts = await rawRequest(sy.port, 'GET / HTTP/1.1\r\nHost: usera.apps.test\r\nHost: evil.test\r\nConnection: close\r\n\r\n');
+    const twoHosts = await rawRequest(
+      sy.port,
+      'GET / HTTP/1.1\r\nHost: usera.apps.test\r\nHost: evil.test\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(statusOf(twoHosts), 400);
     const smuggle = await rawRequest(
       sy.port,
@@ -143,9 +162,15 @@ describe('routing', () => {
     assert.equal(statusOf(smuggle), 400);
     const noHost = await rawRequest(sy.port, 'GET / HTTP/1.1\r\nConnection: close\r\n\r\n');
     assert.equal(statusOf(noHost), 400);
-    const huge = await rawRequest(sy.port, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`);
+    const huge = await rawRequest(
+      sy.port,
+      `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20000)}\r\n\r\n`,
+    );
     assert.equal(statusOf(huge), 431);
-    const asterisk = await rawRequest(sy.port, 'OPTIONS * HTTP/1.1\r\nHost: platform.test\r\nConnection: close\r\n\r\n');
+    const asterisk = await rawRequest(
+      sy.port,
+      'OPTIONS * HTTP/1.1\r\nHost: platform.test\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(statusOf(asterisk), 400);
   });
 });

@@ -73,17 +73,27 @@ describe('static origin', () => {
   });
 
   it('falls back to index.html for SPA routes when enabled, only for HTML requests', async () => {
-    const page = await fetchText(`${spa.origin}/app/settings/profile`, { headers: { accept: 'text/html' } });
+    const page = await fetchText(`${spa.origin}/app/settings/profile`, {
+      headers: { accept: 'text/html' },
+    });
     assert.equal(page.status, 200);
     assert.equal(page.body, '<h1>home</h1>');
-    const json = await fetchText(`${spa.origin}/app/api/missing`, { headers: { accept: 'application/json' } });
+    const json = await fetchText(`${spa.origin}/app/api/missing`, {
+      headers: { accept: 'application/json' },
+    });
     assert.equal(json.status, 404);
   });
 
   it('sets content types with charset for text', async () => {
-    assert.equal((await fetchText(`${base}/data.json`)).headers['content-type'], 'application/json; charset=utf-8');
+    assert.equal(
+      (await fetchText(`${base}/data.json`)).headers['content-type'],
+      'application/json; charset=utf-8',
+    );
     assert.equal((await fetchText(`${base}/image.png`)).headers['content-type'], 'image/png');
-    assert.equal((await fetchText(`${base}/digits.txt`)).headers['content-type'], 'text/plain; charset=utf-8');
+    assert.equal(
+      (await fetchText(`${base}/digits.txt`)).headers['content-type'],
+      'text/plain; charset=utf-8',
+    );
   });
 
   it('marks content-hashed assets immutable and keeps HTML revalidated', async () => {
@@ -97,7 +107,9 @@ describe('static origin', () => {
     const first = await fetchText(`${base}/digits.txt`);
     const etag = first.headers.etag as string;
     assert.match(etag, /^"[^"]+"$/, 'a strong ETag');
-    const inm = await fetchText(`${base}/digits.txt`, { headers: { 'if-none-match': `"other", ${etag}` } });
+    const inm = await fetchText(`${base}/digits.txt`, {
+      headers: { 'if-none-match': `"other", ${etag}` },
+    });
     assert.equal(inm.status, 304);
     assert.equal(inm.body, '');
     assert.equal(inm.headers.etag, etag);
@@ -105,9 +117,13 @@ describe('static origin', () => {
       headers: { 'if-modified-since': first.headers['last-modified'] as string },
     });
     assert.equal(ims.status, 304);
-    const stale = await fetchText(`${base}/digits.txt`, { headers: { 'if-modified-since': 'Thu, 01 Jan 1970 00:00:00 GMT' } });
+    const stale = await fetchText(`${base}/digits.txt`, {
+      headers: { 'if-modified-since': 'Thu, 01 Jan 1970 00:00:00 GMT' },
+    });
     assert.equal(stale.status, 200);
-    const changed = await fetchText(`${base}/digits.txt`, { headers: { 'if-none-match': '"nope"' } });
+    const changed = await fetchText(`${base}/digits.txt`, {
+      headers: { 'if-none-match': '"nope"' },
+    });
     assert.equal(changed.status, 200);
   });
 
@@ -116,17 +132,27 @@ describe('static origin', () => {
     assert.equal(mid.status, 206);
     assert.equal(mid.body, '234');
     assert.equal(mid.headers['content-range'], 'bytes 2-4/10');
-    assert.equal((await fetchText(`${base}/digits.txt`, { headers: { range: 'bytes=-3' } })).body, '789');
-    assert.equal((await fetchText(`${base}/digits.txt`, { headers: { range: 'bytes=7-' } })).body, '789');
+    assert.equal(
+      (await fetchText(`${base}/digits.txt`, { headers: { range: 'bytes=-3' } })).body,
+      '789',
+    );
+    assert.equal(
+      (await fetchText(`${base}/digits.txt`, { headers: { range: 'bytes=7-' } })).body,
+      '789',
+    );
     const bad = await fetchText(`${base}/digits.txt`, { headers: { range: 'bytes=20-30' } });
     assert.equal(bad.status, 416);
     assert.equal(bad.headers['content-range'], 'bytes */10');
     const multi = await fetchText(`${base}/digits.txt`, { headers: { range: 'bytes=0-1,4-5' } });
     assert.equal(multi.status, 200, 'multiple ranges are answered with the whole file');
     const etag = (await fetchText(`${base}/digits.txt`)).headers.etag as string;
-    const ifRangeOld = await fetchText(`${base}/digits.txt`, { headers: { range: 'bytes=0-1', 'if-range': '"old"' } });
+    const ifRangeOld = await fetchText(`${base}/digits.txt`, {
+      headers: { range: 'bytes=0-1', 'if-range': '"old"' },
+    });
     assert.equal(ifRangeOld.status, 200);
-    const ifRangeOk = await fetchText(`${base}/digits.txt`, { headers: { range: 'bytes=0-1', 'if-range': etag } });
+    const ifRangeOk = await fetchText(`${base}/digits.txt`, {
+      headers: { range: 'bytes=0-1', 'if-range': etag },
+    });
     assert.equal(ifRangeOk.status, 206);
   });
 

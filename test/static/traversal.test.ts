@@ -28,7 +28,10 @@ describe('static origin: path traversal', () => {
   after(() => sy.close());
 
   const get = (path: string) =>
-    rawRequest(sy.port, `GET ${path} HTTP/1.1\r\nHost: site.localhost\r\nConnection: close\r\n\r\n`);
+    rawRequest(
+      sy.port,
+      `GET ${path} HTTP/1.1\r\nHost: site.localhost\r\nConnection: close\r\n\r\n`,
+    );
 
   const vectors: [string, string][] = [
     ['dot-dot', '/../secret.txt'],
@@ -64,7 +67,17 @@ describe('static origin: path traversal', () => {
   it('decodes paths strictly', () => {
     assert.equal(safeRelativePath('/a%20b/c.html'), 'a b/c.html');
     assert.equal(safeRelativePath('/caf%C3%A9'), 'café');
-    for (const bad of ['/../x', '/%2e%2e/x', '/a%2fb', '/a%5cb', '/a\\b', '/%00', '/%c0%ae', '/%zz', '/./x']) {
+    for (const bad of [
+      '/../x',
+      '/%2e%2e/x',
+      '/a%2fb',
+      '/a%5cb',
+      '/a\\b',
+      '/%00',
+      '/%c0%ae',
+      '/%zz',
+      '/./x',
+    ]) {
       assert.throws(() => safeRelativePath(bad), { code: 'SY_BAD_PATH' }, bad);
     }
   });

@@ -33,6 +33,7 @@ export function findBinary(name: string): string | undefined {
 export function needsBinary(name: string): { skip: string | false } {
   if (findBinary(name) !== undefined) return { skip: false };
   const reason = `skipped: missing binary ${name}`;
-  if (REQUIRE_BINARIES) throw new Error(`${reason} (SWITCHYARD_REQUIRE_BINARIES=1 makes this a failure)`);
+  if (REQUIRE_BINARIES)
+    throw new Error(`${reason} (SWITCHYARD_REQUIRE_BINARIES=1 makes this a failure)`);
   return { skip: reason };
 }

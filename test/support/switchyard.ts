@@ -23,7 +23,10 @@ export async function startSwitchyard(raw: Record<string, unknown> = {}): Promis
     },
   });
   const logs: Record<string, unknown>[] = [];
-  const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   const sy = await Switchyard.start(loaded, { logger });
   return {
     sy,
@@ -39,12 +42,25 @@ export function staticProject(slug: string, dir: string, extra: Record<string, u
   const { spa, cleanUrls, ...rest } = extra;
   return {
     slug,
-    deployments: [{ id: 'd1', static: { dir, ...(spa === undefined ? {} : { spa }), ...(cleanUrls === undefined ? {} : { cleanUrls }) } }],
+    deployments: [
+      {
+        id: 'd1',
+        static: {
+          dir,
+          ...(spa === undefined ? {} : { spa }),
+          ...(cleanUrls === undefined ? {} : { cleanUrls }),
+        },
+      },
+    ],
     ...rest,
   };
 }
 
 /** A project with one upstream deployment. */
-export function upstreamProject(slug: string, replicas: string[], extra: Record<string, unknown> = {}) {
+export function upstreamProject(
+  slug: string,
+  replicas: string[],
+  extra: Record<string, unknown> = {},
+) {
   return { slug, deployments: [{ id: 'd1', upstream: { replicas } }], ...extra };
 }

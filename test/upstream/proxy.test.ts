@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchText, rawRequest, statusOf } from '../support/http.js';
@@ -85,7 +85,11 @@ describe('upstream origin: headers', () => {
     assert.equal(h.forwarded, `for=127.0.0.1;host="127.0.0.1:${sy.port}";proto=http`);
     assert.equal(h.via, '1.0 client-proxy, 1.1 switchyard');
     assert.notEqual(h['x-request-id'], 'forged-id');
-    assert.equal(h['x-request-id'], res.headers['x-request-id'], 'the same id upstream and in the response');
+    assert.equal(
+      h['x-request-id'],
+      res.headers['x-request-id'],
+      'the same id upstream and in the response',
+    );
     assert.equal(h.host, `127.0.0.1:${sy.port}`, 'the original Host is kept');
   });
 
@@ -103,14 +107,20 @@ describe('upstream origin: headers', () => {
     assert.equal(h['x-forwarded-for'], '203.0.113.9, 127.0.0.1');
     assert.equal(h['x-forwarded-host'], 'www.usera.com');
     assert.equal(h['x-forwarded-proto'], 'https');
-    assert.equal(h.forwarded, `for=203.0.113.9;proto=https, for=127.0.0.1;host="127.0.0.1:${trustingSy.port}";proto=http`);
+    assert.equal(
+      h.forwarded,
+      `for=203.0.113.9;proto=https, for=127.0.0.1;host="127.0.0.1:${trustingSy.port}";proto=http`,
+    );
     assert.equal(h['x-request-id'], 'edge-123');
     const line = trustingSy.logs.find((l) => l.requestId === 'edge-123');
     assert.equal(line?.clientIp, '203.0.113.9');
   });
 
   it('passes methods, bodies, query strings and status codes through', async () => {
-    const res = await fetchText(`${sy.origin}/api/items?a=1&b=%20`, { method: 'PUT', body: 'payload' });
+    const res = await fetchText(`${sy.origin}/api/items?a=1&b=%20`, {
+      method: 'PUT',
+      body: 'payload',
+    });
     const seen = JSON.parse(res.body) as Echo;
     assert.equal(seen.method, 'PUT');
     assert.equal(seen.url, '/items?a=1&b=%20');
@@ -132,7 +142,9 @@ describe('upstream origin: headers', () => {
 describe('upstream origin: failures and timeouts', () => {
   it('answers 502 when no replica accepts connections', async () => {
     const port = await closedPort();
-    const sy = await startSwitchyard({ projects: [upstreamProject('api', [`http://127.0.0.1:${port}`])] });
+    const sy = await startSwitchyard({
+      projects: [upstreamProject('api', [`http://127.0.0.1:${port}`])],
+    });
     try {
       const res = await fetchText(`${sy.origin}/api/`, { headers: { accept: 'application/json' } });
       assert.equal(res.status, 502);
@@ -198,7 +210,10 @@ describe('upstream origin: failures and timeouts', () => {
       res.writeHead(200, { 'content-length': '10' });
       res.write('12345');
     });
-    const sy = await startSwitchyard({ upstream: { idleTimeoutMs: 200 }, projects: [upstreamProject('api', [app.url])] });
+    const sy = await startSwitchyard({
+      upstream: { idleTimeoutMs: 200 },
+      projects: [upstreamProject('api', [app.url])],
+    });
     try {
       await assert.rejects(fetchText(`${sy.origin}/api/`));
     } finally {
@@ -215,12 +230,15 @@ describe('upstream origin: failures and timeouts', () => {
       req.socket.once('close', () => closedUpstream++);
     });
     // A short keep-alive: undici may reopen one idle pooled connection after an abort.
-    const sy = await startSwitchyard({ upstream: { keepAliveTimeoutMs: 200 }, projects: [upstreamProject('api', [app.url])] });
+    const sy = await startSwitchyard({
+      upstream: { keepAliveTimeoutMs: 200 },
+      projects: [upstreamProject('api', [app.url])],
+    });
     try {
       for (let i = 0; i < 5; i++) {
         const req = httpRequest(`${sy.origin}/api/slow`);
         req.end();
-        const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+        const [res] = (await once(req, 'response')) as [IncomingMessage];
         await once(res, 'data');
         req.destroy();
       }
@@ -276,7 +294,8 @@ describe('upstream origin: replicas', () => {
     const sy = await startSwitchyard({ projects: [upstreamProject('api', [dead, live.url])] });
     try {
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await fetchText(`${sy.origin}/api/`, { method: 'POST', body: 'x' })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await fetchText(`${sy.origin}/api/`, { method: 'POST', body: 'x' })).status);
       assert.deepEqual(statuses.sort(), [200, 200, 502, 502]);
       assert.equal(live.requests.length, 2, 'the live replica saw only its own share');
     } finally {
@@ -295,7 +314,10 @@ describe('upstream origin: raw status', () => {
     });
     const sy = await startSwitchyard({ projects: [upstreamProject('api', [app.url])] });
     try {
-      const raw = await rawRequest(sy.port, 'GET /api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n');
+      const raw = await rawRequest(
+        sy.port,
+        'GET /api/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+      );
       assert.equal(statusOf(raw), 418);
       assert.match(raw, /^HTTP\/1\.1 418 Short And Stout/);
     } finally {

@@ -103,7 +103,9 @@ describe('WebSocket pass-through', () => {
 
   it('answers a handshake to a dead upstream with 502', async () => {
     const port = await closedPort();
-    const local = await startSwitchyard({ projects: [upstreamProject('chat', [`http://127.0.0.1:${port}`])] });
+    const local = await startSwitchyard({
+      projects: [upstreamProject('chat', [`http://127.0.0.1:${port}`])],
+    });
     try {
       const ws = new WebSocket(`ws://127.0.0.1:${local.port}/chat/`);
       ws.on('error', () => {});

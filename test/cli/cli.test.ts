@@ -1,0 +1,163 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fetchText } from '../support/http.js';
+import { runSwitchyard, spawnSwitchyard } from '../support/cli.js';
+import { startUpstream } from '../support/upstream.js';
+
+function configDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sy-cli-'));
+}
+
+/** Write atomically, as editors and config management do. */
+function writeConfig(file: string, text: string): void {
+  writeFileSync(`${file}.tmp`, text);
+  renameSync(`${file}.tmp`, file);
+}
+
+async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (await check()) return;
+    await sleep(50);
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+describe('switchyard command line', () => {
+  it('prints help and version', async () => {
+    const help = await runSwitchyard(['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Usage: switchyard/);
+    const version = await runSwitchyard(['--version']);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^switchyard \d+\.\d+\.\d+\n$/);
+    const bad = await runSwitchyard(['frobnicate']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown command "frobnicate"/);
+  });
+
+  it('exits 2 on an invalid configuration, naming key, value and expectation', async () => {
+    const file = join(configDir(), 'switchyard.yaml');
+    writeFileSync(file, 'listen:\n  port: -1\n');
+    const res = await runSwitchyard(['start', '--config', file]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /listen\.port: got -1, expected must be >= 0/);
+    const env = await runSwitchyard(['start'], { SWITCHYARD_UPSTREAM_CONNECT_TIMEOUT_MS: 'soon' });
+    assert.equal(env.code, 2);
+    assert.match(
+      env.stderr,
+      /upstream\.connectTimeoutMs \(from SWITCHYARD_UPSTREAM_CONNECT_TIMEOUT_MS\): got "soon"/,
+    );
+  });
+
+  it('with no configuration serves the demo project by path and subdomain, then stops cleanly on SIGTERM', async () => {
+    const sy = await spawnSwitchyard([]);
+    try {
+      assert.match(sy.stderr(), new RegExp(`http://localhost:${sy.port}/hello/`));
+      assert.match(sy.stderr(), new RegExp(`http://hello.localhost:${sy.port}/`));
+      const byPath = await fetchText(`http://127.0.0.1:${sy.port}/hello/`, {
+        headers: { host: `localhost:${sy.port}` },
+      });
+      assert.equal(byPath.status, 200);
+      assert.match(byPath.body, /Hello from Switchyard/);
+      const bySubdomain = await fetchText(`http://127.0.0.1:${sy.port}/about`, {
+        headers: { host: `hello.localhost:${sy.port}` },
+      });
+      assert.match(bySubdomain.body, /<h1>About<\/h1>/);
+      await sleep(200); // let the asynchronous log writer flush
+    } finally {
+      sy.proc.kill('SIGTERM');
+    }
+    assert.equal(await sy.exited, 0);
+    const access = sy
+      .stdout()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.kind === 'access');
+    assert.equal(access.length, 2);
+    assert.equal(access[0]?.project, 'hello');
+  });
+
+  it('re-reads its file on change and on SIGHUP; a bad edit is refused and the table stays', async () => {
+    const a = await startUpstream((_req, res) => res.end('app A'));
+    const b = await startUpstream((_req, res) => res.end('app B'));
+    const file = join(configDir(), 'switchyard.yaml');
+    const project = (url: string) =>
+      `listen: { host: 127.0.0.1 }\nprojects:\n  - slug: app\n    deployments:\n      - id: d1\n        upstream: { replicas: ["${url}"] }\n`;
+    writeConfig(file, project(a.url));
+    const sy = await spawnSwitchyard(['--config', file]);
+    const body = async () => (await fetchText(`http://127.0.0.1:${sy.port}/app/`)).body;
+    try {
+      assert.equal(await body(), 'app A');
+      writeConfig(file, project(b.url));
+      await eventually(async () => (await body()) === 'app B', 'the change on disk');
+      writeConfig(file, `${project(a.url)}    production: nope\n`);
+      await eventually(
+        () => Promise.resolve(sy.stdout().includes('configuration change refused')),
+        'the refusal',
+      );
+      assert.match(sy.stdout(), /production: got \\"nope\\"/);
+      assert.equal(await body(), 'app B', 'the running table stays');
+      // SIGHUP re-reads too (write without a rename the watcher might coalesce).
+      writeFileSync(file, project(a.url));
+      sy.proc.kill('SIGHUP');
+      await eventually(async () => (await body()) === 'app A', 'SIGHUP');
+    } finally {
+      sy.proc.kill('SIGTERM');
+      await sy.exited;
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('lets in-flight requests finish on SIGTERM, then exits 0', async () => {
+    const slow = await startUpstream((_req, res) => {
+      setTimeout(() => res.end('finished'), 400);
+    });
+    const file = join(configDir(), 'switchyard.yaml');
+    writeFileSync(
+      file,
+      `listen: { host: 127.0.0.1 }\nshutdown: { graceMs: 5000 }\nprojects:\n  - slug: slow\n    deployments:\n      - id: d1\n        upstream: { replicas: ["${slow.url}"] }\n`,
+    );
+    const sy = await spawnSwitchyard(['--config', file]);
+    try {
+      const inFlight = fetchText(`http://127.0.0.1:${sy.port}/slow/`);
+      await sleep(100);
+      sy.proc.kill('SIGTERM');
+      const res = await inFlight;
+      assert.equal(res.status, 200);
+      assert.equal(res.body, 'finished');
+      assert.equal(await sy.exited, 0);
+      await assert.rejects(fetchText(`http://127.0.0.1:${sy.port}/slow/`), 'no longer accepting');
+    } finally {
+      sy.proc.kill('SIGKILL');
+      await slow.close();
+    }
+  });
+
+  it('closes connections still busy at the shutdown deadline', async () => {
+    const hang = await startUpstream(() => {});
+    const file = join(configDir(), 'switchyard.yaml');
+    writeFileSync(
+      file,
+      `listen: { host: 127.0.0.1 }\nshutdown: { graceMs: 300 }\nprojects:\n  - slug: hang\n    deployments:\n      - id: d1\n        upstream: { replicas: ["${hang.url}"] }\n`,
+    );
+    const sy = await spawnSwitchyard(['--config', file]);
+    try {
+      const inFlight = fetchText(`http://127.0.0.1:${sy.port}/hang/`).catch((err: unknown) => err);
+      await sleep(100);
+      const start = Date.now();
+      sy.proc.kill('SIGTERM');
+      assert.equal(await sy.exited, 0);
+      assert.ok(Date.now() - start < 3000, 'exited soon after the deadline');
+      assert.ok((await inFlight) instanceof Error);
+    } finally {
+      sy.proc.kill('SIGKILL');
+      await hang.close();
+    }
+  });
+});
