@@ -69,7 +69,8 @@ function measure(table: RouteTable, picks: number[]): number[] {
 }
 
 const fmt = (m: number[]) => m.map((x) => x.toFixed(0)).join(' | ');
-const ratio = (a: number[], b: number[]) => a.map((x, i) => `${(x / b[i]!).toFixed(2)}×`).join(', ');
+const ratio = (a: number[], b: number[]) =>
+  a.map((x, i) => `${(x / b[i]!).toFixed(2)}×`).join(', ');
 const rows: string[] = [];
 const hot = new Map<number, number[]>();
 const spread = new Map<number, number[]>();

@@ -48,13 +48,6 @@ export class OriginRegistry {
     return Promise.all(retired.map((o) => o.close())).then(() => undefined);
   }
 
-  /** Forget a table that was compiled but not put in service (it failed validation). */
-  abandon(): Promise<void> {
-    const orphans = [...this.#next].filter(([key]) => !this.#live.has(key)).map(([, o]) => o);
-    this.#next = new Map();
-    return Promise.all(orphans.map((o) => o.close())).then(() => undefined);
-  }
-
   async closeAll(): Promise<void> {
     const all = [...this.#live.values()];
     this.#live = new Map();

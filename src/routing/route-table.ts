@@ -104,13 +104,6 @@ export class RouteTable {
     return this.#projects.get(slug);
   }
 
-  /** Every origin this table refers to. */
-  *origins(): Iterable<Origin> {
-    for (const project of this.#projects.values()) {
-      for (const d of project.previews.values()) yield d.origin;
-    }
-  }
-
   /**
    * Resolve a normalised host: a platform host (path routing follows), a project's
    * subdomain, preview host or custom domain, or undefined (unknown host).
