@@ -18,11 +18,14 @@ export async function start({ file, env }: StartArgs): Promise<number> {
   const { config } = loaded;
   const domain = config.platform.domains[0];
   const lines = [`switchyard listening on http://${config.listen.host}:${sy.port}`];
-  for (const p of loaded.projects) {
+  const SHOWN = 10;
+  for (const p of loaded.projects.slice(0, SHOWN)) {
     const host = config.platform.hosts[0];
     if (host !== undefined) lines.push(`  ${p.slug}: http://${host}:${sy.port}/${p.slug}/`);
     if (domain !== undefined) lines.push(`  ${p.slug}: http://${p.slug}.${domain}:${sy.port}/`);
   }
+  const more = loaded.projects.length - SHOWN;
+  if (more > 0) lines.push(`  … and ${more} more projects`);
   process.stderr.write(`${lines.join('\n')}\n`);
   logger.info({ port: sy.port, projects: loaded.projects.length, file: loaded.file }, 'listening');
 

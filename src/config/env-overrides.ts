@@ -67,14 +67,14 @@ export function applyEnvOverrides(
   for (const option of ENV_OPTIONS) {
     let name = option.env;
     let raw = env[name];
-    if (raw === undefined) {
+    if (raw === undefined || raw === '') {
       const alias = Object.keys(ENV_ALIASES).find((a) => ENV_ALIASES[a] === option.env);
-      if (alias !== undefined && env[alias] !== undefined) {
+      if (alias !== undefined && env[alias] !== undefined && env[alias] !== '') {
         name = alias;
         raw = env[alias];
       }
     }
-    if (raw === undefined) continue;
+    if (raw === undefined || raw === '') continue; // an empty variable counts as unset
     let node = target;
     for (const key of option.path.slice(0, -1)) {
       const next = node[key];

@@ -1,0 +1,318 @@
+/**
+ * Side-by-side benchmark: Switchyard against the tools a platform team would pick instead,
+ * on this machine, in one run, as ratios. `npm run bench` (full, under 15 minutes) or
+ * `npm run bench -- --quick` (under 2 minutes). Results: printed and written to
+ * bench/results/latest.md. Access logs are off for every contender.
+ *
+ * Layouts: pinned (wrk on CPU 0; proxy and upstream on CPU 1) and unpinned (all CPUs).
+ * Each round runs every contender once, interleaved; medians over rounds are reported and
+ * ratios are taken within each round.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { treeCpuMicros } from './lib/cpu.js';
+import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
+import { wrk } from './lib/wrk.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(HERE, '..');
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 1 : 3;
+const SECONDS = quick ? 3 : 5;
+const WARMUP_SECONDS = quick ? 1 : 2;
+const CONNECTIONS = 64;
+const LAYOUTS = quick ? (['pinned'] as const) : (['pinned', 'unpinned'] as const);
+type Layout = (typeof LAYOUTS)[number];
+
+const work = mkdtempSync(join(tmpdir(), 'sy-bench-'));
+const files = join(work, 'files');
+mkdirSync(files);
+writeFileSync(join(files, '1k.bin'), Buffer.alloc(1024, 'a'));
+writeFileSync(join(files, '100k.bin'), Buffer.alloc(100 * 1024, 'b'));
+
+function template(name: string, values: Record<string, string | number>): string {
+  let text = readFileSync(join(HERE, 'peers', name), 'utf8');
+  for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{{${k}}}`, String(v));
+  const out = join(work, `${name}-${Math.random().toString(36).slice(2)}`);
+  writeFileSync(out, text);
+  return out;
+}
+
+interface Contender {
+  readonly name: string;
+  /** Start it; resolve with its process and the base URL to load (path prefix included). */
+  start(layout: Layout, upstreamPort: number): Promise<{ proc: Started; base: string }>;
+}
+
+const cpusFor = (layout: Layout) => (layout === 'pinned' ? '1' : undefined);
+const wrkCpus = (layout: Layout) => (layout === 'pinned' ? '0' : undefined);
+
+async function startedOn(
+  port: number,
+  name: string,
+  proc: Started,
+  base = `http://127.0.0.1:${port}`,
+) {
+  await waitForPort(port, name, proc);
+  return { proc, base };
+}
+
+function nodePeer(name: string, script: string): Contender {
+  return {
+    name,
+    async start(layout, upstream) {
+      const port = await freePort();
+      const proc = start(
+        process.execPath,
+        [join(HERE, 'peers', script), String(port), `http://127.0.0.1:${upstream}`],
+        {
+          cpus: cpusFor(layout),
+        },
+      );
+      return startedOn(port, name, proc);
+    },
+  };
+}
+
+function switchyard(
+  name: string,
+  options: { accessLog: boolean; projects?: number; static?: boolean },
+): Contender {
+  return {
+    name,
+    async start(layout, upstream) {
+      const port = await freePort();
+      const count = options.projects ?? 1;
+      const target = Math.floor(count / 2);
+      const lines = [
+        `listen: { host: 127.0.0.1, port: ${port} }`,
+        `log: { access: ${options.accessLog}, level: warn }`,
+        'projects:',
+      ];
+      for (let i = 0; i < count; i++) {
+        const origin =
+          options.static === true
+            ? `static: { dir: "${files}" }`
+            : `upstream: { replicas: ["http://127.0.0.1:${upstream}"] }`;
+        lines.push(`  - { slug: p${i}, deployments: [{ id: d1, ${origin} }] }`);
+      }
+      const config = join(work, `switchyard-${port}.yaml`);
+      writeFileSync(config, `${lines.join('\n')}\n`);
+      const proc = start(
+        process.execPath,
+        [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
+        {
+          cpus: cpusFor(layout),
+          env: { PORT: '' },
+        },
+      );
+      return startedOn(port, name, proc, `http://127.0.0.1:${port}/p${target}`);
+    },
+  };
+}
+
+const nginxProxy: Contender = {
+  name: 'nginx',
+  async start(layout, upstream) {
+    const port = await freePort();
+    const conf = template('nginx-proxy.conf', {
+      dir: work,
+      port,
+      upstream,
+      workers: layout === 'pinned' ? 1 : 'auto',
+    });
+    return startedOn(
+      port,
+      'nginx',
+      start('nginx', ['-c', conf, '-p', work], { cpus: cpusFor(layout) }),
+    );
+  },
+};
+
+const haproxy: Contender = {
+  name: 'haproxy',
+  async start(layout, upstream) {
+    const port = await freePort();
+    const conf = template('haproxy.cfg', { port, upstream, threads: layout === 'pinned' ? 1 : 2 });
+    return startedOn(
+      port,
+      'haproxy',
+      start('haproxy', ['-f', conf, '-db'], { cpus: cpusFor(layout) }),
+    );
+  },
+};
+
+const caddy: Contender = {
+  name: 'caddy',
+  async start(layout, upstream) {
+    const port = await freePort();
+    const conf = template('Caddyfile', { port, upstream });
+    const env = layout === 'pinned' ? { GOMAXPROCS: '1' } : {};
+    return startedOn(
+      port,
+      'caddy',
+      start('caddy', ['run', '--config', conf, '--adapter', 'caddyfile'], {
+        cpus: cpusFor(layout),
+        env,
+      }),
+    );
+  },
+};
+
+const nginxStatic: Contender = {
+  name: 'nginx (static)',
+  async start(layout) {
+    const port = await freePort();
+    const conf = template('nginx-static.conf', {
+      dir: work,
+      port,
+      files,
+      workers: layout === 'pinned' ? 1 : 'auto',
+    });
+    return startedOn(
+      port,
+      'nginx static',
+      start('nginx', ['-c', conf, '-p', work], { cpus: cpusFor(layout) }),
+    );
+  },
+};
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  cpuPerReq: number;
+  errors: number;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+async function scenario(
+  title: string,
+  contenders: Contender[],
+  path: string,
+  layout: Layout,
+  reference: string,
+): Promise<string> {
+  const upPort = await freePort();
+  const upstream = start(
+    'nginx',
+    ['-c', template('nginx-upstream.conf', { dir: work, port: upPort, files }), '-p', work],
+    {
+      cpus: cpusFor(layout),
+    },
+  );
+  await waitForPort(upPort, 'upstream nginx', upstream);
+  const running: { c: Contender; proc: Started; url: string }[] = [];
+  try {
+    for (const c of contenders) {
+      const { proc, base } = await c.start(layout, upPort);
+      running.push({ c, proc, url: `${base}${path}` });
+    }
+    for (const r of running)
+      await wrk(r.url, {
+        connections: CONNECTIONS,
+        seconds: WARMUP_SECONDS,
+        cpus: wrkCpus(layout),
+      });
+    const samples = new Map<string, Sample[]>();
+    const ratios = new Map<string, number[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      const roundRps = new Map<string, number>();
+      for (const r of running) {
+        const cpuBefore = treeCpuMicros(r.proc.pid);
+        const res = await wrk(r.url, {
+          connections: CONNECTIONS,
+          seconds: SECONDS,
+          cpus: wrkCpus(layout),
+        });
+        const cpu = treeCpuMicros(r.proc.pid) - cpuBefore;
+        const list = samples.get(r.c.name) ?? [];
+        list.push({
+          rps: res.rps,
+          p50: res.p50Ms,
+          p99: res.p99Ms,
+          cpuPerReq: res.requests > 0 ? cpu / res.requests : NaN,
+          errors: res.errors,
+        });
+        samples.set(r.c.name, list);
+        roundRps.set(r.c.name, res.rps);
+      }
+      const ref = roundRps.get(reference) ?? NaN;
+      for (const [name, rps] of roundRps)
+        ratios.set(name, [...(ratios.get(name) ?? []), rps / ref]);
+    }
+    const rows = running.map(({ c }) => {
+      const s = samples.get(c.name)!;
+      const errors = s.reduce((a, b) => a + b.errors, 0);
+      return `| ${c.name} | ${median(s.map((x) => x.rps)).toFixed(0)} | ${median(s.map((x) => x.p50)).toFixed(2)} | ${median(s.map((x) => x.p99)).toFixed(2)} | ${median(s.map((x) => x.cpuPerReq)).toFixed(1)} | ${median(ratios.get(c.name)!).toFixed(2)}× | ${errors} |`;
+    });
+    return `### ${title} — ${layout}\n\n| contender | req/s | p50 ms | p99 ms | µs CPU/req | vs ${reference} | errors |\n| --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`;
+  } finally {
+    for (const r of running) await stop(r.proc);
+    await stop(upstream);
+  }
+}
+
+const proxyContenders = [
+  nginxProxy,
+  haproxy,
+  caddy,
+  nodePeer('bare node proxy', 'bare-proxy.mjs'),
+  nodePeer('http-proxy', 'http-proxy.mjs'),
+  nodePeer('@fastify/http-proxy', 'fastify-proxy.mjs'),
+  switchyard('switchyard', { accessLog: false }),
+  switchyard('switchyard (access log on)', { accessLog: true }),
+];
+
+const sections: string[] = [];
+const started = Date.now();
+try {
+  for (const layout of LAYOUTS) {
+    sections.push(await scenario('Proxy, 1 KiB', proxyContenders, '/1k.bin', layout, 'nginx'));
+    console.log(sections.at(-1));
+    if (!quick) {
+      sections.push(
+        await scenario('Proxy, 100 KiB', proxyContenders, '/100k.bin', layout, 'nginx'),
+      );
+      console.log(sections.at(-1));
+    }
+    sections.push(
+      await scenario(
+        'Path routing, 10 vs 100,000 projects (1 KiB)',
+        [
+          switchyard('switchyard, 10 projects', { accessLog: false, projects: 10 }),
+          switchyard('switchyard, 100,000 projects', { accessLog: false, projects: 100_000 }),
+        ],
+        '/1k.bin',
+        layout,
+        'switchyard, 10 projects',
+      ),
+    );
+    console.log(sections.at(-1));
+    for (const size of quick ? ['1k'] : ['1k', '100k']) {
+      sections.push(
+        await scenario(
+          `Static files, ${size === '1k' ? '1 KiB' : '100 KiB'}`,
+          [nginxStatic, switchyard('switchyard (static)', { accessLog: false, static: true })],
+          `/${size}.bin`,
+          layout,
+          'nginx (static)',
+        ),
+      );
+      console.log(sections.at(-1));
+    }
+  }
+} finally {
+  stopAll();
+}
+const header = `# Benchmark results\n\n${new Date().toISOString()} · Node ${process.version} · ${quick ? 'quick' : 'full'} run · wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} round(s), medians · access logs off unless named · ${((Date.now() - started) / 1000).toFixed(0)} s\n\n`;
+mkdirSync(join(HERE, 'results'), { recursive: true });
+writeFileSync(join(HERE, 'results', 'latest.md'), header + sections.join('\n'));
+console.log(`written to bench/results/latest.md`);
