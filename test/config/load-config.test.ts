@@ -52,6 +52,11 @@ describe('loadConfig', () => {
       loadConfig({ file, env: { PORT: '1', SWITCHYARD_LISTEN_PORT: '2' } }).config.listen.port,
       2,
     );
+    assert.equal(
+      loadConfig({ file, env: { PORT: '' } }).config.listen.port,
+      9000,
+      'empty counts as unset',
+    );
   });
 
   it('names every environment variable after its option', () => {
