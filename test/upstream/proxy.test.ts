@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { errors } from 'undici';
+import { isConnectFailure, toClientError } from '../../src/upstream/upstream-errors.js';
 import { fetchText, rawRequest, statusOf } from '../support/http.js';
 import { startSwitchyard, upstreamProject, type TestSwitchyard } from '../support/switchyard.js';
 import { closedPort, startUpstream, type TestUpstream } from '../support/upstream.js';
@@ -185,24 +187,23 @@ describe('upstream origin: failures and timeouts', () => {
     }
   });
 
-  it('answers 504 when connecting takes too long', async () => {
-    // 192.0.2.0/24 (TEST-NET-1) is never routed; a connect there only times out.
-    // Instead of an outside address, use a listener whose accept queue is full.
-    const { createServer } = await import('node:net');
-    const blackhole = createServer();
-    blackhole.listen({ port: 0, host: '127.0.0.1', backlog: 0 });
-    await once(blackhole, 'listening');
-    blackhole.close(); // stop accepting: the kernel no longer completes handshakes
-    const sy = await startSwitchyard({
-      upstream: { connectTimeoutMs: 100 },
-      projects: [upstreamProject('api', ['http://127.0.0.1:9'])],
-    });
-    try {
-      const res = await fetchText(`${sy.origin}/api/`, { headers: { accept: 'application/json' } });
-      assert.ok(res.status === 502 || res.status === 504, `status ${res.status}`);
-    } finally {
-      await sy.close();
-    }
+  it('maps a connect timeout to 504 and a refused connection to a retryable 502', () => {
+    // A connect that hangs needs an address that drops packets; tests reach only loopback,
+    // so the mapping is checked on undici's own error classes.
+    const timeout = toClientError(new errors.ConnectTimeoutError(), 'http://10.0.0.1:80');
+    assert.equal(timeout.status, 504);
+    assert.equal(timeout.code, 'SY_UPSTREAM_TIMEOUT');
+    assert.equal(isConnectFailure(new errors.ConnectTimeoutError()), true);
+    const refused = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    assert.equal(toClientError(refused, 'x').code, 'SY_UPSTREAM_UNREACHABLE');
+    assert.equal(isConnectFailure(refused), true);
+    assert.equal(
+      isConnectFailure(new errors.HeadersTimeoutError()),
+      false,
+      'the app got the request',
+    );
+    assert.equal(toClientError(new errors.HeadersTimeoutError(), 'x').status, 504);
+    assert.equal(toClientError(new errors.SocketError('closed'), 'x').code, 'SY_UPSTREAM_BROKEN');
   });
 
   it('cuts the response when the upstream goes silent mid-body (idle timeout)', async () => {
