@@ -24,7 +24,13 @@ function projects(n: number): ProjectSpec[] {
       deployments: [`d${i}a`, `d${i}b`].map((id) => ({
         id,
         status: 'ready' as const,
-        origin: { kind: 'static' as const, dir: `/srv/builds/${id}`, spa: false, cleanUrls: true },
+        origin: {
+          kind: 'static' as const,
+          dir: `/srv/builds/${id}`,
+          spa: false,
+          cleanUrls: true,
+          immutable: false,
+        },
       })),
     });
   }

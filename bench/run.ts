@@ -78,7 +78,7 @@ function nodePeer(name: string, script: string): Contender {
 
 function switchyard(
   name: string,
-  options: { accessLog: boolean; projects?: number; static?: boolean },
+  options: { accessLog: boolean; projects?: number; static?: boolean; workers?: number },
 ): Contender {
   return {
     name,
@@ -89,6 +89,7 @@ function switchyard(
       const lines = [
         `listen: { host: 127.0.0.1, port: ${port} }`,
         `log: { access: ${options.accessLog}, level: warn }`,
+        `workers: ${options.workers ?? 1}`,
         'projects:',
       ];
       for (let i = 0; i < count; i++) {
@@ -184,6 +185,7 @@ interface Sample {
   p50: number;
   p99: number;
   cpuPerReq: number;
+  clientCpuPerReq: number;
   errors: number;
 }
 
@@ -239,6 +241,7 @@ async function scenario(
           p50: res.p50Ms,
           p99: res.p99Ms,
           cpuPerReq: res.requests > 0 ? cpu / res.requests : NaN,
+          clientCpuPerReq: res.requests > 0 ? res.clientCpuMicros / res.requests : NaN,
           errors: res.errors,
         });
         samples.set(r.c.name, list);
@@ -251,9 +254,9 @@ async function scenario(
     const rows = running.map(({ c }) => {
       const s = samples.get(c.name)!;
       const errors = s.reduce((a, b) => a + b.errors, 0);
-      return `| ${c.name} | ${median(s.map((x) => x.rps)).toFixed(0)} | ${median(s.map((x) => x.p50)).toFixed(2)} | ${median(s.map((x) => x.p99)).toFixed(2)} | ${median(s.map((x) => x.cpuPerReq)).toFixed(1)} | ${median(ratios.get(c.name)!).toFixed(2)}× | ${errors} |`;
+      return `| ${c.name} | ${median(s.map((x) => x.rps)).toFixed(0)} | ${median(s.map((x) => x.p50)).toFixed(2)} | ${median(s.map((x) => x.p99)).toFixed(2)} | ${median(s.map((x) => x.cpuPerReq)).toFixed(1)} | ${median(s.map((x) => x.clientCpuPerReq)).toFixed(1)} | ${median(ratios.get(c.name)!).toFixed(2)}× | ${errors} |`;
     });
-    return `### ${title} — ${layout}\n\n| contender | req/s | p50 ms | p99 ms | µs CPU/req | vs ${reference} | errors |\n| --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`;
+    return `### ${title} — ${layout}\n\n| contender | req/s | p50 ms | p99 ms | µs CPU/req | wrk µs CPU/req | vs ${reference} | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`;
   } finally {
     for (const r of running) await stop(r.proc);
     await stop(upstream);
@@ -275,12 +278,18 @@ const sections: string[] = [];
 const started = Date.now();
 try {
   for (const layout of LAYOUTS) {
-    sections.push(await scenario('Proxy, 1 KiB', proxyContenders, '/1k.bin', layout, 'nginx'));
+    // All cores: Switchyard in its multi-core mode too (nginx and haproxy use every core).
+    const contenders =
+      layout === 'unpinned'
+        ? [
+            ...proxyContenders,
+            switchyard('switchyard (2 workers)', { accessLog: false, workers: 2 }),
+          ]
+        : proxyContenders;
+    sections.push(await scenario('Proxy, 1 KiB', contenders, '/1k.bin', layout, 'nginx'));
     console.log(sections.at(-1));
     if (!quick) {
-      sections.push(
-        await scenario('Proxy, 100 KiB', proxyContenders, '/100k.bin', layout, 'nginx'),
-      );
+      sections.push(await scenario('Proxy, 100 KiB', contenders, '/100k.bin', layout, 'nginx'));
       console.log(sections.at(-1));
     }
     sections.push(

@@ -10,6 +10,8 @@ export interface WrkResult {
   readonly p99Ms: number;
   readonly requests: number;
   readonly errors: number;
+  /** CPU time wrk itself used (user + system), in microseconds. */
+  readonly clientCpuMicros: number;
 }
 
 function ms(value: string, unit: string): number {
@@ -24,8 +26,12 @@ export async function wrk(
   const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--latency'];
   for (const h of options.headers ?? []) args.push('-H', h);
   args.push(url);
+  // `times` (a shell builtin) prints the CPU time of the shell's children: wrk's own cost.
+  const shell = ['sh', '-c', 'wrk "$@"; times', 'sh', ...args];
   const [file, argv] =
-    options.cpus === undefined ? ['wrk', args] : ['taskset', ['-c', options.cpus, 'wrk', ...args]];
+    options.cpus === undefined
+      ? [shell[0]!, shell.slice(1)]
+      : ['taskset', ['-c', options.cpus, ...shell]];
   const { stdout } = await run(file, argv, { timeout: (options.seconds + 30) * 1000 });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(stdout)?.[1] ?? 0);
   const requests = Number(/(\d+) requests in/.exec(stdout)?.[1] ?? 0);
@@ -36,7 +42,12 @@ export async function wrk(
     stdout,
   );
   const errors = non2xx + (sockErr ? sockErr.slice(1).reduce((a, b) => a + Number(b), 0) : 0);
+  const times = [...stdout.matchAll(/(\d+)m([\d.]+)s\s+(\d+)m([\d.]+)s/g)].at(-1);
+  const clientCpuMicros = times
+    ? (Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4])) * 1e6
+    : NaN;
   return {
+    clientCpuMicros,
     rps,
     requests,
     errors,

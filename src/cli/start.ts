@@ -4,6 +4,8 @@ import { watchConfigFile } from '../config/config-watcher.js';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../observability/logger.js';
 import { Switchyard } from '../server/switchyard.js';
+import type { LoadedConfig } from '../config/load-config.js';
+import { isClusterWorker, leaveCluster, runPrimary, workerCount } from './cluster.js';
 
 export interface StartArgs {
   readonly file: string | undefined;
@@ -14,19 +16,15 @@ export interface StartArgs {
 export async function start({ file, env }: StartArgs): Promise<number> {
   const loaded = loadConfig({ file, env });
   const logger = createLogger(loaded.config.log.level);
+  const workers = workerCount(loaded.config.workers);
+  if (workers > 1 && !isClusterWorker()) {
+    const code = await runPrimary(workers, logger, (port) => printBanner(loaded, port, workers));
+    logger.flush();
+    return code;
+  }
   const sy = await Switchyard.start(loaded, { logger });
   const { config } = loaded;
-  const domain = config.platform.domains[0];
-  const lines = [`switchyard listening on http://${config.listen.host}:${sy.port}`];
-  const SHOWN = 10;
-  for (const p of loaded.projects.slice(0, SHOWN)) {
-    const host = config.platform.hosts[0];
-    if (host !== undefined) lines.push(`  ${p.slug}: http://${host}:${sy.port}/${p.slug}/`);
-    if (domain !== undefined) lines.push(`  ${p.slug}: http://${p.slug}.${domain}:${sy.port}/`);
-  }
-  const more = loaded.projects.length - SHOWN;
-  if (more > 0) lines.push(`  … and ${more} more projects`);
-  process.stderr.write(`${lines.join('\n')}\n`);
+  if (!isClusterWorker()) printBanner(loaded, sy.port, 1);
   logger.info({ port: sy.port, projects: loaded.projects.length, file: loaded.file }, 'listening');
 
   const stopWatching =
@@ -58,5 +56,23 @@ export async function start({ file, env }: StartArgs): Promise<number> {
   await sy.close();
   logger.info('stopped');
   logger.flush();
+  leaveCluster();
   return 0;
+}
+
+function printBanner(loaded: LoadedConfig, port: number, workers: number): void {
+  const { config } = loaded;
+  const domain = config.platform.domains[0];
+  const lines = [
+    `switchyard listening on http://${config.listen.host}:${port}${workers > 1 ? ` (${workers} workers)` : ''}`,
+  ];
+  const SHOWN = 10;
+  for (const p of loaded.projects.slice(0, SHOWN)) {
+    const host = config.platform.hosts[0];
+    if (host !== undefined) lines.push(`  ${p.slug}: http://${host}:${port}/${p.slug}/`);
+    if (domain !== undefined) lines.push(`  ${p.slug}: http://${p.slug}.${domain}:${port}/`);
+  }
+  const more = loaded.projects.length - SHOWN;
+  if (more > 0) lines.push(`  … and ${more} more projects`);
+  process.stderr.write(`${lines.join('\n')}\n`);
 }

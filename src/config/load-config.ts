@@ -172,6 +172,7 @@ function toProjectSpec(
           dir: resolve(baseDir, d.static.dir),
           spa: d.static.spa,
           cleanUrls: d.static.cleanUrls,
+          immutable: false,
         }
       : { kind: 'upstream' as const, replicas: d.upstream!.replicas };
     deployments.push({ id: d.id, status: d.status, origin });

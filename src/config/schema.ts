@@ -240,6 +240,13 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    workers: Type.Integer({
+      default: 1,
+      minimum: 0,
+      maximum: 256,
+      description:
+        'Processes serving traffic. Above 1, a supervising process forks that many workers sharing the listeners (multi-core); 0 means one per CPU core. Each worker holds its own connection pools and caches.',
+    }),
     demo: Type.Boolean({
       default: false,
       description:

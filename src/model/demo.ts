@@ -16,7 +16,7 @@ export function demoProject(dir: string = DEMO_DIR): ProjectSpec {
       {
         id: 'demo',
         status: 'ready',
-        origin: { kind: 'static', dir, spa: false, cleanUrls: true },
+        origin: { kind: 'static', dir, spa: false, cleanUrls: true, immutable: false },
       },
     ],
   };

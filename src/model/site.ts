@@ -13,6 +13,11 @@ export interface StaticOriginSpec {
   readonly dir: string;
   readonly spa: boolean;
   readonly cleanUrls: boolean;
+  /**
+   * True when nothing changes the directory while it is served (an uploaded deployment):
+   * file lookups are then cached for its life instead of for a second.
+   */
+  readonly immutable: boolean;
 }
 
 export interface UpstreamOriginSpec {

@@ -8,7 +8,7 @@
  * single ranges (206/416), and prefer a precompressed `.br`/`.gz` sibling the client accepts.
  */
 import { createReadStream, type Stats } from 'node:fs';
-import { realpath, stat } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { extname, join, sep } from 'node:path';
 import { pipeline } from 'node:stream';
@@ -23,16 +23,17 @@ import { decorateResponseHeaders } from '../server/response-headers.js';
 import { acceptedEncodings, type Encoding } from './accept-encoding.js';
 import { cacheControlFor } from './cache-policy.js';
 import { ifRangeHolds, isNotModified } from './conditional.js';
+import {
+  bodyKey,
+  cachedBody,
+  lookupCache,
+  MISSING,
+  SMALL_FILE_BYTES,
+  storeBody,
+  type Found,
+} from './file-cache.js';
 import { safeRelativePath } from './safe-path.js';
 import { parseRange } from './range.js';
-
-interface Found {
-  /** Real path of the file on disk. */
-  readonly file: string;
-  /** Path relative to the root, as requested (names the content type and cache policy). */
-  readonly rel: string;
-  readonly stat: Stats;
-}
 
 const SUFFIX: Record<Encoding, string> = { br: '.br', gzip: '.gz' };
 const COMPRESSIBLE = /^(text\/|application\/(javascript|json|xml|wasm|manifest\+json)|image\/svg)/;
@@ -42,9 +43,11 @@ export class StaticOrigin implements Origin {
   readonly kind = 'static';
   readonly #spec: StaticOriginSpec;
   #root: Promise<string> | undefined;
+  readonly #lookups;
 
   constructor(spec: StaticOriginSpec) {
     this.#spec = spec;
+    this.#lookups = lookupCache(spec.immutable);
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
@@ -125,6 +128,16 @@ export class StaticOrigin implements Origin {
 
   /** The file at `rel` if it exists inside the root (symbolic links resolved), else undefined. */
   async #lookup(root: string, rel: string, allowDirectory = false): Promise<Found | undefined> {
+    let hit = this.#lookups.get(rel);
+    if (hit === undefined) {
+      hit = (await this.#resolve(root, rel)) ?? MISSING;
+      this.#lookups.set(rel, hit);
+    }
+    if ('missing' in hit) return undefined;
+    return hit.stat.isFile() || (allowDirectory && hit.stat.isDirectory()) ? hit : undefined;
+  }
+
+  async #resolve(root: string, rel: string): Promise<Found | undefined> {
     let file: string;
     let st: Stats;
     try {
@@ -134,8 +147,7 @@ export class StaticOrigin implements Origin {
     } catch {
       return undefined;
     }
-    if (st.isFile() || (allowDirectory && st.isDirectory())) return { file, rel, stat: st };
-    return undefined;
+    return st.isFile() || st.isDirectory() ? { file, rel, stat: st } : undefined;
   }
 
   async #send(
@@ -210,12 +222,32 @@ export class StaticOrigin implements Origin {
       }
     }
     headers['content-length'] = end - start + 1;
-    res.writeHead(status, decorateResponseHeaders(headers, ctx));
     if (req.method === 'HEAD' || size === 0) {
+      res.writeHead(status, decorateResponseHeaders(headers, ctx));
       res.end();
       return;
     }
-    pipeline(createReadStream(chosen.file, { start, end }), res, noop);
+    const body = size <= SMALL_FILE_BYTES ? await this.#smallBody(chosen) : undefined;
+    res.writeHead(status, decorateResponseHeaders(headers, ctx));
+    if (body === undefined) {
+      pipeline(createReadStream(chosen.file, { start, end }), res, noop);
+    } else {
+      res.end(start === 0 && end === size - 1 ? body : body.subarray(start, end + 1));
+    }
+  }
+
+  /** The bytes of a small file from memory, read once; undefined if it changed meanwhile. */
+  async #smallBody(found: Found): Promise<Buffer | undefined> {
+    const key = bodyKey(found);
+    const cached = cachedBody(key);
+    if (cached !== undefined) return cached;
+    const body = await readFile(found.file);
+    if (body.length !== found.stat.size) {
+      this.#lookups.clear(); // the directory is being edited: look again next time
+      return undefined;
+    }
+    storeBody(key, body);
+    return body;
   }
 }
 

@@ -18,7 +18,13 @@ function project(slug: string, extra: Partial<ProjectSpec> = {}): ProjectSpec {
     deployments: ['d1', 'd2'].map((id) => ({
       id,
       status: 'ready' as const,
-      origin: { kind: 'static' as const, dir: `/srv/${slug}/${id}`, spa: false, cleanUrls: true },
+      origin: {
+        kind: 'static' as const,
+        dir: `/srv/${slug}/${id}`,
+        spa: false,
+        cleanUrls: true,
+        immutable: false,
+      },
     })),
     ...extra,
   };

@@ -25,6 +25,7 @@ function buildSite(): string {
   put('digits.txt', '0123456789');
   put('image.png', Buffer.from([0x89, 0x50, 0x4e, 0x47]));
   put('empty.txt', '');
+  put('large.bin', Buffer.alloc(300 * 1024, 'L'));
   return dir;
 }
 
@@ -32,8 +33,9 @@ describe('static origin', () => {
   let sy: TestSwitchyard;
   let spa: TestSwitchyard;
   let base: string;
+  let dir: string;
   before(async () => {
-    const dir = buildSite();
+    dir = buildSite();
     const outside = mkdtempSync(join(tmpdir(), 'sy-outside-'));
     writeFileSync(join(outside, 'secret.txt'), 'secret');
     symlinkSync(join(outside, 'secret.txt'), join(dir, 'leak.txt'));
@@ -198,5 +200,28 @@ describe('static origin', () => {
     const res = await fetchText(`${base}/leak.txt`);
     assert.equal(res.status, 404);
     assert.doesNotMatch(res.body, /secret/);
+  });
+
+  it('streams files too large to keep in memory, ranges included', async () => {
+    const whole = await fetchText(`${base}/large.bin`);
+    assert.equal(whole.status, 200);
+    assert.equal(whole.body.length, 300 * 1024);
+    const tail = await fetchText(`${base}/large.bin`, { headers: { range: 'bytes=-5' } });
+    assert.equal(tail.status, 206);
+    assert.equal(tail.body, 'LLLLL');
+  });
+
+  it('picks up a directory edited in place within a second (files and lookups are cached)', async () => {
+    writeFileSync(join(dir, 'edited.txt'), 'first');
+    assert.equal((await fetchText(`${base}/edited.txt`)).body, 'first');
+    assert.equal((await fetchText(`${base}/edited.txt`)).body, 'first', 'served from memory');
+    assert.equal((await fetchText(`${base}/added.txt`)).status, 404);
+    writeFileSync(join(dir, 'edited.txt'), 'second version');
+    writeFileSync(join(dir, 'added.txt'), 'new');
+    await new Promise((r) => setTimeout(r, 1100));
+    const edited = await fetchText(`${base}/edited.txt`);
+    assert.equal(edited.body, 'second version');
+    assert.equal(edited.headers['content-length'], '14');
+    assert.equal((await fetchText(`${base}/added.txt`)).body, 'new');
   });
 });
