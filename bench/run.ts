@@ -90,6 +90,7 @@ function switchyard(
         `listen: { host: 127.0.0.1, port: ${port} }`,
         `log: { access: ${options.accessLog}, level: warn }`,
         `workers: ${options.workers ?? 1}`,
+        `admin: { port: 0 }`,
         'projects:',
       ];
       for (let i = 0; i < count; i++) {

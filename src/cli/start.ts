@@ -3,7 +3,7 @@ import { ConfigError } from '../config/config-error.js';
 import { watchConfigFile } from '../config/config-watcher.js';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../observability/logger.js';
-import { Switchyard } from '../server/switchyard.js';
+import { startInstance } from '../instance.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { isClusterWorker, leaveCluster, runPrimary, workerCount } from './cluster.js';
 
@@ -22,9 +22,13 @@ export async function start({ file, env }: StartArgs): Promise<number> {
     logger.flush();
     return code;
   }
-  const sy = await Switchyard.start(loaded, { logger });
+  const instance = await startInstance(loaded, logger);
+  const { sy, control } = instance;
   const { config } = loaded;
-  if (!isClusterWorker()) printBanner(loaded, sy.port, 1);
+  if (!isClusterWorker()) {
+    printBanner(loaded, sy.port, 1);
+    printAdmin(config.admin.host, control.adminPort, control.adminTokenFile);
+  }
   logger.info({ port: sy.port, projects: loaded.projects.length, file: loaded.file }, 'listening');
 
   const stopWatching =
@@ -53,7 +57,7 @@ export async function start({ file, env }: StartArgs): Promise<number> {
   });
   logger.info({ signal, graceMs: config.shutdown.graceMs }, 'shutting down');
   stopWatching();
-  await sy.close();
+  await instance.close();
   logger.info('stopped');
   logger.flush();
   leaveCluster();
@@ -75,4 +79,10 @@ function printBanner(loaded: LoadedConfig, port: number, workers: number): void 
   const more = loaded.projects.length - SHOWN;
   if (more > 0) lines.push(`  … and ${more} more projects`);
   process.stderr.write(`${lines.join('\n')}\n`);
+}
+
+function printAdmin(host: string, port: number | undefined, tokenFile: string | undefined): void {
+  if (port === undefined) return;
+  const token = tokenFile === undefined ? 'admin.token from the configuration' : tokenFile;
+  process.stderr.write(`admin API on http://${host}:${port}/ (token: ${token})\n`);
 }

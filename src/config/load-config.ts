@@ -24,6 +24,8 @@ export interface LoadedConfig {
   readonly projects: readonly ProjectSpec[];
   /** The file read, if any. */
   readonly file: string | undefined;
+  /** `config.dataDir`, absolute. */
+  readonly dataDir: string;
 }
 
 export interface LoadOptions {
@@ -66,7 +68,12 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (config.demo && !projects.some((p) => p.slug === 'hello')) projects.push(demoProject());
   checkAcrossProjects(config, projects, problems);
   if (problems.length > 0) throw configError(file, problems);
-  return { config, projects, file: file === undefined ? undefined : resolve(file) };
+  return {
+    config,
+    projects,
+    file: file === undefined ? undefined : resolve(file),
+    dataDir: resolve(baseDir, config.dataDir),
+  };
 }
 
 function readYaml(file: string): unknown {

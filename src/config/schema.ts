@@ -240,6 +240,56 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    dataDir: Type.String({
+      default: 'switchyard-data',
+      minLength: 1,
+      description:
+        'Directory for the embedded store (`state.db`), uploaded deployments and the generated admin token. Relative paths resolve against the configuration file’s directory (the working directory without one).',
+    }),
+    store: Type.String({
+      default: 'embedded',
+      pattern: '^(embedded|rediss?://.+|unix:/.+)$',
+      description:
+        'Where projects, deployments, aliases and domains live: `embedded` (SQLite in `dataDir`, one machine) or a Redis URL shared by a fleet, `redis://[:password@]host:port[/db][?prefix=sy:]` (or `unix:/path/redis.sock`). Projects in this file are served either way.',
+    }),
+    admin: Type.Object(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Run the admin API listener.' }),
+        host: Type.String({
+          default: '127.0.0.1',
+          description: 'Address of the admin API listener. Keep it off public interfaces.',
+        }),
+        port: Type.Integer({
+          default: 8081,
+          minimum: 0,
+          maximum: 65535,
+          description: 'Port of the admin API listener. 0 picks a free port.',
+        }),
+        token: Type.Optional(
+          Type.String({
+            minLength: 16,
+            description:
+              'Bearer token with admin scope. Unset: one is generated on first start into `<dataDir>/admin-token` (mode 0600). Further, scoped tokens are created through the API.',
+          }),
+        ),
+        uploadMaxBytes: Type.Integer({
+          default: 512 * 1024 * 1024,
+          minimum: 1024,
+          description: 'Largest `.tar.gz` upload accepted (compressed).',
+        }),
+        uploadMaxUnpackedBytes: Type.Integer({
+          default: 2 * 1024 * 1024 * 1024,
+          minimum: 1024,
+          description: 'Largest total size of the files in an upload (stops gzip bombs).',
+        }),
+        uploadMaxEntries: Type.Integer({
+          default: 100_000,
+          minimum: 1,
+          description: 'Most files, directories and links in one upload.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     workers: Type.Integer({
       default: 1,
       minimum: 0,

@@ -31,6 +31,8 @@ export type OriginSpec = StaticOriginSpec | UpstreamOriginSpec;
 export interface DeploymentSpec {
   readonly id: string;
   readonly status: DeploymentStatus;
+  /** What the build server said with the status, if anything. */
+  readonly message?: string;
   readonly origin: OriginSpec;
 }
 

@@ -10,6 +10,8 @@ import { normalizeHost } from './host.js';
 export interface RoutedDeployment {
   readonly id: string;
   readonly status: DeploymentStatus;
+  /** What the build server said with the status (shown on the error page). */
+  readonly message: string | undefined;
   readonly origin: Origin;
 }
 
@@ -29,6 +31,8 @@ export type HostRoute =
       readonly kind: 'project';
       readonly project: RoutedProject;
       readonly deployment: RoutedDeployment | undefined;
+      /** How the host named the project. */
+      readonly via: 'custom-domain' | 'subdomain' | 'preview';
     }
   | { readonly kind: 'unknown-preview'; readonly project: RoutedProject; readonly label: string }
   | undefined;
@@ -73,7 +77,12 @@ export class RouteTable {
     for (const spec of projects) {
       const deployments = new Map<string, RoutedDeployment>();
       spec.deployments.forEach((d, i) => {
-        deployments.set(d.id, { id: d.id, status: d.status, origin: originFor(spec, i) });
+        deployments.set(d.id, {
+          id: d.id,
+          status: d.status,
+          message: d.message,
+          origin: originFor(spec, i),
+        });
       });
       const previews = new Map(deployments);
       for (const [alias, id] of Object.entries(spec.aliases)) {
@@ -112,7 +121,12 @@ export class RouteTable {
     if (this.#platformHosts.has(host)) return PLATFORM;
     const custom = this.#domains.get(host);
     if (custom !== undefined)
-      return { kind: 'project', project: custom, deployment: custom.production };
+      return {
+        kind: 'project',
+        project: custom,
+        deployment: custom.production,
+        via: 'custom-domain',
+      };
     for (const suffix of this.#domainSuffixes) {
       if (host.length <= suffix.length || !host.endsWith(suffix)) continue;
       const label = host.slice(0, host.length - suffix.length);
@@ -123,7 +137,7 @@ export class RouteTable {
         const project = this.#projects.get(label);
         return project === undefined
           ? undefined
-          : { kind: 'project', project, deployment: project.production };
+          : { kind: 'project', project, deployment: project.production, via: 'subdomain' };
       }
       const project = this.#projects.get(label.slice(sep + 2));
       if (project === undefined) return undefined;
@@ -131,7 +145,7 @@ export class RouteTable {
       const deployment = project.previews.get(name);
       return deployment === undefined
         ? { kind: 'unknown-preview', project, label: name }
-        : { kind: 'project', project, deployment };
+        : { kind: 'project', project, deployment, via: 'preview' };
     }
     return undefined;
   }

@@ -14,6 +14,10 @@ import type { RouteTable, RoutedDeployment } from '../routing/route-table.js';
 import { sendError, wantsJson, writeErrorToSocket } from './error-page.js';
 import { SwitchyardError } from './errors.js';
 import { requestTarget } from './guard.js';
+import { renderBuildingPage } from './building-page.js';
+import { lastEventId, streamDeployment } from '../control/event-stream.js';
+import type { EventHub } from '../control/event-hub.js';
+import type { StateStore } from '../store/state-store.js';
 import type { RequestContext } from './request-context.js';
 
 /** Platform endpoints live under this prefix on platform hosts; slugs cannot start with `_`. */
@@ -24,14 +28,27 @@ export interface HandlerOptions {
   /** Access log; undefined turns it off. */
   readonly accessLog: Logger | undefined;
   readonly proto: 'http' | 'https';
+  /** What /_switchyard/health reports. */
+  readonly health?: () => { status: string; projects: number; store: string };
 }
 
-type Routed = { deployment: RoutedDeployment } | { redirect: string } | { platform: string };
+/** Deployment events for the building page (absent: plain status pages). */
+export interface LiveStatus {
+  readonly hub: EventHub;
+  readonly store: StateStore;
+}
+
+type Routed =
+  | { deployment: RoutedDeployment }
+  | { building: RoutedDeployment }
+  | { redirect: string }
+  | { platform: string };
 
 export class RequestHandler {
   #table: RouteTable;
   #options: HandlerOptions;
   #closing = false;
+  #live: LiveStatus | undefined;
 
   constructor(table: RouteTable, options: HandlerOptions) {
     this.#table = table;
@@ -45,6 +62,14 @@ export class RequestHandler {
   /** Swap in a new route table; requests already routed keep the old one's origins. */
   setTable(table: RouteTable): void {
     this.#table = table;
+  }
+
+  setLive(live: LiveStatus): void {
+    this.#live = live;
+  }
+
+  get closing(): boolean {
+    return this.#closing;
   }
 
   /** From now on, ask clients to close their connections. */
@@ -90,6 +115,7 @@ export class RequestHandler {
     try {
       const routed = this.#route(req, ctx);
       if ('deployment' in routed) routed.deployment.origin.handle(req, res, ctx);
+      else if ('building' in routed) this.#building(req, res, ctx, routed.building);
       else if ('redirect' in routed) {
         res.writeHead(308, {
           location: routed.redirect,
@@ -109,6 +135,12 @@ export class RequestHandler {
     socket.on('error', () => socket.destroy());
     try {
       const routed = this.#route(req, ctx);
+      if ('building' in routed) {
+        throw new SwitchyardError(
+          'SY_DEPLOYMENT_NOT_READY',
+          `deployment ${routed.building.id} of "${ctx.project ?? ''}" is ${routed.building.status}`,
+        );
+      }
       if (!('deployment' in routed)) {
         throw new SwitchyardError('SY_BAD_REQUEST', 'this address does not accept upgrades');
       }
@@ -138,7 +170,7 @@ export class RequestHandler {
     if (route.kind === 'project') {
       ctx.project = route.project.slug;
       ctx.path = target.path;
-      return { deployment: gate(route.deployment, route.project.slug, ctx) };
+      return gate(route.deployment, route.project.slug, ctx);
     }
     // A platform host: `/<slug>/…` path routing.
     const path = target.path;
@@ -159,14 +191,14 @@ export class RequestHandler {
       ctx.prefix = `/${slug}`;
       ctx.path = path.slice(end);
       if (project.rootPaths.length > 0 && acceptsHtml(req)) ctx.projectCookie = projectCookie(slug);
-      return { deployment: gate(project.production, slug, ctx) };
+      return gate(project.production, slug, ctx);
     }
     const referred = referredProject(table, req.headers, target.host, path);
     if (referred !== undefined) {
       ctx.project = referred.slug;
       ctx.path = path;
       ctx.routedByReferral = true;
-      return { deployment: gate(referred.production, referred.slug, ctx) };
+      return gate(referred.production, referred.slug, ctx);
     }
     if (slug === '')
       throw new SwitchyardError(
@@ -183,11 +215,12 @@ export class RequestHandler {
     name: string,
   ): void {
     if (name === 'health' || name.startsWith('health?')) {
-      const body = JSON.stringify({
+      const health = this.#options.health?.() ?? {
         status: this.#closing ? 'closing' : 'ok',
         projects: this.#table.size,
-      });
-      res.writeHead(this.#closing ? 503 : 200, {
+      };
+      const body = JSON.stringify(health);
+      res.writeHead(health.status === 'ok' ? 200 : 503, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
         'cache-control': 'no-store',
@@ -198,14 +231,50 @@ export class RequestHandler {
     }
     throw new SwitchyardError('SY_NOT_FOUND', `no platform endpoint ${PLATFORM_PREFIX}${name}`);
   }
+
+  /**
+   * A queued or building deployment: its event stream (for the building page's EventSource),
+   * the building page for browsers, or the plain 503 status for everyone else.
+   */
+  #building(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, d: RoutedDeployment) {
+    const accept = req.headers.accept ?? '';
+    const live = this.#live;
+    const project = ctx.project ?? '';
+    const method = req.method;
+    if (live !== undefined && method === 'GET' && accept.includes('text/event-stream')) {
+      streamDeployment(res, {
+        store: live.store,
+        hub: live.hub,
+        project,
+        deployment: d.id,
+        after: lastEventId(req.headers['last-event-id']),
+        headers: { 'x-request-id': ctx.id },
+      });
+      return;
+    }
+    if ((method === 'GET' || method === 'HEAD') && accept.includes('text/html')) {
+      const body = renderBuildingPage(project, d.id, d.status);
+      res.writeHead(503, {
+        'content-type': 'text/html; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+        'retry-after': '5',
+        'x-request-id': ctx.id,
+      });
+      ctx.error = 'SY_DEPLOYMENT_NOT_READY';
+      res.end(method === 'HEAD' ? undefined : body);
+      return;
+    }
+    throw new SwitchyardError(
+      'SY_DEPLOYMENT_NOT_READY',
+      `deployment ${d.id} of "${project}" is ${d.status}`,
+      { headers: { 'retry-after': '5' } },
+    );
+  }
 }
 
 /** The gate phase: only a ready deployment goes on to its origin. */
-function gate(
-  deployment: RoutedDeployment | undefined,
-  slug: string,
-  ctx: RequestContext,
-): RoutedDeployment {
+function gate(deployment: RoutedDeployment | undefined, slug: string, ctx: RequestContext): Routed {
   if (deployment === undefined) {
     throw new SwitchyardError(
       'SY_NO_PRODUCTION',
@@ -215,20 +284,14 @@ function gate(
   ctx.deployment = deployment.id;
   switch (deployment.status) {
     case 'ready':
-      return deployment;
+      return { deployment };
     case 'queued':
     case 'building':
-      throw new SwitchyardError(
-        'SY_DEPLOYMENT_NOT_READY',
-        `deployment ${deployment.id} of "${slug}" is ${deployment.status}`,
-        {
-          headers: { 'retry-after': '5' },
-        },
-      );
+      return { building: deployment };
     case 'error':
       throw new SwitchyardError(
         'SY_DEPLOYMENT_FAILED',
-        `deployment ${deployment.id} of "${slug}" failed to build`,
+        `deployment ${deployment.id} of "${slug}" failed to build${deployment.message === undefined ? '' : `: ${deployment.message}`}`,
       );
     case 'canceled':
       throw new SwitchyardError(

@@ -14,7 +14,7 @@ import { TrustedPeers } from '../proxy/trusted-peers.js';
 import { RouteTable } from '../routing/route-table.js';
 import type { ProjectSpec } from '../model/site.js';
 import { onInternalError } from './error-page.js';
-import { RequestHandler } from './request-handler.js';
+import { RequestHandler, type LiveStatus } from './request-handler.js';
 
 export interface StartOptions {
   readonly logger: Logger;
@@ -33,18 +33,28 @@ export class Switchyard {
   readonly #logger: Logger;
   readonly #upgraded = new Set<Duplex>();
   #config: Config;
+  /** Projects declared in the configuration file; they win over the store's on a clash. */
+  #fileProjects: readonly ProjectSpec[];
+  /** Projects from the state store (set by the control plane). */
+  #storeProjects: readonly ProjectSpec[] = [];
+  #specs = new Map<string, ProjectSpec>();
+  #shadowed = new Set<string>();
+  #storeHealth: 'ok' | 'degraded' = 'ok';
+  #fileListeners: ((slugs: ReadonlySet<string>) => void)[] = [];
 
   private constructor(loaded: LoadedConfig, logger: Logger) {
     const { config } = loaded;
     this.#config = config;
     this.#logger = logger;
+    this.#fileProjects = loaded.projects;
     this.#origins = new OriginRegistry({ upstream: config.upstream, via: config.proxy.via });
-    const table = this.#compile(config, loaded.projects);
+    const table = this.#compile();
     void this.#origins.commit();
     this.#handler = new RequestHandler(table, {
       trusted: new TrustedPeers(config.proxy.trustedProxies),
       accessLog: config.log.access ? logger : undefined,
       proto: 'http',
+      health: () => this.health(),
     });
     onInternalError((err) => logger.error({ err: err.cause ?? err, code: err.code }, err.detail));
     const limits = config.limits;
@@ -104,16 +114,80 @@ export class Switchyard {
    * listener (listen, limits) and connection pools (upstream) take effect at restart.
    */
   apply(loaded: LoadedConfig): void {
-    const table = this.#compile(loaded.config, loaded.projects);
-    this.#handler.setTable(table);
     this.#config = loaded.config;
+    this.#fileProjects = loaded.projects;
+    this.#swap();
+    const slugs = new Set(loaded.projects.map((p) => p.slug));
+    for (const l of this.#fileListeners) l(slugs);
+  }
+
+  /** Put the state store's projects in service (the control plane calls this on every change). */
+  setStoreProjects(projects: readonly ProjectSpec[]): void {
+    this.#storeProjects = projects;
+    this.#swap();
+  }
+
+  /** Told when the file's projects change (the control plane refuses those slugs). */
+  onFileProjects(listener: (slugs: ReadonlySet<string>) => void): void {
+    this.#fileListeners.push(listener);
+  }
+
+  /** Live deployment events for the building page (the control plane provides them). */
+  setLive(live: LiveStatus): void {
+    this.#handler.setLive(live);
+  }
+
+  setStoreHealth(health: 'ok' | 'degraded'): void {
+    this.#storeHealth = health;
+  }
+
+  /** What `/_switchyard/health` and the admin API's `/health` report. */
+  health(): { status: 'ok' | 'degraded' | 'closing'; projects: number; store: string } {
+    const status = this.#handler.closing
+      ? 'closing'
+      : this.#storeHealth === 'ok'
+        ? 'ok'
+        : 'degraded';
+    return { status, projects: this.#handler.table.size, store: this.#storeHealth };
+  }
+
+  /** Every project served, by slug (file and store), as compiled last. */
+  projectSpecs(): ReadonlyMap<string, ProjectSpec> {
+    return this.#specs;
+  }
+
+  #swap(): void {
+    this.#handler.setTable(this.#compile());
     void this.#origins
       .commit()
       .catch((err: unknown) => this.#logger.warn({ err }, 'closing retired origins failed'));
   }
 
-  #compile(config: Config, projects: readonly ProjectSpec[]): RouteTable {
-    return RouteTable.compile(config.platform, projects, this.#origins.originFor);
+  #compile(): RouteTable {
+    const specs = new Map<string, ProjectSpec>();
+    for (const p of this.#fileProjects) specs.set(p.slug, p);
+    const shadowed = new Set<string>();
+    const domains = new Set(this.#fileProjects.flatMap((p) => p.domains));
+    for (const p of this.#storeProjects) {
+      if (specs.has(p.slug)) {
+        shadowed.add(p.slug);
+        continue;
+      }
+      // A domain claimed by the file stays with the file's project.
+      const own = p.domains.filter((d) => !domains.has(d));
+      specs.set(p.slug, own.length === p.domains.length ? p : { ...p, domains: own });
+    }
+    for (const slug of shadowed) {
+      if (!this.#shadowed.has(slug)) {
+        this.#logger.warn(
+          { project: slug },
+          'project in the state store is shadowed by the configuration file',
+        );
+      }
+    }
+    this.#shadowed = shadowed;
+    this.#specs = specs;
+    return RouteTable.compile(this.#config.platform, [...specs.values()], this.#origins.originFor);
   }
 
   /**

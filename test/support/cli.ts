@@ -1,7 +1,9 @@
 /** Run the real `switchyard` executable (bin/switchyard.js, built by `npm run build`). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/switchyard.js', import.meta.url));
@@ -22,7 +24,14 @@ export async function spawnSwitchyard(
   env: Record<string, string> = {},
 ): Promise<RunningSwitchyard> {
   const proc = spawn(process.execPath, [BIN, 'start', ...args], {
-    env: { ...process.env, PORT: '0', ...env },
+    // Never a fixed port or the working directory: a free admin port, a private data dir.
+    env: {
+      ...process.env,
+      PORT: '0',
+      SWITCHYARD_ADMIN_PORT: '0',
+      SWITCHYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sy-data-')),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

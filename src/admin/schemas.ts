@@ -1,0 +1,145 @@
+/** Request and response schemas of the admin API (TypeBox → JSON Schema → OpenAPI). */
+import { Type } from '@sinclair/typebox';
+import { NAME_PATTERN } from '../config/schema.js';
+
+export const Name = Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: 63 });
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    detail: Type.String(),
+    code: Type.String(),
+    field: Type.Optional(
+      Type.String({ description: 'JSON pointer to the part of the request that is wrong' }),
+    ),
+  },
+  { $id: 'Problem', description: 'RFC 9457 problem details' },
+);
+
+const Timestamp = Type.String({ format: 'date-time' });
+
+export const Project = Type.Object({
+  slug: Name,
+  rootPaths: Type.Array(Type.String()),
+  production: Type.Union([Type.String(), Type.Null()]),
+  history: Type.Array(Type.String(), {
+    description: 'Earlier production deployments, newest first',
+  }),
+  aliases: Type.Record(Type.String(), Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const ProjectInput = Type.Object(
+  {
+    slug: Name,
+    rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+export const ProjectUpdate = Type.Object(
+  { rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })) },
+  { additionalProperties: false },
+);
+
+export const Status = Type.Union([
+  Type.Literal('queued'),
+  Type.Literal('building'),
+  Type.Literal('ready'),
+  Type.Literal('error'),
+  Type.Literal('canceled'),
+]);
+
+/** Over the API an origin is upstream replicas; static files arrive as an upload. */
+export const OriginInput = Type.Object(
+  {
+    upstream: Type.Object(
+      {
+        replicas: Type.Array(Type.String({ pattern: '^http://[^/?#@]+$' }), {
+          minItems: 1,
+          maxItems: 256,
+        }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const Deployment = Type.Object({
+  project: Name,
+  id: Name,
+  status: Status,
+  message: Type.Union([Type.String(), Type.Null()]),
+  origin: Type.Union([Type.Object({}, { additionalProperties: true }), Type.Null()]),
+  meta: Type.Record(Type.String(), Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const DeploymentInput = Type.Object(
+  {
+    id: Type.Optional(Name),
+    status: Type.Optional(Status),
+    message: Type.Optional(Type.String({ maxLength: 4096 })),
+    origin: Type.Optional(OriginInput),
+    meta: Type.Optional(
+      Type.Record(Type.String({ maxLength: 64 }), Type.String({ maxLength: 1024 })),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const StatusInput = Type.Object(
+  {
+    status: Status,
+    message: Type.Optional(Type.String({ maxLength: 4096 })),
+    origin: Type.Optional(OriginInput),
+  },
+  { additionalProperties: false },
+);
+
+export const LogInput = Type.Object(
+  { lines: Type.Array(Type.String({ maxLength: 8192 }), { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+
+export const PromoteInput = Type.Object({ deployment: Name }, { additionalProperties: false });
+
+export const Domain = Type.Object({
+  domain: Type.String(),
+  project: Name,
+  verified: Type.Boolean(),
+  verificationToken: Type.String(),
+  createdAt: Timestamp,
+});
+
+export const DomainInput = Type.Object(
+  { domain: Type.String({ minLength: 1, maxLength: 253 }) },
+  { additionalProperties: false },
+);
+
+export const TokenInput = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    scope: Type.Union([Type.Literal('admin'), Type.Literal('deploy')]),
+  },
+  { additionalProperties: false },
+);
+
+export const Token = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  scope: Type.String(),
+  createdAt: Timestamp,
+});
+
+export const ProjectParams = Type.Object({ project: Name });
+export const DeploymentParams = Type.Object({ project: Name, deployment: Name });
+export const Paging = Type.Object({
+  after: Type.Optional(Type.String()),
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+});

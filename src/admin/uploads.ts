@@ -1,0 +1,239 @@
+/**
+ * Static build output uploaded as a `.tar.gz`: streamed into a private directory under
+ * `<dataDir>/deployments/.incoming/`, checked entry by entry (no absolute paths, no `..`, no
+ * links that leave the upload, no devices), bounded in compressed and unpacked bytes and in
+ * entries, then renamed into `<dataDir>/deployments/<project>/<id>` and registered as a ready
+ * deployment. Anything that goes wrong — a bad entry, a truncated or oversized archive, a
+ * client that hangs up — removes the private directory: nothing is left behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { isAbsolute, join, posix } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Stats } from 'node:fs';
+import { x as extract, type ReadEntry } from 'tar';
+import { ControlError } from '../control/control-error.js';
+import type { ControlPlane } from '../control/control-plane.js';
+import { newDeploymentId } from '../control/control-plane.js';
+import type { DeploymentRecord } from '../control/records.js';
+
+export interface UploadLimits {
+  /** Largest archive accepted, compressed. */
+  readonly maxBytes: number;
+  /** Largest total size of the files in it (a gzip bomb stops here). */
+  readonly maxUnpackedBytes: number;
+  readonly maxEntries: number;
+}
+
+export interface UploadOptions {
+  readonly id: string | undefined;
+  readonly spa: boolean;
+  readonly cleanUrls: boolean;
+  readonly idempotencyKey: string | undefined;
+}
+
+/** Why an archive is refused; becomes a 400 (or 413 for size). */
+class Refused extends Error {
+  constructor(
+    message: string,
+    readonly tooLarge = false,
+  ) {
+    super(message);
+  }
+}
+
+export class Uploads {
+  readonly #control: ControlPlane;
+  readonly #root: string;
+  readonly #limits: UploadLimits;
+
+  constructor(control: ControlPlane, dataDir: string, limits: UploadLimits) {
+    this.#control = control;
+    this.#root = join(dataDir, 'deployments');
+    this.#limits = limits;
+  }
+
+  async receive(
+    project: string,
+    body: NodeJS.ReadableStream,
+    contentLength: string | undefined,
+    options: UploadOptions,
+  ): Promise<DeploymentRecord> {
+    const input = body as Readable;
+    try {
+      await this.#control.getProject(project);
+      if (contentLength !== undefined && Number(contentLength) > this.#limits.maxBytes) {
+        throw new Refused(
+          `the archive has ${contentLength} bytes; the limit is ${this.#limits.maxBytes}`,
+          true,
+        );
+      }
+      if (options.id !== undefined) {
+        const existing = await this.#control
+          .getDeployment(project, options.id)
+          .catch(() => undefined);
+        if (existing !== undefined) {
+          input.resume(); // a retried upload of a deployment that already landed
+          return existing;
+        }
+      }
+    } catch (err) {
+      input.resume();
+      throw asControlError(err);
+    }
+    const id = options.id ?? newDeploymentId();
+    const incoming = join(this.#root, '.incoming', randomBytes(8).toString('hex'));
+    const dir = join(this.#root, project, id);
+    await mkdir(incoming, { recursive: true });
+    try {
+      await this.#unpack(input, incoming);
+      await mkdir(join(this.#root, project), { recursive: true });
+      await rename(incoming, dir).catch((err: unknown) => {
+        throw new ControlError('conflict', `deployment "${id}" of "${project}" already has files`, {
+          field: '/id',
+          cause: err,
+        });
+      });
+    } catch (err) {
+      input.resume();
+      await rm(incoming, { recursive: true, force: true });
+      throw asControlError(err);
+    }
+    try {
+      const { deployment, created } = await this.#control.createDeployment(
+        project,
+        {
+          id,
+          status: 'ready',
+          origin: {
+            kind: 'static',
+            dir,
+            spa: options.spa,
+            cleanUrls: options.cleanUrls,
+            immutable: true,
+          },
+        },
+        options.idempotencyKey,
+      );
+      if (!created) await rm(dir, { recursive: true, force: true });
+      return deployment;
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async #unpack(input: Readable, dir: string): Promise<void> {
+    const limits = this.#limits;
+    let compressed = 0;
+    let unpacked = 0;
+    let entries = 0;
+    let refusal: Refused | undefined;
+    const refuse = (r: Refused) => {
+      refusal ??= r;
+      input.destroy(r);
+    };
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        compressed += chunk.length;
+        if (compressed > limits.maxBytes) {
+          done(
+            new Refused(`the archive is larger than the limit of ${limits.maxBytes} bytes`, true),
+          );
+          return;
+        }
+        done(null, chunk);
+      },
+    });
+    const check = (path: string, stats: ReadEntry | Stats): boolean => {
+      if (!('type' in stats)) return true; // only when packing, never when reading an archive
+      const entry = stats;
+      entries++;
+      if (entries > limits.maxEntries) {
+        refuse(new Refused(`the archive has more than ${limits.maxEntries} entries`, true));
+        return false;
+      }
+      const problem = entryProblem(path, entry.type, entry.linkpath);
+      if (problem !== undefined) {
+        refuse(new Refused(problem));
+        return false;
+      }
+      unpacked += entry.size ?? 0;
+      if (unpacked > limits.maxUnpackedBytes) {
+        refuse(
+          new Refused(`the archive unpacks to more than ${limits.maxUnpackedBytes} bytes`, true),
+        );
+        return false;
+      }
+      return true;
+    };
+    try {
+      await pipeline(
+        input,
+        counter,
+        extract({ cwd: dir, strict: true, filter: check, preserveOwner: false }),
+      );
+    } catch (err) {
+      if (refusal !== undefined) throw refusal;
+      if (err instanceof Refused) throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') {
+        throw new Refused('the upload was interrupted before the archive ended');
+      }
+      throw new Refused(
+        `the archive could not be read: ${(err as Error).message} (a .tar.gz is expected)`,
+      );
+    }
+    if (refusal !== undefined) throw refusal;
+    if (entries === 0) throw new Refused('the archive is empty');
+  }
+
+  /** Delete the files of removed deployments (after their records are gone). */
+  async removeFiles(deployments: readonly DeploymentRecord[]): Promise<void> {
+    for (const d of deployments) {
+      if (d.origin?.kind === 'static' && d.origin.dir.startsWith(this.#root + '/')) {
+        await rm(d.origin.dir, { recursive: true, force: true });
+      }
+    }
+  }
+}
+
+/** Why an entry may not be unpacked, or undefined if it may. */
+export function entryProblem(
+  path: string,
+  type: string,
+  linkpath: string | undefined,
+): string | undefined {
+  const shown = JSON.stringify(path.slice(0, 200));
+  if (isAbsolute(path) || /^[a-zA-Z]:/.test(path)) return `entry ${shown} has an absolute path`;
+  if (path.split(/[\\/]/).includes('..')) return `entry ${shown} points outside the upload (..)`;
+  switch (type) {
+    case 'File':
+    case 'OldFile':
+    case 'ContiguousFile':
+    case 'Directory':
+      return undefined;
+    case 'SymbolicLink':
+    case 'Link': {
+      const target = linkpath ?? '';
+      // A symbolic link resolves from its own directory; a hard link from the archive root.
+      const resolved =
+        type === 'SymbolicLink' ? posix.join(posix.dirname(path), target) : posix.normalize(target);
+      if (isAbsolute(target) || resolved === '..' || resolved.startsWith('../')) {
+        return `entry ${shown} links outside the upload (to ${JSON.stringify(target.slice(0, 200))})`;
+      }
+      return undefined;
+    }
+    default:
+      return `entry ${shown} is a ${type}; only files, directories and links are accepted`;
+  }
+}
+
+function asControlError(err: unknown): unknown {
+  if (err instanceof Refused)
+    return new ControlError(err.tooLarge ? 'too-large' : 'invalid', err.message, {
+      field: '/body',
+    });
+  return err;
+}

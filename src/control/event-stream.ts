@@ -1,0 +1,105 @@
+/**
+ * Server-Sent Events (https://html.spec.whatwg.org/multipage/server-sent-events.html) of a
+ * deployment or a project: the backlog after `Last-Event-ID`, then live events, with a
+ * heartbeat comment so proxies and browsers keep the stream open. Used by the admin API and,
+ * read-only, by the building page on the data plane.
+ */
+import type { ServerResponse } from 'node:http';
+import type { StateStore } from '../store/state-store.js';
+import type { EventHub, HubEvent } from './event-hub.js';
+
+export const HEARTBEAT_MS = 15_000;
+
+export interface EventStream {
+  send(id: string | number, event: string, data: unknown): void;
+  comment(text: string): void;
+  readonly closed: boolean;
+}
+
+/** Write the SSE head and start the heartbeat; `onClose` runs once when the client goes. */
+export function openEventStream(
+  res: ServerResponse,
+  headers: Record<string, string>,
+  onClose: () => void,
+): EventStream {
+  res.writeHead(200, {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-accel-buffering': 'no',
+    ...headers,
+  });
+  res.flushHeaders();
+  // Tell the browser how soon to reconnect (ms) if the stream drops.
+  res.write('retry: 2000\n\n');
+  let closed = false;
+  const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+  heartbeat.unref();
+  res.once('close', () => {
+    closed = true;
+    clearInterval(heartbeat);
+    onClose();
+  });
+  return {
+    send(id, event, data) {
+      if (closed) return;
+      res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    },
+    comment(text) {
+      if (!closed) res.write(`: ${text.replace(/\n/g, ' ')}\n\n`);
+    },
+    get closed() {
+      return closed;
+    },
+  };
+}
+
+/** `Last-Event-ID` as a non-negative integer, else 0 (start from the oldest kept). */
+export function lastEventId(header: string | string[] | undefined): number {
+  const raw = Array.isArray(header) ? header[0] : header;
+  const n = Number(raw);
+  return raw !== undefined && Number.isSafeInteger(n) && n >= 0 ? n : 0;
+}
+
+/**
+ * A deployment's events: `status` ({status, message}) and `log` ({line}), each with its
+ * sequence number as id. Subscribes before reading the backlog so nothing falls between.
+ */
+export function streamDeployment(
+  res: ServerResponse,
+  options: {
+    store: StateStore;
+    hub: EventHub;
+    project: string;
+    deployment: string;
+    after: number;
+    headers?: Record<string, string>;
+  },
+): void {
+  let sent = options.after;
+  const pending: HubEvent[] = [];
+  let live = false;
+  const deliver = (e: HubEvent) => {
+    if (e.event.seq <= sent) return;
+    sent = e.event.seq;
+    stream.send(e.event.seq, e.event.type, e.event.data);
+  };
+  const unsubscribe = options.hub.onDeployment(options.project, options.deployment, (e) =>
+    live ? deliver(e) : pending.push(e),
+  );
+  const stream = openEventStream(res, options.headers ?? {}, unsubscribe);
+  options.store
+    .readEvents(options.project, options.deployment, options.after)
+    .catch(() => {
+      stream.comment('the backlog is unavailable (state store unreachable); live events follow');
+      return [];
+    })
+    .then((backlog) => {
+      for (const event of backlog) {
+        deliver({ project: options.project, deployment: options.deployment, revision: 0, event });
+      }
+      for (const e of pending) deliver(e);
+      pending.length = 0;
+      live = true;
+    })
+    .catch(() => res.destroy());
+}

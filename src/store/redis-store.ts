@@ -1,0 +1,430 @@
+/**
+ * The Redis state store, for a fleet of instances sharing state.
+ *
+ * Layout under a key prefix (default `sy:`): `rec:<kind>` hash key → JSON, `ver:<kind>` hash
+ * key → version, `revision` counter, `changes` stream whose entry ids are `<revision>-0`
+ * (trimmed to the last CHANGES_KEPT), `ev:<project>/<deployment>` list of events and
+ * `evseq` hash of their sequence numbers, `lock:<name>` strings with an expiry.
+ *
+ * Writes are Lua scripts, so a compare-and-set batch is atomic and its changes are numbered
+ * and published in one step (https://redis.io/docs/latest/develop/interact/programmability/eval-intro/).
+ * Every instance subscribes to the `changes` channel; a message whose revision is not the
+ * next one, or a reconnect, makes it read the missed entries from the stream, and when the
+ * stream no longer reaches back that far it is told to resync in full.
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import {
+  EVENT_BACKLOG,
+  RECORD_KINDS,
+  StoreUnavailableError,
+  type Change,
+  type CommitResult,
+  type DeploymentEvent,
+  type FeedEvent,
+  type JsonValue,
+  type ListOptions,
+  type Lock,
+  type RecordKind,
+  type Snapshot,
+  type StateStore,
+  type StoredRecord,
+  type Write,
+} from './state-store.js';
+
+const CHANGES_KEPT = 10_000;
+
+/** KEYS: none (all keys derive from the prefix). ARGV: prefix, writes JSON, changes kept. */
+const COMMIT = `
+local p = ARGV[1]
+local writes = cjson.decode(ARGV[2])
+local versions = {}
+for i, w in ipairs(writes) do
+  local v = tonumber(redis.call('HGET', p .. 'ver:' .. w.kind, w.key) or '0')
+  versions[i] = v
+  if w.expected ~= nil and w.expected ~= v then
+    return cjson.encode({ ok = false, conflict = { kind = w.kind, key = w.key, version = v } })
+  end
+end
+local out = {}
+for i, w in ipairs(writes) do
+  local revision = redis.call('INCR', p .. 'revision')
+  local version = 0
+  if w.value == nil then
+    redis.call('HDEL', p .. 'rec:' .. w.kind, w.key)
+    redis.call('HDEL', p .. 'ver:' .. w.kind, w.key)
+  else
+    version = versions[i] + 1
+    redis.call('HSET', p .. 'rec:' .. w.kind, w.key, w.value)
+    redis.call('HSET', p .. 'ver:' .. w.kind, w.key, version)
+  end
+  local change = cjson.encode({ revision = revision, kind = w.kind, key = w.key, version = version, value = w.value })
+  redis.call('XADD', p .. 'changes', 'MAXLEN', '~', ARGV[3], revision .. '-0', 'c', change)
+  redis.call('PUBLISH', p .. 'changes', change)
+  out[i] = change
+end
+return cjson.encode({ ok = true, changes = out })
+`;
+
+/** ARGV: prefix, stream, events JSON (array of {type, data}), backlog, changes kept, now. */
+const APPEND_EVENTS = `
+local p = ARGV[1]
+local stream = ARGV[2]
+local events = cjson.decode(ARGV[3])
+local out = {}
+for i, e in ipairs(events) do
+  local seq = redis.call('HINCRBY', p .. 'evseq', stream, 1)
+  local event = cjson.encode({ seq = seq, type = e.type, data = e.data, at = ARGV[6] })
+  redis.call('RPUSH', p .. 'ev:' .. stream, event)
+  local revision = redis.call('INCR', p .. 'revision')
+  local change = cjson.encode({ revision = revision, kind = 'event', key = stream, version = seq, value = event })
+  redis.call('XADD', p .. 'changes', 'MAXLEN', '~', ARGV[5], revision .. '-0', 'c', change)
+  redis.call('PUBLISH', p .. 'changes', change)
+  out[i] = event
+end
+redis.call('LTRIM', p .. 'ev:' .. stream, -tonumber(ARGV[4]), -1)
+return '[' .. table.concat(out, ',') .. ']'
+`;
+
+/** ARGV: prefix, kinds... Returns the revision and every kind's records and versions. */
+const SNAPSHOT = `
+local p = ARGV[1]
+local out = { redis.call('GET', p .. 'revision') or '0' }
+for i = 2, #ARGV do
+  table.insert(out, redis.call('HGETALL', p .. 'rec:' .. ARGV[i]))
+  table.insert(out, redis.call('HGETALL', p .. 'ver:' .. ARGV[i]))
+end
+return out
+`;
+
+const RELEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/** Values travel through Lua as JSON strings so that cjson never reshapes them. */
+interface WireChange {
+  revision: number;
+  kind: string;
+  key: string;
+  version: number;
+  value: string | null;
+}
+
+export interface RedisStoreOptions {
+  /** `redis://[:password@]host:port[/db]`, `rediss://…`, or a unix socket path. */
+  readonly url: string;
+  readonly prefix?: string;
+  /** How long a command may wait for a reconnect before failing. */
+  readonly commandTimeoutMs?: number;
+}
+
+export class RedisStore implements StateStore {
+  readonly name = 'redis';
+  readonly #prefix: string;
+  readonly #cmd: Redis;
+  readonly #sub: Redis;
+  readonly #listeners = new Set<(e: FeedEvent) => void>();
+  #delivered = -1;
+  #catchingUp: Promise<void> | undefined;
+  #subscribed = false;
+  #connected = false;
+  #closed = false;
+
+  private constructor(options: RedisStoreOptions) {
+    this.#prefix = options.prefix ?? 'sy:';
+    const common = {
+      lazyConnect: true,
+      // Fail fast while the store is away: the data plane keeps its table; writers get 503.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: options.commandTimeoutMs ?? 5000,
+      retryStrategy: (times: number) => Math.min(50 * 2 ** times, 2000),
+    };
+    const url = options.url;
+    this.#cmd = url.startsWith('/') ? new Redis({ path: url, ...common }) : new Redis(url, common);
+    this.#sub = this.#cmd.duplicate();
+    this.#cmd.on('error', () => {}); // reported through `connected` and the feed
+    this.#sub.on('error', () => {});
+    this.#cmd.on('close', () => this.#setConnected(false));
+    this.#sub.on('close', () => this.#setConnected(false));
+    this.#sub.on('ready', () => {
+      if (this.#subscribed) void this.#resubscribe();
+    });
+    this.#sub.on('message', (_channel: string, message: string) => this.#onMessage(message));
+  }
+
+  /** Connects and reads the current revision; rejects when Redis cannot be reached. */
+  static async connect(options: RedisStoreOptions): Promise<RedisStore> {
+    const store = new RedisStore(options);
+    try {
+      await Promise.all([store.#cmd.connect(), store.#sub.connect()]);
+      await store.#sub.subscribe(`${store.#prefix}changes`);
+      store.#subscribed = true;
+      store.#delivered = Number((await store.#cmd.get(`${store.#prefix}revision`)) ?? 0);
+      store.#connected = true;
+    } catch (err) {
+      await store.close();
+      throw new StoreUnavailableError(`cannot reach Redis at ${redact(options.url)}`, {
+        cause: err,
+      });
+    }
+    return store;
+  }
+
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  #setConnected(connected: boolean): void {
+    if (this.#closed || connected === this.#connected) return;
+    this.#connected = connected;
+    this.#emit({ type: 'connection', connected });
+  }
+
+  async #call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      if (this.#cmd.status !== 'ready') {
+        throw new StoreUnavailableError(`the Redis store is unreachable (${what})`, { cause: err });
+      }
+      throw err;
+    }
+  }
+
+  async get(kind: RecordKind, key: string): Promise<StoredRecord | undefined> {
+    const [value, version] = await this.#call('get', () =>
+      Promise.all([
+        this.#cmd.hget(`${this.#prefix}rec:${kind}`, key),
+        this.#cmd.hget(`${this.#prefix}ver:${kind}`, key),
+      ]),
+    );
+    if (value === null) return undefined;
+    return { kind, key, version: Number(version ?? 1), value: JSON.parse(value) as JsonValue };
+  }
+
+  async list(kind: RecordKind, options: ListOptions = {}): Promise<StoredRecord[]> {
+    // Hashes are unordered: read the kind whole and page in memory. Kinds stay small enough
+    // (projects, deployments) for that; the route table holds all of them anyway.
+    const [values, versions] = await this.#call('list', () =>
+      Promise.all([
+        this.#cmd.hgetall(`${this.#prefix}rec:${kind}`),
+        this.#cmd.hgetall(`${this.#prefix}ver:${kind}`),
+      ]),
+    );
+    const prefix = options.prefix ?? '';
+    const after = options.after ?? '';
+    const keys = Object.keys(values)
+      .filter((k) => k.startsWith(prefix) && k > after)
+      .sort(compareKeys);
+    const page = options.limit === undefined ? keys : keys.slice(0, options.limit);
+    return page.map((key) => ({
+      kind,
+      key,
+      version: Number(versions[key] ?? 1),
+      value: JSON.parse(values[key]!) as JsonValue,
+    }));
+  }
+
+  async commit(writes: readonly Write[]): Promise<CommitResult> {
+    const wire = writes.map((w) => ({
+      kind: w.kind,
+      key: w.key,
+      value: w.value === null ? undefined : JSON.stringify(w.value),
+      expected: w.expectedVersion,
+    }));
+    const raw = await this.#call('commit', () =>
+      this.#cmd.eval(COMMIT, 0, this.#prefix, JSON.stringify(wire), CHANGES_KEPT),
+    );
+    const result = JSON.parse(raw as string) as
+      | { ok: true; changes: string[] }
+      | { ok: false; conflict: { kind: RecordKind; key: string; version: number } };
+    if (!result.ok) return result;
+    const changes = result.changes.map((c) => toChange(JSON.parse(c) as WireChange));
+    return { ok: true, revision: changes.at(-1)?.revision ?? this.#delivered, changes };
+  }
+
+  async snapshot(): Promise<Snapshot> {
+    const raw = (await this.#call('snapshot', () =>
+      this.#cmd.eval(SNAPSHOT, 0, this.#prefix, ...RECORD_KINDS),
+    )) as [string, ...string[][]];
+    const records: StoredRecord[] = [];
+    RECORD_KINDS.forEach((kind, i) => {
+      const values = raw[1 + 2 * i] as string[];
+      const versions = pairs(raw[2 + 2 * i] as string[]);
+      for (let j = 0; j < values.length; j += 2) {
+        const key = values[j]!;
+        records.push({
+          kind,
+          key,
+          version: Number(versions.get(key) ?? 1),
+          value: JSON.parse(values[j + 1]!) as JsonValue,
+        });
+      }
+    });
+    return { revision: Number(raw[0]), records };
+  }
+
+  async appendEvents(
+    project: string,
+    deployment: string,
+    events: readonly { type: string; data: JsonValue }[],
+  ): Promise<DeploymentEvent[]> {
+    const wire = events.map((e) => ({ type: e.type, data: e.data }));
+    const raw = await this.#call('appendEvents', () =>
+      this.#cmd.eval(
+        APPEND_EVENTS,
+        0,
+        this.#prefix,
+        `${project}/${deployment}`,
+        JSON.stringify(wire),
+        EVENT_BACKLOG,
+        CHANGES_KEPT,
+        new Date().toISOString(),
+      ),
+    );
+    return JSON.parse(raw as string) as DeploymentEvent[];
+  }
+
+  async readEvents(project: string, deployment: string, afterSeq = 0): Promise<DeploymentEvent[]> {
+    const raw = await this.#call('readEvents', () =>
+      this.#cmd.lrange(`${this.#prefix}ev:${project}/${deployment}`, 0, -1),
+    );
+    return raw.map((e) => JSON.parse(e) as DeploymentEvent).filter((e) => e.seq > afterSeq);
+  }
+
+  async deleteEvents(project: string, deployment: string): Promise<void> {
+    const stream = `${project}/${deployment}`;
+    await this.#call('deleteEvents', () =>
+      this.#cmd
+        .multi()
+        .del(`${this.#prefix}ev:${stream}`)
+        .hdel(`${this.#prefix}evseq`, stream)
+        .exec(),
+    );
+  }
+
+  watch(listener: (event: FeedEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  async lock(name: string, ttlMs: number): Promise<Lock | undefined> {
+    const key = `${this.#prefix}lock:${name}`;
+    const holder = randomBytes(12).toString('base64url');
+    const ok = await this.#call('lock', () => this.#cmd.set(key, holder, 'PX', ttlMs, 'NX'));
+    if (ok !== 'OK') return undefined;
+    return {
+      name,
+      release: async () => {
+        await this.#cmd.eval(RELEASE, 1, key, holder).catch(() => {});
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#listeners.clear();
+    this.#cmd.disconnect();
+    this.#sub.disconnect();
+    return Promise.resolve();
+  }
+
+  #emit(event: FeedEvent): void {
+    for (const l of this.#listeners) l(event);
+  }
+
+  #onMessage(message: string): void {
+    const change = JSON.parse(message) as WireChange;
+    if (change.revision <= this.#delivered) return;
+    if (change.revision === this.#delivered + 1 && this.#catchingUp === undefined) {
+      this.#deliver(change);
+      return;
+    }
+    void this.#catchUp();
+  }
+
+  /** After a reconnect: mark reachable again and fetch whatever was published meanwhile. */
+  async #resubscribe(): Promise<void> {
+    await this.#catchUp();
+    if (this.#cmd.status === 'ready') this.#setConnected(true);
+  }
+
+  /** Read missed changes from the stream; if it no longer reaches back, resync. */
+  #catchUp(): Promise<void> {
+    this.#catchingUp ??= (async () => {
+      try {
+        const from = this.#delivered + 1;
+        const entries = await this.#cmd.xrange(`${this.#prefix}changes`, `${from}-0`, '+');
+        const first = entries[0];
+        const head = Number((await this.#cmd.get(`${this.#prefix}revision`)) ?? 0);
+        if (head < this.#delivered) {
+          // The store was emptied or replaced: everything must be reloaded.
+          this.#delivered = head;
+          this.#emit({ type: 'resync' });
+          return;
+        }
+        if (
+          head > this.#delivered &&
+          (first === undefined || Number(first[0].split('-')[0]) !== from)
+        ) {
+          this.#delivered = head;
+          this.#emit({ type: 'resync' });
+          return;
+        }
+        for (const [, fields] of entries) {
+          const change = JSON.parse(fields[1]!) as WireChange;
+          if (change.revision === this.#delivered + 1) this.#deliver(change);
+        }
+      } catch {
+        // unreachable again: the next reconnect catches up
+      } finally {
+        this.#catchingUp = undefined;
+      }
+    })();
+    return this.#catchingUp;
+  }
+
+  #deliver(change: WireChange): void {
+    this.#delivered = change.revision;
+    if (change.kind === 'event') {
+      const slash = change.key.indexOf('/');
+      this.#emit({
+        type: 'event',
+        revision: change.revision,
+        project: change.key.slice(0, slash),
+        deployment: change.key.slice(slash + 1),
+        event: JSON.parse(change.value!) as DeploymentEvent,
+      });
+      return;
+    }
+    this.#emit({ type: 'change', change: toChange(change) });
+  }
+}
+
+function toChange(c: WireChange): Change {
+  return {
+    revision: c.revision,
+    kind: c.kind as RecordKind,
+    key: c.key,
+    version: c.version,
+    value: c.value === null || c.value === undefined ? null : (JSON.parse(c.value) as JsonValue),
+  };
+}
+
+function pairs(flat: string[]): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i < flat.length; i += 2) m.set(flat[i]!, flat[i + 1]!);
+  return m;
+}
+
+/** Byte order, as SQLite compares keys, so both stores page the same way. */
+function compareKeys(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The URL without its password, for messages. */
+export function redact(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
