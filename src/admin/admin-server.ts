@@ -112,6 +112,8 @@ export async function startAdminServer(
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof ControlError) {
+      // The rest of an oversized body is not worth reading: answer, then close.
+      if (err.code === 'too-large') void reply.header('connection', 'close');
       return reply
         .code(err.status)
         .type(PROBLEM)
@@ -237,7 +239,7 @@ export async function startAdminServer(
       const { project } = request.params;
       const key = headerValue(request.headers['idempotency-key']);
       if (isStream(request.body)) {
-        const deployment = await deps.uploads.receive(
+        const { deployment, created } = await deps.uploads.receive(
           project,
           request.body,
           request.headers['content-length'],
@@ -248,7 +250,7 @@ export async function startAdminServer(
             idempotencyKey: key,
           },
         );
-        return reply.code(201).send(deployment);
+        return reply.code(created ? 201 : 200).send(deployment);
       }
       const body = checkBody(S.DeploymentInput, request.body);
       const origin =

@@ -59,7 +59,7 @@ export class Uploads {
     body: NodeJS.ReadableStream,
     contentLength: string | undefined,
     options: UploadOptions,
-  ): Promise<DeploymentRecord> {
+  ): Promise<{ deployment: DeploymentRecord; created: boolean }> {
     const input = body as Readable;
     try {
       await this.#control.getProject(project);
@@ -75,7 +75,7 @@ export class Uploads {
           .catch(() => undefined);
         if (existing !== undefined) {
           input.resume(); // a retried upload of a deployment that already landed
-          return existing;
+          return { deployment: existing, created: false };
         }
       }
     } catch (err) {
@@ -117,73 +117,87 @@ export class Uploads {
         options.idempotencyKey,
       );
       if (!created) await rm(dir, { recursive: true, force: true });
-      return deployment;
+      return { deployment, created };
     } catch (err) {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
   }
 
+  /**
+   * Unpack into `dir`. A refused entry does not stop the stream: every later entry is
+   * skipped unwritten and the archive is read to its end (bounded by `maxBytes`), so that
+   * no write is still in flight when the caller removes the directory.
+   */
   async #unpack(input: Readable, dir: string): Promise<void> {
     const limits = this.#limits;
     let compressed = 0;
     let unpacked = 0;
     let entries = 0;
     let refusal: Refused | undefined;
-    const refuse = (r: Refused) => {
-      refusal ??= r;
-      input.destroy(r);
-    };
     const counter = new Transform({
       transform(chunk: Buffer, _enc, done) {
         compressed += chunk.length;
         if (compressed > limits.maxBytes) {
-          done(
-            new Refused(`the archive is larger than the limit of ${limits.maxBytes} bytes`, true),
+          refusal ??= new Refused(
+            `the archive is larger than the limit of ${limits.maxBytes} bytes`,
+            true,
           );
+          done(refusal);
           return;
         }
         done(null, chunk);
       },
     });
+    // The request is piped, not part of the pipeline: a refusal must not destroy it, or
+    // the client would get a cut connection instead of the answer saying why.
+    const interrupted = () => {
+      if (!input.readableEnded) {
+        counter.destroy(new Refused('the upload was interrupted before the archive ended'));
+      }
+    };
+    input.once('close', interrupted);
+    input.once('error', interrupted);
+    input.pipe(counter);
     const check = (path: string, stats: ReadEntry | Stats): boolean => {
       if (!('type' in stats)) return true; // only when packing, never when reading an archive
+      if (refusal !== undefined) return false;
       const entry = stats;
       entries++;
       if (entries > limits.maxEntries) {
-        refuse(new Refused(`the archive has more than ${limits.maxEntries} entries`, true));
+        refusal = new Refused(`the archive has more than ${limits.maxEntries} entries`, true);
         return false;
       }
       const problem = entryProblem(path, entry.type, entry.linkpath);
       if (problem !== undefined) {
-        refuse(new Refused(problem));
+        refusal = new Refused(problem);
         return false;
       }
       unpacked += entry.size ?? 0;
       if (unpacked > limits.maxUnpackedBytes) {
-        refuse(
-          new Refused(`the archive unpacks to more than ${limits.maxUnpackedBytes} bytes`, true),
+        refusal = new Refused(
+          `the archive unpacks to more than ${limits.maxUnpackedBytes} bytes`,
+          true,
         );
         return false;
       }
       return true;
     };
+    const extractor = extract({ cwd: dir, strict: true, filter: check, preserveOwner: false });
     try {
-      await pipeline(
-        input,
-        counter,
-        extract({ cwd: dir, strict: true, filter: check, preserveOwner: false }),
-      );
+      await pipeline(counter, extractor);
     } catch (err) {
+      input.unpipe(counter);
+      // Let writes already started finish before the caller removes the directory.
+      await settled(extractor);
       if (refusal !== undefined) throw refusal;
       if (err instanceof Refused) throw err;
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ECONNRESET') {
-        throw new Refused('the upload was interrupted before the archive ended');
-      }
       throw new Refused(
         `the archive could not be read: ${(err as Error).message} (a .tar.gz is expected)`,
       );
+    } finally {
+      input.off('close', interrupted);
+      input.off('error', interrupted);
     }
     if (refusal !== undefined) throw refusal;
     if (entries === 0) throw new Refused('the archive is empty');
@@ -228,6 +242,18 @@ export function entryProblem(
     default:
       return `entry ${shown} is a ${type}; only files, directories and links are accepted`;
   }
+}
+
+/** Resolves once a stream has closed (or after a second, whichever comes first). */
+function settled(stream: NodeJS.EventEmitter & { closed?: boolean }): Promise<void> {
+  if (stream.closed === true) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    stream.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 function asControlError(err: unknown): unknown {
