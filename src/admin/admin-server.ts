@@ -16,6 +16,7 @@ import type { EventHub } from '../control/event-hub.js';
 import { lastEventId, openEventStream, streamDeployment } from '../control/event-stream.js';
 import type { DeploymentRecord, TokenRecord, TokenScope } from '../control/records.js';
 import type { Logger } from '../observability/logger.js';
+import { METRICS_CONTENT_TYPE, metricsText } from '../observability/metrics.js';
 import { VERSION } from '../package-info.js';
 import type { Replica } from '../store/replica.js';
 import type { JsonValue } from '../store/state-store.js';
@@ -34,6 +35,8 @@ export interface AdminDependencies {
   health(): { status: 'ok' | 'degraded' | 'closing'; [key: string]: JsonValue };
   /** Which project, alias, deployment and origin serve a URL. */
   explain(host: string, path: string): JsonValue;
+  /** Where a deployment can be seen: its preview host and the project's production URLs. */
+  urls(project: string, deployment: string): { preview?: string; production: string[] };
 }
 
 declare module 'fastify' {
@@ -159,6 +162,7 @@ export async function startAdminServer(
   );
 
   const { control } = deps;
+  const withUrls = (d: DeploymentRecord) => ({ ...d, urls: deps.urls(d.project, d.id) });
   const admin = { scope: 'admin' as const };
   const deploy = { scope: 'deploy' as const };
   const problems = {
@@ -176,6 +180,14 @@ export async function startAdminServer(
       .send(health);
   });
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
+  app.get(
+    '/metrics',
+    {
+      config: admin,
+      schema: { tags: ['health'], description: 'Prometheus metrics of the whole instance.' },
+    },
+    async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await metricsText()),
+  );
 
   // ---- projects ------------------------------------------------------------------------
   app.post<{ Body: Static<typeof S.ProjectInput> }>(
@@ -250,7 +262,7 @@ export async function startAdminServer(
             idempotencyKey: key,
           },
         );
-        return reply.code(created ? 201 : 200).send(deployment);
+        return reply.code(created ? 201 : 200).send(withUrls(deployment));
       }
       const body = checkBody(S.DeploymentInput, request.body);
       const origin =
@@ -262,7 +274,7 @@ export async function startAdminServer(
         { ...body, origin },
         key,
       );
-      return reply.code(created ? 201 : 200).send(deployment);
+      return reply.code(created ? 201 : 200).send(withUrls(deployment));
     },
   );
   app.get<{ Params: Static<typeof S.ProjectParams> }>(
@@ -273,7 +285,8 @@ export async function startAdminServer(
   app.get<{ Params: Static<typeof S.DeploymentParams> }>(
     '/v1/projects/:project/deployments/:deployment',
     { config: deploy, schema: { tags: ['deployments'], params: S.DeploymentParams } },
-    (request) => control.getDeployment(request.params.project, request.params.deployment),
+    async (request) =>
+      withUrls(await control.getDeployment(request.params.project, request.params.deployment)),
   );
   app.post<{ Params: Static<typeof S.DeploymentParams>; Body: Static<typeof S.StatusInput> }>(
     '/v1/projects/:project/deployments/:deployment/status',

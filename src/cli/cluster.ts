@@ -8,6 +8,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
+import { serveClusterMetrics } from '../observability/metrics.js';
 
 /** `workers: 0` means one per CPU core. */
 export function workerCount(configured: number): number {
@@ -37,6 +38,7 @@ export async function runPrimary(
   // Let the kernel spread connections over workers' accept() calls instead of passing every
   // connection through the primary (round robin costs the primary a core's share).
   cluster.schedulingPolicy = cluster.SCHED_NONE;
+  serveClusterMetrics();
   let stopping = false;
   let announced = false;
   let restartDelay = MIN_RESTART_DELAY_MS;

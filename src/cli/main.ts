@@ -6,17 +6,87 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 import { VERSION } from '../package-info.js';
 import { start } from './start.js';
+import { AdminClient, ClientError, clientSettings } from './admin-client.js';
+import { deploy, listProjects, rollback } from './client-commands.js';
+
+const CLIENT_COMMANDS = new Set(['deploy', 'projects', 'rollback']);
+
+interface ClientFlags {
+  'admin-url'?: string;
+  token?: string;
+  project?: string;
+  prod?: boolean;
+  id?: string;
+  spa?: boolean;
+}
+
+async function runClient(command: string, args: string[], flags: ClientFlags): Promise<number> {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const usage = (message: string) => {
+    process.stderr.write(`switchyard ${command}: ${message}\n\n${USAGE}`);
+    return 2;
+  };
+  try {
+    const client = new AdminClient(
+      clientSettings({ adminUrl: flags['admin-url'], token: flags.token }, process.env),
+    );
+    if (command === 'deploy') {
+      const [dir] = args;
+      if (dir === undefined || args.length > 1) return usage('expected one directory');
+      if (flags.project === undefined) return usage('--project is required');
+      await deploy(
+        client,
+        {
+          dir,
+          project: flags.project,
+          prod: flags.prod === true,
+          spa: flags.spa === true,
+          waitMs: 10 * 60_000,
+          ...(flags.id === undefined ? {} : { id: flags.id }),
+        },
+        out,
+      );
+    } else if (command === 'projects') {
+      if (args.length > 0) return usage('takes no arguments');
+      await listProjects(client, out);
+    } else {
+      const [project] = args;
+      if (project === undefined || args.length > 1) return usage('expected one project');
+      await rollback(client, project, out);
+    }
+    return 0;
+  } catch (err) {
+    if (err instanceof ClientError) {
+      process.stderr.write(`switchyard ${command}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
 
 export const USAGE = `Usage: switchyard [start] [--config <file>]
+       switchyard deploy <dir> --project <slug> [--prod] [--id <id>] [--spa]
+       switchyard projects
+       switchyard rollback <project>
        switchyard --help | --version
 
 Commands:
   start              Serve (the default). Without a configuration file, serves the demo
-                     project "hello" on port 8080 (PORT overrides).
+                     project "hello" on port 8080 (PORT overrides) and the admin API on
+                     127.0.0.1:8081.
+  deploy <dir>       Upload a static build directory as a new deployment of a project
+                     (created if needed), wait until it is ready, print its URLs; with
+                     --prod, promote it to production.
+  projects           List the projects and their production deployments.
+  rollback <project> Point production back at the previous deployment.
 
 Options:
   -c, --config <file>  YAML configuration file (default: $SWITCHYARD_CONFIG, else none).
                        Re-read on change and on SIGHUP; a bad edit is refused and logged.
+  --admin-url <url>    Admin API for the client commands (default: $SWITCHYARD_ADMIN_URL,
+                       else http://127.0.0.1:8081).
+  --token <token>      Bearer token (default: $SWITCHYARD_TOKEN, else the admin-token
+                       file in ./switchyard-data or $SWITCHYARD_DATA_DIR).
   -h, --help           Show this help.
   -v, --version        Print the version.
 
@@ -31,6 +101,12 @@ export async function main(argv: readonly string[]): Promise<number> {
       allowPositionals: true,
       options: {
         config: { type: 'string', short: 'c' },
+        'admin-url': { type: 'string' },
+        token: { type: 'string' },
+        project: { type: 'string', short: 'p' },
+        prod: { type: 'boolean' },
+        id: { type: 'string' },
+        spa: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -49,6 +125,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const [command = 'start', ...rest] = positionals;
+  if (CLIENT_COMMANDS.has(command)) return runClient(command, rest, values);
   if (command !== 'start' || rest.length > 0) {
     process.stderr.write(
       `switchyard: unknown command "${[command, ...rest].join(' ')}"\n\n${USAGE}`,

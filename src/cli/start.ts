@@ -26,8 +26,12 @@ export async function start({ file, env }: StartArgs): Promise<number> {
   const { sy, control } = instance;
   const { config } = loaded;
   if (!isClusterWorker()) {
-    printBanner(loaded, sy.port, 1);
-    printAdmin(config.admin.host, control.adminPort, control.adminTokenFile);
+    printBanner(
+      loaded,
+      sy.port,
+      1,
+      adminLine(config.admin.host, control.adminPort, control.adminTokenFile),
+    );
   }
   logger.info({ port: sy.port, projects: loaded.projects.length, file: loaded.file }, 'listening');
 
@@ -64,7 +68,7 @@ export async function start({ file, env }: StartArgs): Promise<number> {
   return 0;
 }
 
-function printBanner(loaded: LoadedConfig, port: number, workers: number): void {
+function printBanner(loaded: LoadedConfig, port: number, workers: number, admin?: string): void {
   const { config } = loaded;
   const domain = config.platform.domains[0];
   const lines = [
@@ -78,11 +82,13 @@ function printBanner(loaded: LoadedConfig, port: number, workers: number): void 
   }
   const more = loaded.projects.length - SHOWN;
   if (more > 0) lines.push(`  … and ${more} more projects`);
+  if (admin !== undefined) lines.push(admin);
+  // One write: whoever reads the banner (a test, a supervisor) gets all of it at once.
   process.stderr.write(`${lines.join('\n')}\n`);
 }
 
-function printAdmin(host: string, port: number | undefined, tokenFile: string | undefined): void {
-  if (port === undefined) return;
+function adminLine(host: string, port: number | undefined, tokenFile: string | undefined) {
+  if (port === undefined) return undefined;
   const token = tokenFile === undefined ? 'admin.token from the configuration' : tokenFile;
-  process.stderr.write(`admin API on http://${host}:${port}/ (token: ${token})\n`);
+  return `admin API on http://${host}:${port}/ (token: ${token})`;
 }

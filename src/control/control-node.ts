@@ -10,6 +10,7 @@ import { adminToken, TokenVerifier } from '../admin/tokens.js';
 import { Uploads } from '../admin/uploads.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
+import { gauge } from '../observability/metrics.js';
 import { explainUrl } from '../routing/explain.js';
 import type { Switchyard } from '../server/switchyard.js';
 import { EmbeddedStore } from '../store/embedded-store.js';
@@ -100,6 +101,21 @@ export class ControlNode {
     });
     sy.setStoreProjects(projectsFromReplica(replica));
     sy.setLive({ hub, store });
+    gauge(
+      'switchyard_store_connected',
+      '1 while the state store is reachable, 0 while degraded.',
+      () => (replica.degraded ? 0 : 1),
+    );
+    gauge(
+      'switchyard_store_revision',
+      'Store revision the route table reflects.',
+      () => replica.revision,
+    );
+    gauge(
+      'switchyard_projects',
+      'Projects in the route table (file and store).',
+      () => sy.routes.size,
+    );
 
     const control = new ControlPlane(store, new Set(loaded.projects.map((p) => p.slug)));
     sy.onFileProjects((slugs) => control.setDeclared(slugs));
@@ -131,6 +147,7 @@ export class ControlNode {
               store: { kind: store.name, connected: !replica.degraded, revision: replica.revision },
             };
           },
+          urls: (project, deployment) => deploymentUrls(loaded, sy.port, project, deployment),
           explain: (host, path) =>
             explainUrl(sy.routes, sy.projectSpecs(), host, path) as unknown as JsonValue,
         },
@@ -176,4 +193,21 @@ async function sweepStaleUploads(dir: string): Promise<void> {
       await rm(path, { recursive: true, force: true });
     }
   }
+}
+
+/** Preview and production URLs on the first platform domain and host. */
+function deploymentUrls(loaded: LoadedConfig, port: number, project: string, deployment: string) {
+  const { hosts, domains } = loaded.config.platform;
+  const suffix = port === 80 ? '' : `:${port}`;
+  const domain = domains[0];
+  const host = hosts[0];
+  const production: string[] = [];
+  if (domain !== undefined) production.push(`http://${project}.${domain}${suffix}/`);
+  if (host !== undefined) production.push(`http://${host}${suffix}/${project}/`);
+  return {
+    ...(domain === undefined
+      ? {}
+      : { preview: `http://${deployment}--${project}.${domain}${suffix}/` }),
+    production,
+  };
 }

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { logAccess } from '../observability/access-log.js';
+import { countRequest } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { requestId } from '../proxy/request-id.js';
 import type { TrustedPeers } from '../proxy/trusted-peers.js';
@@ -106,11 +107,12 @@ export class RequestHandler {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = this.#context(req);
     const log = this.#options.accessLog;
-    if (log !== undefined) {
-      const socket = req.socket;
-      const bytesAtStart = socket.bytesWritten;
-      res.once('close', () => logAccess(log, req, res, ctx, socket, bytesAtStart));
-    }
+    const socket = req.socket;
+    const bytesAtStart = socket.bytesWritten;
+    res.once('close', () => {
+      countRequest(res.statusCode, (performance.now() - ctx.start) / 1000);
+      if (log !== undefined) logAccess(log, req, res, ctx, socket, bytesAtStart);
+    });
     if (this.#closing) res.shouldKeepAlive = false;
     try {
       const routed = this.#route(req, ctx);

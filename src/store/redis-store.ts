@@ -148,9 +148,14 @@ export class RedisStore implements StateStore {
     this.#sub.on('error', () => {});
     this.#cmd.on('close', () => this.#setConnected(false));
     this.#sub.on('close', () => this.#setConnected(false));
-    this.#sub.on('ready', () => {
-      if (this.#subscribed) void this.#resubscribe();
-    });
+    // Reachable again once both connections are back, whichever returns last.
+    const onReady = () => {
+      if (this.#subscribed && this.#cmd.status === 'ready' && this.#sub.status === 'ready') {
+        void this.#resubscribe();
+      }
+    };
+    this.#cmd.on('ready', onReady);
+    this.#sub.on('ready', onReady);
     this.#sub.on('message', (_channel: string, message: string) => this.#onMessage(message));
   }
 

@@ -51,6 +51,22 @@ describe('admin API', () => {
       assert.ok(doc.body.paths['/v1/projects/{project}/promote']);
     });
 
+    it('serves Prometheus metrics to admin tokens only', async () => {
+      await fetchText(`${edge.origin}/fromfile/`);
+      const res = await fetchText(`${edge.admin}/metrics`, {
+        headers: { authorization: 'Bearer test-admin-token-0123456789' },
+      });
+      assert.equal(res.status, 200);
+      assert.match(String(res.headers['content-type']), /^text\/plain/);
+      assert.match(res.body, /^switchyard_http_requests_total\{status_class="2xx"\} [1-9]\d*$/m);
+      assert.match(res.body, /^switchyard_store_connected 1$/m);
+      assert.match(
+        res.body,
+        /^switchyard_http_request_duration_seconds_bucket\{le="\+Inf"\} [1-9]/m,
+      );
+      assert.equal((await fetchText(`${edge.admin}/metrics`)).status, 401);
+    });
+
     it('scopes tokens: a deploy token deploys but cannot manage domains or tokens', async () => {
       const created = await edge.api('POST', '/v1/tokens', { name: 'ci', scope: 'deploy' });
       assert.equal(created.status, 201);

@@ -33,7 +33,9 @@ describe('multi-core mode (workers)', () => {
       file,
       'listen: { host: 127.0.0.1, port: 0 }\nworkers: 2\nlog: { access: false }\ndemo: true\n',
     );
-    const sy = await spawnSwitchyard(['--config', file]);
+    const sy = await spawnSwitchyard(['--config', file], {
+      SWITCHYARD_ADMIN_TOKEN: 'cluster-test-token-0123',
+    });
     try {
       assert.match(sy.stderr(), /\(2 workers\)/);
       const [first, second] = await until('two workers', () => {
@@ -51,6 +53,25 @@ describe('multi-core mode (workers)', () => {
       assert.ok(replacement > 0);
       assert.match(sy.stdout(), /worker died; starting another/);
       for (let i = 0; i < 10; i++) assert.equal((await fetchText(url)).status, 200);
+
+      // One scrape of the admin API sees every worker's counters.
+      const adminPort = await until('the admin API', () => {
+        const line = sy
+          .stdout()
+          .split('\n')
+          .find((l) => l.includes('"msg":"admin API listening"'));
+        return line === undefined ? undefined : (JSON.parse(line) as { port: number }).port;
+      });
+      const metrics = await fetchText(`http://127.0.0.1:${adminPort}/metrics`, {
+        headers: { authorization: 'Bearer cluster-test-token-0123' },
+      });
+      assert.equal(metrics.status, 200);
+      const counted = /^switchyard_http_requests_total\{status_class="2xx"\} (\d+)$/m.exec(
+        metrics.body,
+      );
+      assert.ok(counted, metrics.body.slice(0, 500));
+      // The ten requests after the kill, wherever they landed (the dead worker's count is gone).
+      assert.ok(Number(counted[1]) >= 10, `aggregated count ${counted[1]}`);
     } finally {
       sy.proc.kill('SIGTERM');
     }

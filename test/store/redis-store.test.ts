@@ -1,5 +1,9 @@
-import { after, before, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
 import { RedisStore } from '../../src/store/redis-store.js';
+import type { FeedEvent } from '../../src/store/state-store.js';
+import { eventually } from '../support/eventually.js';
 import { needsBinary } from '../support/binaries.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { storeContract } from './contract.js';
@@ -25,5 +29,67 @@ describe('redis store', needsBinary('redis-server'), () => {
     openPeer(store) {
       return RedisStore.connect({ url: redis.socket, prefix: prefixes.get(store)! });
     },
+  });
+});
+
+describe('redis store: reconnects', needsBinary('redis-server'), () => {
+  let redis: TestRedis;
+  before(async () => {
+    redis = await startRedis();
+  });
+  after(async () => {
+    await redis.close();
+  });
+
+  /** Every feed event of `store`, as it arrives. */
+  function feed(store: RedisStore) {
+    const events: FeedEvent[] = [];
+    store.watch((e) => events.push(e));
+    return events;
+  }
+
+  it('catches up on changes made while it was away, from the change stream', async () => {
+    const store = await RedisStore.connect({ url: redis.socket, prefix: 'gap:' });
+    const events = feed(store);
+    try {
+      await redis.stop();
+      await eventually(() => assert.equal(store.connected, false));
+      await redis.start();
+      const peer = await RedisStore.connect({ url: redis.socket, prefix: 'gap:' });
+      await peer.commit([{ kind: 'project', key: 'while-away', value: { n: 1 } }]);
+      await peer.close();
+      await eventually(() => {
+        const change = events.find((e) => e.type === 'change' && e.change.key === 'while-away');
+        assert.ok(change, JSON.stringify(events));
+      }, 10_000);
+      assert.ok(events.some((e) => e.type === 'connection' && !e.connected));
+      assert.ok(!events.some((e) => e.type === 'resync'), 'the stream still reached back');
+      await eventually(() => assert.equal(store.connected, true));
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('asks for a full resync when the change stream no longer reaches back', async () => {
+    const store = await RedisStore.connect({ url: redis.socket, prefix: 'trim:' });
+    const events = feed(store);
+    try {
+      await redis.stop();
+      await redis.start();
+      const raw = new Redis({ path: redis.socket });
+      await raw.incrby('trim:revision', 5); // five changes happened …
+      await raw.del('trim:changes'); // … and their stream entries are gone
+      raw.disconnect();
+      await eventually(
+        () =>
+          assert.ok(
+            events.some((e) => e.type === 'resync'),
+            JSON.stringify(events),
+          ),
+        10_000,
+      );
+    } finally {
+      await store.close();
+    }
   });
 });

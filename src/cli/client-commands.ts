@@ -1,0 +1,98 @@
+/**
+ * Client commands for people and build scripts:
+ *   switchyard deploy <dir> --project <slug> [--prod] [--id <id>] [--spa]
+ *   switchyard projects
+ *   switchyard rollback <project>
+ */
+import { stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { c as createTar } from 'tar';
+import type { DeploymentRecord, ProjectRecord } from '../control/records.js';
+import { AdminClient, ClientError } from './admin-client.js';
+
+type Out = (line: string) => void;
+
+interface DeployOptions {
+  readonly dir: string;
+  readonly project: string;
+  readonly prod: boolean;
+  readonly id?: string;
+  readonly spa: boolean;
+  readonly waitMs: number;
+}
+
+type DeploymentWithUrls = DeploymentRecord & { urls?: { preview?: string; production?: string[] } };
+
+export async function deploy(client: AdminClient, options: DeployOptions, out: Out): Promise<void> {
+  const info = await stat(options.dir).catch(() => undefined);
+  if (info?.isDirectory() !== true) throw new ClientError(`${options.dir} is not a directory`);
+  // Create the project on first deploy (needs an admin token; a deploy token skips this).
+  await client.call('POST', '/v1/projects', { slug: options.project }).catch((err: unknown) => {
+    if (!(err instanceof ClientError) || (err.status !== 403 && err.status !== 409)) throw err;
+  });
+  const archive = createTar({ gzip: true, cwd: options.dir, portable: true }, ['.']);
+  const query = new URLSearchParams({ spa: String(options.spa) });
+  if (options.id !== undefined) query.set('id', options.id);
+  out(`uploading ${options.dir} to ${options.project} …`);
+  const uploaded = await client.call<DeploymentWithUrls>(
+    'POST',
+    `/v1/projects/${options.project}/deployments?${query.toString()}`,
+    undefined,
+    {
+      stream: Readable.from(archive as unknown as AsyncIterable<Buffer>),
+      contentType: 'application/gzip',
+    },
+  );
+  let deployment = uploaded.body;
+  const deadline = Date.now() + options.waitMs;
+  while (deployment.status === 'queued' || deployment.status === 'building') {
+    if (Date.now() > deadline)
+      throw new ClientError(`deployment ${deployment.id} is still ${deployment.status}`);
+    await new Promise((r) => setTimeout(r, 500));
+    deployment = (
+      await client.call<DeploymentWithUrls>(
+        'GET',
+        `/v1/projects/${options.project}/deployments/${deployment.id}`,
+      )
+    ).body;
+  }
+  if (deployment.status !== 'ready') {
+    throw new ClientError(
+      `deployment ${deployment.id} is ${deployment.status}: ${deployment.message ?? ''}`,
+    );
+  }
+  out(`deployment ${deployment.id} is ready`);
+  if (deployment.urls?.preview !== undefined) out(`  preview:    ${deployment.urls.preview}`);
+  if (options.prod) {
+    await client.call('POST', `/v1/projects/${options.project}/promote`, {
+      deployment: deployment.id,
+    });
+    out(`promoted ${deployment.id} to production`);
+  }
+  for (const url of deployment.urls?.production ?? []) out(`  production: ${url}`);
+}
+
+export async function listProjects(client: AdminClient, out: Out): Promise<void> {
+  let after: string | undefined;
+  let any = false;
+  do {
+    const query = after === undefined ? '' : `&after=${encodeURIComponent(after)}`;
+    const page = await client.call<{ items: ProjectRecord[]; next?: string }>(
+      'GET',
+      `/v1/projects?limit=500${query}`,
+    );
+    for (const p of page.body.items) {
+      any = true;
+      out(
+        `${p.slug}\tproduction: ${p.production ?? '—'}${p.history[0] === undefined ? '' : `\tprevious: ${p.history[0]}`}`,
+      );
+    }
+    after = page.body.next;
+  } while (after !== undefined);
+  if (!any) out('no projects yet: switchyard deploy <dir> --project <name> creates one');
+}
+
+export async function rollback(client: AdminClient, project: string, out: Out): Promise<void> {
+  const res = await client.call<ProjectRecord>('POST', `/v1/projects/${project}/rollback`);
+  out(`${project}: production is now ${res.body.production ?? '—'}`);
+}

@@ -1,0 +1,92 @@
+/**
+ * Prometheus metrics (prom-client), served on the admin listener at /metrics. Names are a
+ * public API (dashboards and alerts depend on them): see docs/metrics.md.
+ *
+ * In multi-core mode each worker keeps its own registry; the worker answering a scrape asks
+ * the primary, which gathers every worker's registry (prom-client's AggregatorRegistry) so
+ * one scrape sees the whole instance.
+ */
+import cluster from 'node:cluster';
+import { randomUUID } from 'node:crypto';
+import {
+  AggregatorRegistry,
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+} from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+AggregatorRegistry.setRegistries([registry]);
+// A worker answers the primary's requests for its metrics once an aggregator exists in it.
+if (cluster.isWorker) new AggregatorRegistry();
+
+const requests = new Counter({
+  name: 'switchyard_http_requests_total',
+  help: 'Requests answered on the data plane, by status class.',
+  labelNames: ['status_class'] as const,
+  registers: [registry],
+});
+const duration = new Histogram({
+  name: 'switchyard_http_request_duration_seconds',
+  help: 'Time from request to the end of the response, on the data plane.',
+  buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 1, 2.5, 10],
+  registers: [registry],
+});
+/** One counter child per status class, resolved once: `inc()` on the hot path is a field add. */
+const byClass = ['1xx', '2xx', '3xx', '4xx', '5xx'].map((c) => requests.labels(c));
+
+export function countRequest(status: number, seconds: number): void {
+  byClass[Math.min(Math.max(Math.floor(status / 100) - 1, 0), 4)]!.inc();
+  duration.observe(seconds);
+}
+
+/** Gauges read at scrape time from whoever owns the value. */
+export function gauge(name: string, help: string, read: () => number): void {
+  registry.removeSingleMetric(name);
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
+/** The exposition text of the whole instance (every worker in multi-core mode). */
+export async function metricsText(): Promise<string> {
+  if (!cluster.isWorker) return registry.metrics();
+  return new Promise((resolve, reject) => {
+    const id = randomUUID();
+    const timer = setTimeout(() => {
+      process.off('message', onMessage);
+      reject(new Error('the primary did not answer with metrics'));
+    }, 5000);
+    const onMessage = (msg: { type?: string; id?: string; text?: string; error?: string }) => {
+      if (msg.type !== 'sy:metrics:reply' || msg.id !== id) return;
+      clearTimeout(timer);
+      process.off('message', onMessage);
+      if (msg.error !== undefined) reject(new Error(msg.error));
+      else resolve(msg.text ?? '');
+    };
+    process.on('message', onMessage);
+    process.send?.({ type: 'sy:metrics', id });
+  });
+}
+
+export const METRICS_CONTENT_TYPE = registry.contentType;
+
+/** In the primary: answer workers' requests for the aggregated metrics. */
+export function serveClusterMetrics(): void {
+  const aggregator = new AggregatorRegistry();
+  cluster.on('message', (worker, msg: { type?: string; id?: string }) => {
+    if (msg.type !== 'sy:metrics') return;
+    aggregator.clusterMetrics().then(
+      (text) => worker.send({ type: 'sy:metrics:reply', id: msg.id, text }),
+      (err: unknown) => worker.send({ type: 'sy:metrics:reply', id: msg.id, error: String(err) }),
+    );
+  });
+}

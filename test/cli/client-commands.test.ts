@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runSwitchyard, spawnSwitchyard, type RunningSwitchyard } from '../support/cli.js';
+import { fetchText } from '../support/http.js';
+
+describe('client commands: deploy, projects, rollback', () => {
+  let sy: RunningSwitchyard;
+  let dataDir: string;
+  let env: Record<string, string>;
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'sy-cli-data-'));
+    sy = await spawnSwitchyard([], {
+      SWITCHYARD_DATA_DIR: dataDir,
+      SWITCHYARD_LOG_ACCESS: 'false',
+    });
+    const admin = /admin API on (http:\/\/[^/\s]+)\//.exec(sy.stderr());
+    assert.ok(admin, sy.stderr());
+    env = { SWITCHYARD_ADMIN_URL: admin[1]!, SWITCHYARD_DATA_DIR: dataDir, SWITCHYARD_TOKEN: '' };
+  });
+  after(async () => {
+    sy.proc.kill('SIGTERM');
+    await sy.exited;
+  });
+
+  function site(text: string): string {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-site-'));
+    mkdirSync(join(dir, 'assets'));
+    writeFileSync(join(dir, 'index.html'), `<h1>${text}</h1>`);
+    writeFileSync(join(dir, 'assets', 'app.js'), `console.log(${JSON.stringify(text)})`);
+    return dir;
+  }
+
+  it('generated an admin token file only its owner can read', () => {
+    assert.equal(statSync(join(dataDir, 'admin-token')).mode & 0o777, 0o600);
+  });
+
+  it('deploys a directory to production, prints the URLs, lists and rolls back', async () => {
+    const first = await runSwitchyard(
+      ['deploy', site('first'), '--project', 'usera', '--prod', '--id', 'v1'],
+      env,
+    );
+    assert.equal(first.code, 0, first.stderr);
+    assert.match(first.stdout, /deployment v1 is ready/);
+    assert.match(first.stdout, /promoted v1 to production/);
+    const production = /production: (http:\/\/usera\.localhost:\d+\/)/.exec(first.stdout);
+    assert.ok(production, first.stdout);
+    assert.match(first.stdout, /preview: {4}http:\/\/v1--usera\.localhost:\d+\//);
+    const page = () => fetchText(`http://127.0.0.1:${sy.port}/usera/`);
+    assert.equal((await page()).body, '<h1>first</h1>');
+    assert.equal(
+      (await fetchText(`http://127.0.0.1:${sy.port}/usera/assets/app.js`)).body,
+      'console.log("first")',
+    );
+
+    const second = await runSwitchyard(
+      ['deploy', site('second'), '--project', 'usera', '--prod'],
+      env,
+    );
+    assert.equal(second.code, 0, second.stderr);
+    assert.equal((await page()).body, '<h1>second</h1>');
+
+    const listed = await runSwitchyard(['projects'], env);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^usera\tproduction: d\w+\tprevious: v1$/m);
+
+    const rolled = await runSwitchyard(['rollback', 'usera'], env);
+    assert.equal(rolled.code, 0, rolled.stderr);
+    assert.match(rolled.stdout, /usera: production is now v1/);
+    assert.equal((await page()).body, '<h1>first</h1>');
+  });
+
+  it('says clearly what is wrong', async () => {
+    const missing = await runSwitchyard(['deploy', '/nonexistent/dir', '--project', 'usera'], env);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /\/nonexistent\/dir is not a directory/);
+    const noProject = await runSwitchyard(['deploy', site('x')], env);
+    assert.equal(noProject.code, 2);
+    assert.match(noProject.stderr, /--project is required/);
+    const badToken = await runSwitchyard(['projects'], {
+      ...env,
+      SWITCHYARD_TOKEN: 'wrong-token-value',
+    });
+    assert.equal(badToken.code, 1);
+    assert.match(badToken.stderr, /401: a valid bearer token is required/);
+    const down = await runSwitchyard(['projects'], {
+      ...env,
+      SWITCHYARD_ADMIN_URL: 'http://127.0.0.1:1',
+    });
+    assert.equal(down.code, 1);
+    assert.match(down.stderr, /cannot reach the admin API at http:\/\/127\.0\.0\.1:1/);
+    const nothingBefore = await runSwitchyard(['rollback', 'nobody'], env);
+    assert.equal(nothingBefore.code, 1);
+    assert.match(nothingBefore.stderr, /404: no project is named "nobody"/);
+  });
+});
