@@ -8,7 +8,8 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { c as createTar } from 'tar';
 import type { DeploymentRecord, ProjectRecord } from '../control/records.js';
-import { AdminClient, ClientError } from './admin-client.js';
+import type { AdminClient} from './admin-client.js';
+import { ClientError } from './admin-client.js';
 
 type Out = (line: string) => void;
 
@@ -39,7 +40,7 @@ export async function deploy(client: AdminClient, options: DeployOptions, out: O
     `/v1/projects/${options.project}/deployments?${query.toString()}`,
     undefined,
     {
-      stream: Readable.from(archive as unknown as AsyncIterable<Buffer>),
+      stream: Readable.from(archive),
       contentType: 'application/gzip',
     },
   );
