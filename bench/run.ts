@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
 import { wrk } from './lib/wrk.js';
+import { propagation } from './propagation.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
@@ -319,6 +320,8 @@ try {
       console.log(sections.at(-1));
     }
   }
+  sections.push(await propagation(quick ? 50 : 200));
+  console.log(sections.at(-1));
 } finally {
   stopAll();
 }

@@ -8,8 +8,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 const started = new Set<ChildProcess>();
 
+/** Signal a process and everything it started (nginx's workers too): its process group. */
+function signalGroup(p: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-p.pid!, signal);
+  } catch {
+    p.kill(signal);
+  }
+}
+
 export function stopAll(): void {
-  for (const p of started) if (p.exitCode === null) p.kill('SIGKILL');
+  for (const p of started) if (p.exitCode === null) signalGroup(p, 'SIGKILL');
   started.clear();
 }
 process.once('exit', stopAll);
@@ -38,6 +47,7 @@ export function start(
     env: { ...process.env, ...options.env },
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so that stopping it stops its children
   });
   let out = '';
   proc.stdout?.on('data', (d: Buffer) => (out = (out + d.toString()).slice(-4000)));
@@ -49,10 +59,10 @@ export function start(
 
 export async function stop(p: Started): Promise<void> {
   if (p.proc.exitCode !== null) return;
-  p.proc.kill('SIGTERM');
+  signalGroup(p.proc, 'SIGTERM');
   for (let i = 0; i < 50 && p.proc.exitCode === null && p.proc.signalCode === null; i++)
     await sleep(20);
-  if (p.proc.exitCode === null && p.proc.signalCode === null) p.proc.kill('SIGKILL');
+  signalGroup(p.proc, 'SIGKILL');
 }
 
 /** Resolve when something accepts connections on the port. */

@@ -1,0 +1,120 @@
+/**
+ * Fleet propagation: two Switchyard processes on one redis-server; a promote through the
+ * first one's admin API, timed until the second one's data plane serves the new deployment.
+ * Reports p50/p99 over many promotes. `npm run bench:propagation`, and part of `npm run bench`.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { freePort, start, stop, waitForPort, type Started } from './lib/processes.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const TOKEN = 'bench-admin-token-0123456789';
+
+async function app(body: string): Promise<Server> {
+  const server = createServer((_req, res) => res.end(body));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+const url = (s: Server) => `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+
+async function api(admin: number, method: string, path: string, body?: unknown): Promise<void> {
+  const res = await request(`http://127.0.0.1:${admin}${path}`, {
+    method: method as 'POST',
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 400) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
+}
+
+async function instance(work: string, name: string, store: string) {
+  const port = await freePort();
+  const admin = await freePort();
+  const config = join(work, `${name}.yaml`);
+  writeFileSync(
+    config,
+    [
+      `listen: { host: 127.0.0.1, port: ${port} }`,
+      `admin: { port: ${admin}, token: ${TOKEN} }`,
+      `log: { access: false, level: warn }`,
+      `dataDir: ${join(work, name)}`,
+      `store: "${store}"`,
+      `demo: false`,
+    ].join('\n'),
+  );
+  const proc = start(process.execPath, [
+    join(ROOT, 'bin', 'switchyard.js'),
+    'start',
+    '--config',
+    config,
+  ]);
+  await waitForPort(port, name, proc);
+  await waitForPort(admin, `${name} admin`, proc);
+  return { proc, port, admin };
+}
+
+const percentile = (sorted: number[], p: number) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+export async function propagation(promotes: number): Promise<string> {
+  const work = mkdtempSync(join(tmpdir(), 'sy-bench-fleet-'));
+  const redisPort = await freePort();
+  const procs: Started[] = [];
+  const apps = [await app('one'), await app('two')];
+  try {
+    const redis = start('redis-server', [
+      '--port',
+      String(redisPort),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]);
+    procs.push(redis);
+    await waitForPort(redisPort, 'redis-server', redis);
+    const store = `redis://127.0.0.1:${redisPort}`;
+    const a = await instance(work, 'a', store);
+    procs.push(a.proc);
+    const b = await instance(work, 'b', store);
+    procs.push(b.proc);
+    await api(a.admin, 'POST', '/v1/projects', { slug: 'shop' });
+    for (const [i, s] of apps.entries()) {
+      await api(a.admin, 'POST', '/v1/projects/shop/deployments', {
+        id: `d${i + 1}`,
+        status: 'ready',
+        origin: { upstream: { replicas: [url(s)] } },
+      });
+    }
+    const delays: number[] = [];
+    for (let i = 0; i < promotes; i++) {
+      const target = i % 2 === 0 ? 'd2' : 'd1';
+      const expected = target === 'd2' ? 'two' : 'one';
+      const started = performance.now();
+      await api(a.admin, 'POST', '/v1/projects/shop/promote', { deployment: target });
+      for (;;) {
+        const res = await request(`http://127.0.0.1:${b.port}/shop/`);
+        const body = await res.body.text();
+        if (body === expected) break;
+        if (performance.now() - started > 5000) throw new Error('promote did not propagate in 5 s');
+      }
+      delays.push(performance.now() - started);
+    }
+    delays.sort((x, y) => x - y);
+    return `### Fleet propagation (Redis, two instances)\n\nPromote through instance A's admin API until instance B serves the new deployment, ${promotes} promotes (the time includes the admin API call and B's polling requests).\n\n| p50 ms | p99 ms | max ms |\n| --- | --- | --- |\n| ${percentile(delays, 50).toFixed(1)} | ${percentile(delays, 99).toFixed(1)} | ${delays.at(-1)!.toFixed(1)} |\n`;
+  } finally {
+    for (const p of procs.reverse()) await stop(p);
+    for (const s of apps) s.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  console.log(await propagation(Number(process.argv[2] ?? 200)));
+}
