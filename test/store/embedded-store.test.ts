@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +45,38 @@ describe('embedded store', () => {
       assert.equal((await second.readEvents('kept', 'd1')).length, 1);
     } finally {
       await second.close();
+    }
+  });
+});
+
+describe('embedded store: a crash mid-write', () => {
+  it('leaves the last committed state: no torn batch, an intact database', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sy-crash-')), 'state.db');
+    const writer = spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../fixtures/crash-writer.ts', import.meta.url)),
+        file,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve) => writer.stdout.once('data', () => resolve()));
+    await new Promise((r) => setTimeout(r, 300)); // mid-stream of commits
+    writer.kill('SIGKILL');
+    await once(writer, 'exit');
+    const store = new EmbeddedStore(file);
+    try {
+      const left = (await store.get('project', 'left'))?.value as { n: number } | undefined;
+      const right = (await store.get('project', 'right'))?.value as { n: number } | undefined;
+      assert.ok(left !== undefined && left.n > 1, 'some batches were committed');
+      assert.equal(left.n, right?.n, 'both records of every batch, or neither');
+      const check = new Database(file, { readonly: true });
+      assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
+      check.close();
+    } finally {
+      await store.close();
     }
   });
 });
