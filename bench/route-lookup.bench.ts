@@ -21,6 +21,7 @@ function projects(n: number): ProjectSpec[] {
       aliases: { staging: `d${i}a` },
       domains: [`www.customer-${i}.com`],
       rootPaths: [],
+      httpsRedirect: false,
       deployments: [`d${i}a`, `d${i}b`].map((id) => ({
         id,
         status: 'ready' as const,

@@ -36,12 +36,16 @@ export const ProjectInput = Type.Object(
   {
     slug: Name,
     rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })),
+    httpsRedirect: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
 
 export const ProjectUpdate = Type.Object(
-  { rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })) },
+  {
+    rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })),
+    httpsRedirect: Type.Optional(Type.Boolean()),
+  },
   { additionalProperties: false },
 );
 

@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { c as createTar } from 'tar';
 import type { DeploymentRecord, ProjectRecord } from '../control/records.js';
-import type { AdminClient} from './admin-client.js';
+import type { AdminClient } from './admin-client.js';
 import { ClientError } from './admin-client.js';
 
 type Out = (line: string) => void;

@@ -204,6 +204,7 @@ function toProjectSpec(
     aliases: p.aliases,
     domains: p.domains.map(normalizeHost),
     rootPaths: p.rootPaths,
+    httpsRedirect: p.httpsRedirect,
     deployments,
   };
 }

@@ -94,6 +94,11 @@ export const ProjectSchema = Type.Object(
       description:
         'Opt-in for apps built for the site root under path routing: requests on a platform host for these path prefixes (e.g. `/assets/`) that name no project go to this project when the request comes from one of its pages (Referer, or the `sy-project` cookie set on its HTML). Empty: off.',
     }),
+    httpsRedirect: Type.Boolean({
+      default: false,
+      description:
+        'Redirect plain HTTP requests for this project to HTTPS (308); its HTTPS responses then carry HSTS when `https.hstsMaxAgeSeconds` is set.',
+    }),
     deployments: Type.Array(DeploymentSchema, {
       default: [],
       description: 'The project’s deployments; each has exactly one of `static` or `upstream`.',
@@ -286,6 +291,93 @@ export const ConfigSchema = Type.Object(
           default: 100_000,
           minimum: 1,
           description: 'Most files, directories and links in one upload.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    https: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description: 'Run the HTTPS listener (HTTP/2 and HTTP/1.1, certificates by SNI).',
+        }),
+        host: Type.String({ default: '0.0.0.0', description: 'Address of the HTTPS listener.' }),
+        port: Type.Integer({
+          default: 8443,
+          minimum: 0,
+          maximum: 65535,
+          description: 'Port of the HTTPS listener. 0 picks a free port.',
+        }),
+        issuer: Type.Union([Type.Literal('local'), Type.Literal('acme')], {
+          default: 'local',
+          description:
+            '`local`: a certificate authority created in `dataDir` issues at once (development; trust `dataDir/ca.pem`). `acme`: certificates from an ACME CA such as Let’s Encrypt (`https.acme`).',
+        }),
+        acme: Type.Object(
+          {
+            directory: Type.String({
+              default: 'letsencrypt-staging',
+              description: 'ACME directory URL, or a preset: `letsencrypt`, `letsencrypt-staging`.',
+            }),
+            email: Type.Optional(
+              Type.String({ description: 'Contact for the ACME account (expiry notices).' }),
+            ),
+            caFile: Type.Optional(
+              Type.String({
+                description:
+                  'PEM file of CA certificates to trust when talking to the ACME server (a private CA, or Pebble in tests).',
+              }),
+            ),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        renewCheckMs: Type.Integer({
+          default: 3_600_000,
+          minimum: 100,
+          description:
+            'How often certificates are checked for renewal (renewed when a third of their lifetime is left).',
+        }),
+        retryBaseMs: Type.Integer({
+          default: 60_000,
+          minimum: 10,
+          description: 'Back-off after a failed order; doubles per failure, up to a day.',
+        }),
+        ordersPerProjectPerHour: Type.Integer({
+          default: 10,
+          minimum: 1,
+          description: 'Most certificate orders a project may cause per hour (abuse limit).',
+        }),
+        hstsMaxAgeSeconds: Type.Integer({
+          default: 0,
+          minimum: 0,
+          description:
+            '`Strict-Transport-Security: max-age` on HTTPS responses of projects that redirect to HTTPS. 0: no HSTS.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    domains: Type.Object(
+      {
+        resolvers: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'DNS servers (`host` or `host:port`) used to verify custom domains. Empty: the system’s.',
+        }),
+        verifyIntervalMs: Type.Integer({
+          default: 60_000,
+          minimum: 50,
+          description: 'How often unverified custom domains are checked again.',
+        }),
+        cnameTarget: Type.Optional(
+          Type.String({
+            description:
+              'The host custom domains should CNAME to; shown when a domain is attached and checked (informational).',
+          }),
+        ),
+        addresses: Type.Array(Type.String(), {
+          default: [],
+          description:
+            'The addresses custom domains should resolve to (A records); shown and checked (informational).',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -76,6 +76,7 @@ export class ControlPlane {
   async createProject(input: {
     slug: string;
     rootPaths?: string[];
+    httpsRedirect?: boolean;
   }): Promise<{ project: ProjectRecord; created: boolean }> {
     checkName(input.slug, '/slug', 'project slug');
     if (this.#declared.has(input.slug)) {
@@ -91,6 +92,7 @@ export class ControlPlane {
     const project: ProjectRecord = {
       slug: input.slug,
       rootPaths: input.rootPaths ?? [],
+      httpsRedirect: input.httpsRedirect ?? false,
       production: null,
       history: [],
       aliases: {},
@@ -102,7 +104,10 @@ export class ControlPlane {
     ]);
     if (result.ok) return { project, created: true };
     const existing = await this.getProject(input.slug);
-    if (sameRootPaths(existing.rootPaths, project.rootPaths))
+    if (
+      sameRootPaths(existing.rootPaths, project.rootPaths) &&
+      (existing.httpsRedirect ?? false) === project.httpsRedirect
+    )
       return { project: existing, created: false };
     throw new ControlError(
       'conflict',
@@ -126,10 +131,14 @@ export class ControlPlane {
     );
   }
 
-  async updateProject(slug: string, changes: { rootPaths?: string[] }): Promise<ProjectRecord> {
+  async updateProject(
+    slug: string,
+    changes: { rootPaths?: string[]; httpsRedirect?: boolean },
+  ): Promise<ProjectRecord> {
     return this.#updateProject(slug, (p) => ({
       ...p,
       rootPaths: changes.rootPaths ?? p.rootPaths,
+      httpsRedirect: changes.httpsRedirect ?? p.httpsRedirect ?? false,
     }));
   }
 

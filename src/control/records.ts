@@ -8,6 +8,8 @@ import type { Replica } from '../store/replica.js';
 export interface ProjectRecord {
   readonly slug: string;
   readonly rootPaths: readonly string[];
+  /** Redirect plain HTTP to HTTPS (absent in records written before it existed: false). */
+  readonly httpsRedirect?: boolean;
   /** Deployment id the production alias points at; null before the first promote. */
   readonly production: string | null;
   /** Earlier production deployments, most recent first (rollback walks this). */
@@ -96,6 +98,7 @@ export function projectsFromReplica(replica: Replica): ProjectSpec[] {
       aliases: p.aliases,
       domains: domains.get(p.slug) ?? [],
       rootPaths: p.rootPaths,
+      httpsRedirect: p.httpsRedirect ?? false,
       deployments: deployments.map((d) => ({
         id: d.id,
         status: d.status,

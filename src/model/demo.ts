@@ -12,6 +12,7 @@ export function demoProject(dir: string = DEMO_DIR): ProjectSpec {
     aliases: {},
     domains: [],
     rootPaths: [],
+    httpsRedirect: false,
     deployments: [
       {
         id: 'demo',

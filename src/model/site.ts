@@ -46,6 +46,8 @@ export interface ProjectSpec {
   readonly domains: readonly string[];
   /** Path prefixes routed to this project from its own pages; see docs/routing.md. */
   readonly rootPaths: readonly string[];
+  /** Plain HTTP requests are redirected to HTTPS (308), and HTTPS answers carry HSTS. */
+  readonly httpsRedirect: boolean;
   readonly deployments: readonly DeploymentSpec[];
 }
 

@@ -43,16 +43,21 @@ export function upstreamRequestHeaders(
   const out: Record<string, string | string[]> = {};
   for (const name in incoming) {
     if (HOP_BY_HOP.has(name) || REBUILT.has(name) || named?.has(name)) continue;
+    // HTTP/2 pseudo-headers (`:path`, `:authority` …) do not exist in HTTP/1.1.
+    if (name.charCodeAt(0) === 58 /* : */) continue;
     const value = incoming[name];
     if (value !== undefined) out[name] = value;
   }
+  // RFC 9113 §8.3.1: over HTTP/2 the authority is `:authority`; HTTP/1.1 needs it as Host.
+  const authority = incoming[':authority'];
+  if (out.host === undefined && typeof authority === 'string') out.host = authority;
   if (options.upgrade === true && incoming.upgrade !== undefined) {
     out.connection = 'upgrade';
     out.upgrade = incoming.upgrade;
   }
 
   const peer = req.socket.remoteAddress ?? '';
-  const host = incoming.host ?? ctx.host;
+  const host = String(out.host ?? ctx.host);
   const trusted = ctx.trustedPeer;
   const xff = trusted ? incoming['x-forwarded-for'] : undefined;
   out['x-forwarded-for'] = xff === undefined ? peer : `${String(xff)}, ${peer}`;

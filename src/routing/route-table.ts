@@ -22,6 +22,7 @@ export interface RoutedProject {
   /** Deployment ids, and branch aliases, → deployment (for preview hosts). */
   readonly previews: ReadonlyMap<string, RoutedDeployment>;
   readonly rootPaths: readonly string[];
+  readonly httpsRedirect: boolean;
 }
 
 /** How a host resolved. */
@@ -94,6 +95,7 @@ export class RouteTable {
         production: spec.production === undefined ? undefined : deployments.get(spec.production),
         previews,
         rootPaths: spec.rootPaths,
+        httpsRedirect: spec.httpsRedirect,
       };
       bySlug.set(spec.slug, project);
       for (const domain of spec.domains) byDomain.set(domain, project);

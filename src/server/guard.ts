@@ -26,8 +26,11 @@ export function requestTarget(req: IncomingMessage): Target {
   if (hosts > 1)
     throw new SwitchyardError('SY_BAD_REQUEST', 'the request has more than one Host header');
   const url = req.url ?? '';
-  if (url.charCodeAt(0) === 47 /* / */)
-    return { host: normalizeHost(req.headers.host ?? ''), path: url };
+  if (url.charCodeAt(0) === 47 /* / */) {
+    // HTTP/2 carries the authority in `:authority` (RFC 9113 §8.3.1), HTTP/1.1 in Host.
+    const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
+    return { host: normalizeHost(host), path: url };
+  }
   // RFC 9112 §3.2.2: absolute-form; its authority replaces Host. Routing only ever reaches
   // deployments this table serves, so this never makes Switchyard an open proxy.
   const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(url);

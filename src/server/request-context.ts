@@ -28,4 +28,8 @@ export interface RequestContext {
   routedByReferral: boolean;
   /** `Set-Cookie` value to add to the response (root-path referral), if any. */
   projectCookie: string | undefined;
+  /** The routed project wants HTTPS (redirect plain HTTP; HSTS on HTTPS). */
+  httpsRedirect: boolean;
+  /** `Strict-Transport-Security` value to add, if any. */
+  hsts: string | undefined;
 }

@@ -31,7 +31,16 @@ export interface HandlerOptions {
   readonly proto: 'http' | 'https';
   /** What /_switchyard/health reports. */
   readonly health?: () => { status: string; projects: number; store: string };
+  /** Port of the HTTPS listener, for redirects; undefined while there is none. */
+  readonly httpsPort?: () => number | undefined;
+  /** `Strict-Transport-Security` for projects that redirect to HTTPS; undefined: none. */
+  readonly hsts?: string;
+  /** ACME HTTP-01: the key authorization for a token, if one is pending (HTTP only). */
+  readonly acmeChallenge?: (token: string) => string | undefined;
 }
+
+/** RFC 8555 §8.3: where an ACME server fetches HTTP-01 challenges. */
+const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
 
 /** Deployment events for the building page (absent: plain status pages). */
 export interface LiveStatus {
@@ -100,6 +109,8 @@ export class RequestHandler {
       error: undefined,
       routedByReferral: false,
       projectCookie: undefined,
+      httpsRedirect: false,
+      hsts: undefined,
     };
   }
 
@@ -115,7 +126,13 @@ export class RequestHandler {
     });
     if (this.#closing) res.shouldKeepAlive = false;
     try {
+      const acme = this.#options.acmeChallenge;
+      if (acme !== undefined && req.url?.startsWith(ACME_CHALLENGE_PATH) === true) {
+        this.#answerChallenge(req, res, ctx, acme);
+        return;
+      }
       const routed = this.#route(req, ctx);
+      if (ctx.httpsRedirect && !('platform' in routed) && this.#toHttps(req, res, ctx)) return;
       if ('deployment' in routed) routed.deployment.origin.handle(req, res, ctx);
       else if ('building' in routed) this.#building(req, res, ctx, routed.building);
       else if ('redirect' in routed) {
@@ -171,6 +188,7 @@ export class RequestHandler {
     }
     if (route.kind === 'project') {
       ctx.project = route.project.slug;
+      ctx.httpsRedirect = route.project.httpsRedirect;
       ctx.path = target.path;
       return gate(route.deployment, route.project.slug, ctx);
     }
@@ -189,6 +207,7 @@ export class RequestHandler {
     const project = table.project(slug);
     if (project !== undefined) {
       ctx.project = slug;
+      ctx.httpsRedirect = project.httpsRedirect;
       if (path.charCodeAt(end) !== 47) return { redirect: `/${slug}/${path.slice(end)}` };
       ctx.prefix = `/${slug}`;
       ctx.path = path.slice(end);
@@ -198,6 +217,7 @@ export class RequestHandler {
     const referred = referredProject(table, req.headers, target.host, path);
     if (referred !== undefined) {
       ctx.project = referred.slug;
+      ctx.httpsRedirect = referred.httpsRedirect;
       ctx.path = path;
       ctx.routedByReferral = true;
       return gate(referred.production, referred.slug, ctx);
@@ -208,6 +228,45 @@ export class RequestHandler {
         'this is the platform host: projects are served at /<project>/',
       );
     throw new SwitchyardError('SY_UNKNOWN_PROJECT', `no project is named "${decodeSafe(slug)}"`);
+  }
+
+  /**
+   * A project that wants HTTPS: over HTTP, a 308 to the same URL on the HTTPS listener (true:
+   * answered); over HTTPS, HSTS on the response (RFC 6797 §7.2: only over secure transport).
+   */
+  #toHttps(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): boolean {
+    if (this.#options.proto === 'https') {
+      ctx.hsts = this.#options.hsts;
+      return false;
+    }
+    const port = this.#options.httpsPort?.();
+    if (port === undefined) return false;
+    const host = ctx.host.includes(':') && !ctx.host.startsWith('[') ? `[${ctx.host}]` : ctx.host;
+    const location = `https://${host}${port === 443 ? '' : `:${port}`}${req.url ?? '/'}`;
+    res.writeHead(308, { location, 'content-length': 0, 'x-request-id': ctx.id });
+    res.end();
+    return true;
+  }
+
+  /** ACME HTTP-01 (RFC 8555 §8.3): the key authorization for the token, on any host. */
+  #answerChallenge(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    lookup: (token: string) => string | undefined,
+  ): void {
+    const token = (req.url ?? '').slice(ACME_CHALLENGE_PATH.length);
+    const answer = /^[A-Za-z0-9_-]+$/.test(token) ? lookup(token) : undefined;
+    if (answer === undefined) {
+      throw new SwitchyardError('SY_NOT_FOUND', 'no ACME challenge is pending for this token');
+    }
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': Buffer.byteLength(answer),
+      'cache-control': 'no-store',
+      'x-request-id': ctx.id,
+    });
+    res.end(req.method === 'HEAD' ? undefined : answer);
   }
 
   #platformEndpoint(

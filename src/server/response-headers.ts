@@ -22,6 +22,7 @@ export function decorateResponseHeaders(
     const vary = headers.vary;
     headers.vary = vary === undefined ? 'Referer, Cookie' : `${String(vary)}, Referer, Cookie`;
   }
+  if (ctx.hsts !== undefined) headers['strict-transport-security'] = ctx.hsts;
   if (ctx.projectCookie !== undefined) {
     headers['set-cookie'] = appendValue(headers['set-cookie'], ctx.projectCookie);
   }

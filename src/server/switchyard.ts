@@ -3,7 +3,10 @@
  * it. `apply()` compiles a new table and swaps it in whole; `close()` drains and stops.
  */
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { SNICallback } from '../tls/sni.js';
+import { TLS_POLICY } from '../tls/tls-policy.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { LoadedConfig } from '../config/load-config.js';
@@ -29,6 +32,11 @@ const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
 export class Switchyard {
   readonly #server: Server;
   readonly #handler: RequestHandler;
+  /** The HTTPS listener's handler (same table, `proto: https`), once it listens. */
+  #secureHandler: RequestHandler | undefined;
+  #secureServer: Http2SecureServer | undefined;
+  #live: LiveStatus | undefined;
+  readonly #secureSockets = new Set<Duplex>();
   readonly #origins: OriginRegistry;
   readonly #logger: Logger;
   readonly #upgraded = new Set<Duplex>();
@@ -69,11 +77,7 @@ export class Switchyard {
       },
       this.#handler.handle,
     );
-    this.#server.on('upgrade', (req, socket: Duplex, head: Buffer) => {
-      this.#upgraded.add(socket);
-      socket.once('close', () => this.#upgraded.delete(socket));
-      this.#handler.upgrade(req, socket, head);
-    });
+    this.#server.on('upgrade', this.#upgradeWith(this.#handler));
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       const [status, text] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'Bad Request'];
       if (socket.writable && (err as { bytesParsed?: number }).bytesParsed !== undefined) {
@@ -84,6 +88,69 @@ export class Switchyard {
         );
       } else socket.destroy();
     });
+  }
+
+  #upgradeWith(handler: RequestHandler) {
+    return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      this.#upgraded.add(socket);
+      socket.once('close', () => this.#upgraded.delete(socket));
+      handler.upgrade(req, socket, head);
+    };
+  }
+
+  /**
+   * Start the HTTPS listener: HTTP/2 and HTTP/1.1 by ALPN, a certificate per handshake from
+   * `SNICallback` (`cert`/`key` when it has none), the same route table and origins as the
+   * HTTP listener. Resolves with its port.
+   */
+  async listenHttps(options: {
+    host: string;
+    port: number;
+    cert: string;
+    key: string;
+    SNICallback: SNICallback;
+  }): Promise<number> {
+    const handler = new RequestHandler(this.#handler.table, {
+      trusted: new TrustedPeers(this.#config.proxy.trustedProxies),
+      accessLog: this.#config.log.access ? this.#logger : undefined,
+      proto: 'https',
+      health: () => this.health(),
+    });
+    if (this.#live !== undefined) handler.setLive(this.#live);
+    const limits = this.#config.limits;
+    const server = createSecureServer(
+      {
+        ...TLS_POLICY,
+        cert: options.cert,
+        key: options.key,
+        SNICallback: options.SNICallback,
+        allowHTTP1: true, // ALPN offers h2 and http/1.1; WebSocket stays on HTTP/1.1
+        maxSessionMemory: 64,
+        settings: { maxConcurrentStreams: 250, maxHeaderListSize: limits.maxHeaderBytes },
+      },
+      handler.handle as unknown as (req: unknown, res: unknown) => void,
+    );
+    server.setTimeout(limits.requestTimeoutMs);
+    server.on('upgrade', this.#upgradeWith(handler));
+    server.on('secureConnection', (socket: Duplex) => {
+      this.#secureSockets.add(socket);
+      socket.once('close', () => this.#secureSockets.delete(socket));
+    });
+    // A failed handshake (unknown SNI, old protocol, port scan) concerns no one else.
+    server.on('tlsClientError', () => {});
+    server.listen(options.port, options.host);
+    await once(server, 'listening');
+    this.#secureHandler = handler;
+    this.#secureServer = server;
+    return (server.address() as AddressInfo).port;
+  }
+
+  /** Port of the HTTPS listener, if it runs. */
+  get httpsPort(): number | undefined {
+    const address = this.#secureServer?.address();
+    return address === undefined || address === null || typeof address === 'string'
+      ? undefined
+      : address.port;
   }
 
   /** Listen with `loaded.config.listen`; resolves when the listener is up. */
@@ -134,7 +201,9 @@ export class Switchyard {
 
   /** Live deployment events for the building page (the control plane provides them). */
   setLive(live: LiveStatus): void {
+    this.#live = live;
     this.#handler.setLive(live);
+    this.#secureHandler?.setLive(live);
   }
 
   setStoreHealth(health: 'ok' | 'degraded'): void {
@@ -157,7 +226,9 @@ export class Switchyard {
   }
 
   #swap(): void {
-    this.#handler.setTable(this.#compile());
+    const table = this.#compile();
+    this.#handler.setTable(table);
+    this.#secureHandler?.setTable(table);
     void this.#origins
       .commit()
       .catch((err: unknown) => this.#logger.warn({ err }, 'closing retired origins failed'));
@@ -196,7 +267,15 @@ export class Switchyard {
    */
   async close(graceMs = this.#config.shutdown.graceMs): Promise<void> {
     this.#handler.startClosing();
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    this.#secureHandler?.startClosing();
+    const secure = this.#secureServer;
+    const secureClosed =
+      secure === undefined
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => secure.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve())).then(
+      () => secureClosed,
+    );
     this.#server.closeIdleConnections();
     const sweep = setInterval(() => this.#server.closeIdleConnections(), 50);
     let timer: NodeJS.Timeout | undefined;
@@ -211,6 +290,7 @@ export class Switchyard {
     clearInterval(sweep);
     clearTimeout(timer);
     for (const socket of this.#upgraded) socket.destroy();
+    for (const socket of this.#secureSockets) socket.destroy();
     this.#server.closeAllConnections();
     await closed;
     await this.#origins.closeAll();

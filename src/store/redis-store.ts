@@ -127,6 +127,8 @@ export class RedisStore implements StateStore {
   readonly #listeners = new Set<(e: FeedEvent) => void>();
   #delivered = -1;
   #catchingUp: Promise<void> | undefined;
+  /** A message arrived during a catch-up that may not have covered it: catch up again. */
+  #again = false;
   #subscribed = false;
   #connected = false;
   #closed = false;
@@ -347,6 +349,7 @@ export class RedisStore implements StateStore {
       this.#deliver(change);
       return;
     }
+    if (this.#catchingUp !== undefined) this.#again = true;
     void this.#catchUp();
   }
 
@@ -386,6 +389,10 @@ export class RedisStore implements StateStore {
         // unreachable again: the next reconnect catches up
       } finally {
         this.#catchingUp = undefined;
+        if (this.#again) {
+          this.#again = false;
+          void this.#catchUp();
+        }
       }
     })();
     return this.#catchingUp;

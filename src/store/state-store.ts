@@ -29,6 +29,8 @@ export const RECORD_KINDS = [
   'token',
   'certificate',
   'challenge',
+  'order',
+  'account',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 

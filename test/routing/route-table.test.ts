@@ -15,6 +15,7 @@ function project(slug: string, extra: Partial<ProjectSpec> = {}): ProjectSpec {
     aliases: { staging: 'd1' },
     domains: [],
     rootPaths: [],
+    httpsRedirect: false,
     deployments: ['d1', 'd2'].map((id) => ({
       id,
       status: 'ready' as const,

@@ -1,0 +1,67 @@
+/**
+ * Which certificate a TLS handshake gets: an in-memory index from name to secure context,
+ * kept in step with the certificates in the store. Lookup is exact name first, then the
+ * wildcard one label up (`*.example.com` covers `a.example.com`, not `a.b.example.com`,
+ * RFC 6125 §6.4.3). A name with no certificate gets undefined: the caller decides (the
+ * default certificate, or issuing one for a name that is allowed to have one).
+ */
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { TLS_POLICY } from './tls-policy.js';
+
+export interface CertificateRecord {
+  /** Names the certificate covers (SANs), lower case; `*.` for a wildcard. */
+  readonly names: readonly string[];
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly notBefore: string;
+  readonly notAfter: string;
+  readonly issuer: string;
+  readonly issuedAt: string;
+}
+
+interface Entry {
+  readonly context: SecureContext;
+  readonly notAfter: number;
+}
+
+export class CertificateIndex {
+  #byName = new Map<string, Entry>();
+
+  /** Replace the whole index (certificates arrive from the store's replica). */
+  replace(records: Iterable<CertificateRecord>): void {
+    const next = new Map<string, Entry>();
+    for (const r of records) {
+      let context: SecureContext;
+      try {
+        context = createSecureContext({ ...TLS_POLICY, cert: r.certPem, key: r.keyPem });
+      } catch {
+        continue; // a broken record never takes the listener down; the manager reissues
+      }
+      const entry = { context, notAfter: Date.parse(r.notAfter) };
+      for (const name of r.names) {
+        const current = next.get(name);
+        // Two certificates for a name (a renewal landed): the one valid longer wins.
+        if (current === undefined || current.notAfter < entry.notAfter) next.set(name, entry);
+      }
+    }
+    this.#byName = next;
+  }
+
+  /** The context for a server name, or undefined. */
+  lookup(serverName: string): SecureContext | undefined {
+    const name = serverName.toLowerCase().replace(/\.$/, '');
+    const exact = this.#byName.get(name);
+    if (exact !== undefined) return exact.context;
+    const dot = name.indexOf('.');
+    if (dot === -1) return undefined;
+    return this.#byName.get(`*${name.slice(dot)}`)?.context;
+  }
+
+  has(serverName: string): boolean {
+    return this.lookup(serverName) !== undefined;
+  }
+
+  get size(): number {
+    return this.#byName.size;
+  }
+}
