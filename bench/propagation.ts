@@ -46,6 +46,7 @@ async function instance(work: string, name: string, store: string) {
       `dataDir: ${join(work, name)}`,
       `store: "${store}"`,
       `demo: false`,
+      `https: { enabled: false }`,
     ].join('\n'),
   );
   const proc = start(process.execPath, [

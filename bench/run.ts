@@ -92,6 +92,7 @@ function switchyard(
         `log: { access: ${options.accessLog}, level: warn }`,
         `workers: ${options.workers ?? 1}`,
         `admin: { port: 0 }`,
+        `https: { enabled: false }`,
         'projects:',
       ];
       for (let i = 0; i < count; i++) {

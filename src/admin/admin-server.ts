@@ -35,6 +35,10 @@ export interface AdminDependencies {
   health(): { status: 'ok' | 'degraded' | 'closing'; [key: string]: JsonValue };
   /** Which project, alias, deployment and origin serve a URL. */
   explain(host: string, path: string): JsonValue;
+  /** Certificates and their order state (never keys). */
+  certificates(): JsonValue;
+  /** Check a custom domain's DNS now; the updated domain record. */
+  verifyDomain(domain: string): Promise<JsonValue>;
   /** Where a deployment can be seen: its preview host and the project's production URLs. */
   urls(project: string, deployment: string): { preview?: string; production: string[] };
 }
@@ -450,6 +454,42 @@ export async function startAdminServer(
       await control.detachDomain(request.params.project, request.params.domain.toLowerCase());
       return reply.code(204).send();
     },
+  );
+
+  app.post<{ Params: { project: string; domain: string } }>(
+    '/v1/projects/:project/domains/:domain/verify',
+    {
+      config: admin,
+      schema: {
+        tags: ['domains'],
+        description: 'Check the TXT record now (it is also checked on a schedule).',
+      },
+    },
+    async (request) => {
+      const domain = request.params.domain.toLowerCase();
+      const attached = await control.listDomains(request.params.project);
+      if (!attached.some((d) => d.domain === domain)) {
+        throw new ControlError(
+          'not-found',
+          `${domain} is not attached to "${request.params.project}"`,
+        );
+      }
+      return deps.verifyDomain(domain);
+    },
+  );
+
+  // ---- certificates --------------------------------------------------------------------
+  app.get(
+    '/v1/certificates',
+    {
+      config: admin,
+      schema: {
+        tags: ['certificates'],
+        description:
+          'Certificates held, with their expiry and order state (failures, next attempt). Never keys.',
+      },
+    },
+    () => ({ items: deps.certificates() }),
   );
 
   // ---- tokens --------------------------------------------------------------------------

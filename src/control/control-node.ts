@@ -16,7 +16,8 @@ import type { Switchyard } from '../server/switchyard.js';
 import { EmbeddedStore } from '../store/embedded-store.js';
 import { RedisStore, redact } from '../store/redis-store.js';
 import { Replica } from '../store/replica.js';
-import type { JsonValue, StateStore } from '../store/state-store.js';
+import type { Change, JsonValue, StateStore } from '../store/state-store.js';
+import { TlsNode } from '../tls/tls-node.js';
 import { ControlPlane } from './control-plane.js';
 import { EventHub } from './event-hub.js';
 import { projectsFromReplica } from './records.js';
@@ -47,6 +48,7 @@ export class ControlNode {
   readonly control: ControlPlane;
   readonly #admin: AdminServer | undefined;
   readonly #adminTokenFile: string | undefined;
+  readonly tls: TlsNode | undefined;
 
   private constructor(parts: {
     store: StateStore;
@@ -55,7 +57,9 @@ export class ControlNode {
     control: ControlPlane;
     admin: AdminServer | undefined;
     adminTokenFile: string | undefined;
+    tls: TlsNode | undefined;
   }) {
+    this.tls = parts.tls;
     this.store = parts.store;
     this.replica = parts.replica;
     this.hub = parts.hub;
@@ -81,11 +85,19 @@ export class ControlNode {
     );
     const hub = new EventHub();
     let pending: NodeJS.Immediate | undefined;
-    const recompile = () => {
+    let changed: Change[] | 'reloaded' = [];
+    let tls: TlsNode | undefined;
+    const recompile = (changes: readonly Change[] | 'reloaded') => {
+      changed =
+        changes === 'reloaded' || changed === 'reloaded' ? 'reloaded' : [...changed, ...changes];
       // Coalesce a burst of changes into one compile; runs after `replica` is assigned.
       pending ??= setImmediate(() => {
         pending = undefined;
+        const batch = changed;
+        changed = [];
         sy.setStoreProjects(projectsFromReplica(replica));
+        tls?.refresh(batch);
+        tls?.onDomains(batch); // after the compile: a newly verified domain now routes
       });
     };
     const replica: Replica = await Replica.open(store, logger, {
@@ -120,6 +132,10 @@ export class ControlNode {
     const control = new ControlPlane(store, new Set(loaded.projects.map((p) => p.slug)));
     sy.onFileProjects((slugs) => control.setDeclared(slugs));
 
+    if (config.https.enabled) {
+      tls = await TlsNode.start({ loaded, sy, store, replica, logger });
+    }
+
     const uploads = new Uploads(control, loaded.dataDir, {
       maxBytes: config.admin.uploadMaxBytes,
       maxUnpackedBytes: config.admin.uploadMaxUnpackedBytes,
@@ -147,6 +163,9 @@ export class ControlNode {
               store: { kind: store.name, connected: !replica.degraded, revision: replica.revision },
             };
           },
+          certificates: () => (tls?.manager.list() ?? []) as unknown as JsonValue,
+          verifyDomain: async (domain) =>
+            ((await tls?.verifier.check(domain)) ?? null) as unknown as JsonValue,
           urls: (project, deployment) => deploymentUrls(loaded, sy.port, project, deployment),
           explain: (host, path) =>
             explainUrl(sy.routes, sy.projectSpecs(), host, path) as unknown as JsonValue,
@@ -159,7 +178,7 @@ export class ControlNode {
       );
       logger.info({ port: admin.port, host: config.admin.host }, 'admin API listening');
     }
-    return new ControlNode({ store, replica, hub, control, admin, adminTokenFile });
+    return new ControlNode({ store, replica, hub, control, admin, adminTokenFile, tls });
   }
 
   /** Port of the admin API, if it runs. */
@@ -173,6 +192,7 @@ export class ControlNode {
   }
 
   async close(): Promise<void> {
+    this.tls?.stop();
     await this.#admin?.close();
     this.replica.close();
     await this.store.close();

@@ -31,12 +31,16 @@ export interface HandlerOptions {
   readonly proto: 'http' | 'https';
   /** What /_switchyard/health reports. */
   readonly health?: () => { status: string; projects: number; store: string };
-  /** Port of the HTTPS listener, for redirects; undefined while there is none. */
-  readonly httpsPort?: () => number | undefined;
+}
+
+/** What the HTTPS side lends the request path (set once TLS is running). */
+export interface HttpsSettings {
+  /** Port of the HTTPS listener, for redirects. */
+  readonly port: number;
   /** `Strict-Transport-Security` for projects that redirect to HTTPS; undefined: none. */
-  readonly hsts?: string;
+  readonly hsts: string | undefined;
   /** ACME HTTP-01: the key authorization for a token, if one is pending (HTTP only). */
-  readonly acmeChallenge?: (token: string) => string | undefined;
+  readonly acmeChallenge: ((token: string) => string | undefined) | undefined;
 }
 
 /** RFC 8555 §8.3: where an ACME server fetches HTTP-01 challenges. */
@@ -59,6 +63,7 @@ export class RequestHandler {
   #options: HandlerOptions;
   #closing = false;
   #live: LiveStatus | undefined;
+  #https: HttpsSettings | undefined;
 
   constructor(table: RouteTable, options: HandlerOptions) {
     this.#table = table;
@@ -76,6 +81,10 @@ export class RequestHandler {
 
   setLive(live: LiveStatus): void {
     this.#live = live;
+  }
+
+  setHttps(settings: HttpsSettings): void {
+    this.#https = settings;
   }
 
   get closing(): boolean {
@@ -126,7 +135,7 @@ export class RequestHandler {
     });
     if (this.#closing) res.shouldKeepAlive = false;
     try {
-      const acme = this.#options.acmeChallenge;
+      const acme = this.#https?.acmeChallenge;
       if (acme !== undefined && req.url?.startsWith(ACME_CHALLENGE_PATH) === true) {
         this.#answerChallenge(req, res, ctx, acme);
         return;
@@ -235,12 +244,13 @@ export class RequestHandler {
    * answered); over HTTPS, HSTS on the response (RFC 6797 §7.2: only over secure transport).
    */
   #toHttps(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): boolean {
+    const https = this.#https;
+    if (https === undefined) return false;
     if (this.#options.proto === 'https') {
-      ctx.hsts = this.#options.hsts;
+      ctx.hsts = https.hsts;
       return false;
     }
-    const port = this.#options.httpsPort?.();
-    if (port === undefined) return false;
+    const port = https.port;
     const host = ctx.host.includes(':') && !ctx.host.startsWith('[') ? `[${ctx.host}]` : ctx.host;
     const location = `https://${host}${port === 443 ? '' : `:${port}`}${req.url ?? '/'}`;
     res.writeHead(308, { location, 'content-length': 0, 'x-request-id': ctx.id });

@@ -17,7 +17,7 @@ import { TrustedPeers } from '../proxy/trusted-peers.js';
 import { RouteTable } from '../routing/route-table.js';
 import type { ProjectSpec } from '../model/site.js';
 import { onInternalError } from './error-page.js';
-import { RequestHandler, type LiveStatus } from './request-handler.js';
+import { RequestHandler, type HttpsSettings, type LiveStatus } from './request-handler.js';
 
 export interface StartOptions {
   readonly logger: Logger;
@@ -36,6 +36,7 @@ export class Switchyard {
   #secureHandler: RequestHandler | undefined;
   #secureServer: Http2SecureServer | undefined;
   #live: LiveStatus | undefined;
+  #https: HttpsSettings | undefined;
   readonly #secureSockets = new Set<Duplex>();
   readonly #origins: OriginRegistry;
   readonly #logger: Logger;
@@ -117,6 +118,7 @@ export class Switchyard {
       health: () => this.health(),
     });
     if (this.#live !== undefined) handler.setLive(this.#live);
+    if (this.#https !== undefined) handler.setHttps(this.#https);
     const limits = this.#config.limits;
     const server = createSecureServer(
       {
@@ -204,6 +206,13 @@ export class Switchyard {
     this.#live = live;
     this.#handler.setLive(live);
     this.#secureHandler?.setLive(live);
+  }
+
+  /** Redirects, HSTS and ACME challenges, once the HTTPS side runs. */
+  setHttps(settings: HttpsSettings): void {
+    this.#https = settings;
+    this.#handler.setHttps(settings);
+    this.#secureHandler?.setHttps(settings);
   }
 
   setStoreHealth(health: 'ok' | 'degraded'): void {

@@ -47,6 +47,22 @@ export class CertificateIndex {
     this.#byName = next;
   }
 
+  /** Add one certificate now (just issued here; the store's copy follows). */
+  add(record: CertificateRecord): void {
+    const next = new Map(this.#byName);
+    const context = createSecureContext({
+      ...TLS_POLICY,
+      cert: record.certPem,
+      key: record.keyPem,
+    });
+    const entry = { context, notAfter: Date.parse(record.notAfter) };
+    for (const name of record.names) {
+      const current = next.get(name);
+      if (current === undefined || current.notAfter < entry.notAfter) next.set(name, entry);
+    }
+    this.#byName = next;
+  }
+
   /** The context for a server name, or undefined. */
   lookup(serverName: string): SecureContext | undefined {
     const name = serverName.toLowerCase().replace(/\.$/, '');

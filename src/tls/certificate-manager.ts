@@ -181,6 +181,7 @@ export class CertificateManager {
         { kind: 'certificate', key: name, value: record as unknown as JsonValue },
         { kind: 'order', key: name, value: ok as unknown as JsonValue },
       ]);
+      this.#index.add(record);
       this.#logger.info(
         { name, issuer: this.#issuer.name, notAfter: record.notAfter },
         'certificate issued',

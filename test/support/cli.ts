@@ -29,6 +29,7 @@ export async function spawnSwitchyard(
       ...process.env,
       PORT: '0',
       SWITCHYARD_ADMIN_PORT: '0',
+      SWITCHYARD_HTTPS_PORT: '0',
       SWITCHYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sy-data-')),
       ...env,
     },

@@ -44,6 +44,7 @@ export async function startEdge(
       ...raw,
       listen: { host: '127.0.0.1', port: 0, ...(raw.listen as object | undefined) },
       admin: { port: 0, token: ADMIN_TOKEN, ...(raw.admin as object | undefined) },
+      https: { port: 0, ...(raw.https as object | undefined) },
       shutdown: { graceMs: 0, ...(raw.shutdown as object | undefined) },
       log: { access: false, ...(raw.log as object | undefined) },
     },

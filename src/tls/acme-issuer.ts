@@ -1,0 +1,123 @@
+/**
+ * Certificates from an ACME CA (RFC 8555) with acme-client: HTTP-01 challenges, answered by
+ * every instance's HTTP listener because the key authorization goes through the store
+ * (kind `challenge`, keyed by token). The account key lives in the store too, so a fleet
+ * shares one account. The ACME server's own TLS can be trusted from a PEM file (a private CA,
+ * Pebble in tests).
+ */
+import { Agent } from 'node:https';
+import { isIP } from 'node:net';
+import * as acme from 'acme-client';
+import type { StateStore, JsonValue } from '../store/state-store.js';
+import type { IssuedCertificate, Issuer } from './issuer.js';
+
+export const ACME_PRESETS: Record<string, string> = {
+  letsencrypt: acme.directory.letsencrypt.production,
+  'letsencrypt-staging': acme.directory.letsencrypt.staging,
+};
+
+export interface AcmeSettings {
+  readonly directoryUrl: string;
+  readonly email: string | undefined;
+  /** PEM of CAs to trust for the ACME server's HTTPS. */
+  readonly caPem: string | undefined;
+}
+
+interface AccountRecord {
+  readonly directoryUrl: string;
+  readonly keyPem: string;
+  readonly url: string | null;
+}
+
+export interface ChallengeRecord {
+  readonly token: string;
+  readonly keyAuthorization: string;
+  readonly name: string;
+  readonly createdAt: string;
+}
+
+/** Names no public CA will issue for. */
+const PRIVATE_SUFFIXES = ['.localhost', '.local', '.internal', '.invalid', '.test'];
+
+export class AcmeIssuer implements Issuer {
+  readonly name = 'acme';
+  readonly #store: StateStore;
+  readonly #settings: AcmeSettings;
+  #client: Promise<acme.Client> | undefined;
+
+  constructor(store: StateStore, settings: AcmeSettings) {
+    this.#store = store;
+    this.#settings = settings;
+    if (settings.caPem !== undefined) {
+      acme.axios.defaults.httpsAgent = new Agent({ ca: settings.caPem, keepAlive: true });
+    }
+  }
+
+  canIssue(name: string): boolean {
+    if (isIP(name.replace(/^\[|\]$/g, '')) !== 0 || !name.includes('.')) return false;
+    return !PRIVATE_SUFFIXES.some((s) => name.endsWith(s) || name === s.slice(1));
+  }
+
+  async issue(names: readonly string[]): Promise<IssuedCertificate> {
+    const client = await this.#accountClient();
+    const [key, csr] = await acme.crypto.createCsr(
+      { commonName: names[0]!, altNames: [...names] },
+      await acme.crypto.createPrivateEcdsaKey(),
+    );
+    const certPem = await client.auto({
+      csr,
+      ...(this.#settings.email === undefined ? {} : { email: this.#settings.email }),
+      termsOfServiceAgreed: true,
+      challengePriority: ['http-01'],
+      // The CA checks it; our own pre-check would need public DNS and port 80.
+      skipChallengeVerification: true,
+      challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
+        const record: ChallengeRecord = {
+          token: challenge.token,
+          keyAuthorization,
+          name: names[0]!,
+          createdAt: new Date().toISOString(),
+        };
+        await this.#store.commit([
+          { kind: 'challenge', key: challenge.token, value: record as unknown as JsonValue },
+        ]);
+      },
+      challengeRemoveFn: async (_authz, challenge) => {
+        await this.#store.commit([{ kind: 'challenge', key: challenge.token, value: null }]);
+      },
+    });
+    const info = acme.crypto.readCertificateInfo(certPem);
+    return { certPem, keyPem: key.toString(), notBefore: info.notBefore, notAfter: info.notAfter };
+  }
+
+  /** The ACME account, created once per directory and shared through the store. */
+  #accountClient(): Promise<acme.Client> {
+    this.#client ??= (async () => {
+      const key = `acme:${this.#settings.directoryUrl}`;
+      let record = (await this.#store.get('account', key))?.value as unknown as
+        AccountRecord | undefined;
+      if (record === undefined) {
+        const created: AccountRecord = {
+          directoryUrl: this.#settings.directoryUrl,
+          keyPem: (await acme.crypto.createPrivateEcdsaKey()).toString(),
+          url: null,
+        };
+        const result = await this.#store.commit([
+          { kind: 'account', key, value: created as unknown as JsonValue, expectedVersion: 0 },
+        ]);
+        record = result.ok
+          ? created
+          : ((await this.#store.get('account', key))!.value as unknown as AccountRecord);
+      }
+      return new acme.Client({
+        directoryUrl: this.#settings.directoryUrl,
+        accountKey: record.keyPem,
+        ...(record.url === null ? {} : { accountUrl: record.url }),
+      });
+    })().catch((err: unknown) => {
+      this.#client = undefined;
+      throw err;
+    });
+    return this.#client;
+  }
+}

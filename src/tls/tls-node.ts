@@ -1,0 +1,166 @@
+/**
+ * The HTTPS side of an instance: picks the issuer, keeps the certificate index in step with
+ * the store, answers SNI (issuing on first use where the issuer is instant, ordering in the
+ * background where it is not), serves ACME challenges from the store, verifies custom
+ * domains, and starts the HTTPS listener.
+ */
+import { readFileSync } from 'node:fs';
+import type { LoadedConfig } from '../config/load-config.js';
+import type { Logger } from '../observability/logger.js';
+import type { Switchyard } from '../server/switchyard.js';
+import type { Replica } from '../store/replica.js';
+import type { Change, StateStore } from '../store/state-store.js';
+import { ACME_PRESETS, AcmeIssuer, type ChallengeRecord } from './acme-issuer.js';
+import { CertificateIndex, type CertificateRecord } from './certificate-index.js';
+import { CertificateManager, type Eligibility } from './certificate-manager.js';
+import { DomainVerifier } from './domain-verifier.js';
+import type { Issuer } from './issuer.js';
+import { LocalCa } from './local-ca.js';
+import type { SNICallback } from './sni.js';
+
+export class TlsNode {
+  readonly index: CertificateIndex;
+  readonly manager: CertificateManager;
+  readonly verifier: DomainVerifier;
+  readonly localCa: LocalCa;
+  readonly #replica: Replica;
+
+  private constructor(parts: {
+    index: CertificateIndex;
+    manager: CertificateManager;
+    verifier: DomainVerifier;
+    localCa: LocalCa;
+    replica: Replica;
+  }) {
+    this.index = parts.index;
+    this.manager = parts.manager;
+    this.verifier = parts.verifier;
+    this.localCa = parts.localCa;
+    this.#replica = parts.replica;
+  }
+
+  static async start(options: {
+    loaded: LoadedConfig;
+    sy: Switchyard;
+    store: StateStore;
+    replica: Replica;
+    logger: Logger;
+  }): Promise<TlsNode> {
+    const { loaded, sy, store, replica, logger } = options;
+    const { https, domains } = loaded.config;
+    const localCa = await LocalCa.open(loaded.dataDir);
+    let issuer: Issuer = localCa;
+    if (https.issuer === 'acme') {
+      issuer = new AcmeIssuer(store, {
+        directoryUrl: ACME_PRESETS[https.acme.directory] ?? https.acme.directory,
+        email: https.acme.email,
+        caPem:
+          https.acme.caFile === undefined ? undefined : readFileSync(https.acme.caFile, 'utf8'),
+      });
+    }
+    const index = new CertificateIndex();
+    const eligible = (name: string): Eligibility | undefined => {
+      const route = sy.routes.resolveHost(name);
+      if (route === undefined || route.kind === 'unknown-preview') return undefined;
+      return { project: route.kind === 'project' ? route.project.slug : undefined };
+    };
+    const manager = new CertificateManager({
+      store,
+      replica,
+      issuer,
+      index,
+      eligible,
+      settings: {
+        renewCheckMs: https.renewCheckMs,
+        ordersPerProjectPerHour: https.ordersPerProjectPerHour,
+        retryBaseMs: https.retryBaseMs,
+      },
+      logger,
+    });
+    const verifier = new DomainVerifier(
+      store,
+      replica,
+      {
+        resolvers: domains.resolvers,
+        intervalMs: domains.verifyIntervalMs,
+        cnameTarget: domains.cnameTarget,
+        addresses: domains.addresses,
+      },
+      logger,
+    );
+    const node = new TlsNode({ index, manager, verifier, localCa, replica });
+    node.refresh('reloaded');
+
+    // The certificate for handshakes without SNI or for names without one of their own:
+    // the platform hosts', from the local CA — never another tenant's.
+    const fallback = await localCa.issue(
+      loaded.config.platform.hosts.map((h) => h.replace(/:\d+$/, '')),
+    );
+    const sni: SNICallback = (serverName, callback) => {
+      const found = index.lookup(serverName);
+      if (found !== undefined) return callback(null, found);
+      if (issuer === localCa && eligible(serverName) !== undefined) {
+        // The local CA signs in milliseconds: issue during the handshake.
+        manager.ensure(serverName).then(
+          () => callback(null, index.lookup(serverName)),
+          () => callback(null, undefined),
+        );
+        return;
+      }
+      void manager.ensure(serverName).catch(() => {}); // ordered in the background
+      callback(null, undefined);
+    };
+    const port = await sy.listenHttps({
+      host: https.host,
+      port: https.port,
+      cert: fallback.certPem,
+      key: fallback.keyPem,
+      SNICallback: sni,
+    });
+    sy.setHttps({
+      port,
+      hsts: https.hstsMaxAgeSeconds > 0 ? `max-age=${https.hstsMaxAgeSeconds}` : undefined,
+      acmeChallenge: (token) => {
+        const record = replica.get('challenge', token)?.value as unknown as
+          ChallengeRecord | undefined;
+        return record?.keyAuthorization;
+      },
+    });
+    verifier.start();
+    const initial = [...replica.values('domain')]
+      .map((r) => r.value as unknown as { domain: string; verified: boolean })
+      .filter((d) => d.verified)
+      .map((d) => d.domain);
+    void manager.start(initial);
+    logger.info({ port, issuer: issuer.name }, 'HTTPS listening');
+    return node;
+  }
+
+  get issuerName(): string {
+    return this.manager.issuer.name;
+  }
+
+  /** Keep the index in step with the store's certificates. */
+  refresh(changes: readonly Change[] | 'reloaded'): void {
+    if (changes !== 'reloaded' && !changes.some((c) => c.kind === 'certificate')) return;
+    this.index.replace(
+      [...this.#replica.values('certificate')].map((r) => r.value as unknown as CertificateRecord),
+    );
+  }
+
+  /** A domain just became verified: order its certificate. */
+  onDomains(changes: readonly Change[] | 'reloaded'): void {
+    if (changes === 'reloaded') return;
+    for (const c of changes) {
+      const d = c.value as { domain?: string; verified?: boolean } | null;
+      if (c.kind === 'domain' && d?.verified === true && d.domain !== undefined) {
+        void this.manager.ensure(d.domain).catch(() => {});
+      }
+    }
+  }
+
+  stop(): void {
+    this.manager.stop();
+    this.verifier.stop();
+  }
+}
