@@ -62,7 +62,7 @@ export class LocalCa implements Issuer {
     const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
       'sign',
       'verify',
-    ])) as CryptoKeyPair;
+    ]));
     const notBefore = new Date(Date.now() - 60_000);
     const notAfter = new Date(notBefore.getTime() + CA_YEARS * 365 * 86_400_000);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -103,7 +103,7 @@ export class LocalCa implements Issuer {
     const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
       'sign',
       'verify',
-    ])) as CryptoKeyPair;
+    ]));
     const notBefore = new Date(Date.now() - 60_000);
     const notAfter = new Date(notBefore.getTime() + LOCAL_LEAF_DAYS * 86_400_000);
     const cert = await x509.X509CertificateGenerator.create({
