@@ -12,7 +12,6 @@ import * as x509 from '@peculiar/x509';
 import type { IssuedCertificate, Issuer } from './issuer.js';
 
 type CryptoKey = webcrypto.CryptoKey;
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 

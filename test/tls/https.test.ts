@@ -1,0 +1,227 @@
+import assert from 'node:assert/strict';
+import { connect as http2Connect } from 'node:http2';
+import { request as httpsRequest } from 'node:https';
+import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { after, before, describe, it } from 'node:test';
+import { startEdge, type TestEdge } from '../support/edge.js';
+import { eventually } from '../support/eventually.js';
+import { fetchText } from '../support/http.js';
+import { startUpstream, type TestUpstream } from '../support/upstream.js';
+
+interface TlsResponse {
+  status: number;
+  headers: Record<string, unknown>;
+  body: string;
+  alpn: string | false | null;
+  cert: PeerCertificate;
+}
+
+/** An HTTP/1.1 request over TLS with the given SNI, trusting `ca`. */
+function h1(port: number, servername: string, path: string, ca: string): Promise<TlsResponse> {
+  let alpn: string | false | null = null;
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        servername,
+        ca,
+        headers: { host: servername },
+        agent: false,
+        ALPNProtocols: ['http/1.1'],
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => {
+          const socket = res.socket as TLSSocket;
+          resolve({
+            status: res.statusCode!,
+            headers: res.headers,
+            body,
+            alpn: alpn ?? socket.alpnProtocol,
+            cert: socket.getPeerCertificate(),
+          });
+        });
+      },
+    );
+    req.on('error', reject);
+    req.on('socket', (socket) => {
+      socket.once('secureConnect', () => (alpn = (socket as TLSSocket).alpnProtocol));
+    });
+    req.end();
+  });
+}
+
+/** An HTTP/2 request with the given SNI and :authority, trusting `ca`. */
+function h2(port: number, servername: string, path: string, ca: string): Promise<TlsResponse> {
+  return new Promise((resolve, reject) => {
+    const session = http2Connect(`https://127.0.0.1:${port}`, { ca, servername });
+    session.on('error', reject);
+    const stream = session.request({ ':path': path, ':authority': servername });
+    let body = '';
+    let headers: Record<string, unknown> = {};
+    stream.on('response', (h) => (headers = h));
+    stream.setEncoding('utf8').on('data', (d: string) => (body += d));
+    stream.on('end', () => {
+      const socket = session.socket as TLSSocket;
+      resolve({
+        status: Number(headers[':status']),
+        headers,
+        body,
+        alpn: socket.alpnProtocol,
+        cert: socket.getPeerCertificate(),
+      });
+      session.close();
+    });
+    stream.on('error', reject);
+  });
+}
+
+/** Try a handshake with client-side limits; resolves with the error, if any. */
+function handshake(port: number, options: Record<string, unknown>): Promise<Error | undefined> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect(
+      {
+        host: '127.0.0.1',
+        port,
+        servername: 'app.localhost',
+        rejectUnauthorized: false,
+        ...options,
+      },
+      () => {
+        socket.end();
+        resolve(undefined);
+      },
+    );
+    socket.on('error', (err) => resolve(err));
+  });
+}
+
+describe('HTTPS with the local CA', () => {
+  let edge: TestEdge;
+  let app: TestUpstream;
+  let port: number;
+  let ca: string;
+  before(async () => {
+    app = await startUpstream((req, res) => {
+      if (req.url === '/big') {
+        res.end(Buffer.alloc(1024 * 1024, 'x'));
+        return;
+      }
+      res.end(
+        `app saw ${req.url} host=${req.headers.host} proto=${String(req.headers['x-forwarded-proto'])}`,
+      );
+    });
+    edge = await startEdge({ demo: false, https: { hstsMaxAgeSeconds: 600 } });
+    port = edge.instance.sy.httpsPort!;
+    ca = edge.instance.control.tls!.localCa.caPem;
+    await edge.api('POST', '/v1/projects', { slug: 'app', httpsRedirect: true });
+    await edge.api('POST', '/v1/projects/app/deployments', {
+      id: 'd1',
+      status: 'ready',
+      origin: { upstream: { replicas: [app.url] } },
+    });
+    await edge.api('POST', '/v1/projects', { slug: 'plain' });
+    await edge.api('POST', '/v1/projects/plain/deployments', {
+      id: 'd1',
+      status: 'ready',
+      origin: { upstream: { replicas: [app.url] } },
+    });
+  });
+  after(async () => {
+    await edge.close();
+    await app.close();
+  });
+
+  it('serves a project over HTTP/2 and HTTP/1.1 with a certificate issued for its name', async () => {
+    const two = await eventually(() => h2(port, 'app.localhost', '/x?y=1', ca));
+    assert.equal(two.alpn, 'h2');
+    assert.equal(two.status, 200);
+    assert.equal(two.body, 'app saw /x?y=1 host=app.localhost proto=https');
+    assert.match(String(two.cert.subjectaltname), /DNS:app\.localhost/);
+    const one = await h1(port, 'app.localhost', '/y', ca);
+    assert.equal(one.alpn, 'http/1.1');
+    assert.equal(one.body, 'app saw /y host=app.localhost proto=https');
+    const big = await h2(port, 'app.localhost', '/big', ca);
+    assert.equal(big.body.length, 1024 * 1024, 'a large body streams through HTTP/2');
+  });
+
+  it('routes HTTP/2 path routing on a platform host too', async () => {
+    const res = await h2(port, 'localhost', '/plain/z', ca);
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'app saw /z host=localhost proto=https');
+  });
+
+  it('gives an unknown name the default certificate, never a tenant’s', async () => {
+    const err = await h1(port, 'random.example', '/', ca).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    assert.equal(err?.code, 'ERR_TLS_CERT_ALTNAME_INVALID');
+    const cert = await new Promise<PeerCertificate>((resolve, reject) => {
+      const s = tlsConnect(
+        { host: '127.0.0.1', port, servername: 'random.example', rejectUnauthorized: false },
+        () => {
+          resolve(s.getPeerCertificate());
+          s.end();
+        },
+      );
+      s.on('error', reject);
+    });
+    assert.doesNotMatch(String(cert.subjectaltname), /app\.localhost|plain/);
+    assert.match(String(cert.subjectaltname), /DNS:localhost/);
+    const listed = await edge.api('GET', '/v1/certificates');
+    assert.ok(
+      !listed.body.items.some((c: { name: string }) => c.name === 'random.example'),
+      'no certificate for a random name',
+    );
+  });
+
+  it('speaks TLS 1.2+ with AEAD suites only', async () => {
+    assert.ok(
+      await handshake(port, { maxVersion: 'TLSv1.1', minVersion: 'TLSv1' }),
+      'TLS 1.1 is refused',
+    );
+    assert.ok(
+      await handshake(port, {
+        maxVersion: 'TLSv1.2',
+        ciphers: 'ECDHE-RSA-AES128-SHA:ECDHE-ECDSA-AES128-SHA:AES128-SHA',
+      }),
+      'CBC suites are refused',
+    );
+    assert.ok(
+      await handshake(port, { maxVersion: 'TLSv1.2', ciphers: 'AES128-GCM-SHA256' }),
+      'static RSA key exchange is refused',
+    );
+    assert.equal(
+      await handshake(port, { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }),
+      undefined,
+    );
+    assert.equal(await handshake(port, { minVersion: 'TLSv1.3' }), undefined);
+  });
+
+  it('redirects plain HTTP to HTTPS for projects that ask, with HSTS over HTTPS', async () => {
+    const redirected = await fetchText(`${edge.origin}/some/path?q=1`, {
+      headers: { host: 'app.localhost' },
+    });
+    assert.equal(redirected.status, 308);
+    assert.equal(redirected.headers.location, `https://app.localhost:${port}/some/path?q=1`);
+    const secure = await h1(port, 'app.localhost', '/', ca);
+    assert.equal(secure.headers['strict-transport-security'], 'max-age=600');
+    const plain = await fetchText(`${edge.origin}/plain/`);
+    assert.equal(plain.status, 200, 'a project without the setting stays on HTTP');
+    const acme = await fetchText(`${edge.origin}/.well-known/acme-challenge/unknown-token`, {
+      headers: { host: 'app.localhost' },
+    });
+    assert.equal(acme.status, 404, 'the ACME path is never redirected');
+  });
+
+  it('keeps private keys out of the API and the logs', async () => {
+    const listed = await edge.api('GET', '/v1/certificates');
+    assert.ok(listed.body.items.some((c: { name: string }) => c.name === 'app.localhost'));
+    assert.doesNotMatch(JSON.stringify(listed.body), /PRIVATE KEY/);
+    assert.doesNotMatch(JSON.stringify(edge.logs), /PRIVATE KEY/);
+  });
+});
