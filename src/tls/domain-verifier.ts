@@ -60,16 +60,18 @@ export class DomainVerifier {
 
   /** Check every unverified domain once (also what the API's "verify now" calls). */
   checkAll(): Promise<void> {
-    this.#running ??= (async () => {
-      try {
+    if (this.#running === undefined) {
+      const run = (async () => {
         for (const r of [...this.#replica.values('domain')]) {
           const d = r.value as unknown as VerifiedDomain;
           if (!d.verified) await this.check(d.domain);
         }
-      } finally {
+      })();
+      // Cleared after the run settles (never inside it: an empty run settles synchronously).
+      this.#running = run.finally(() => {
         this.#running = undefined;
-      }
-    })();
+      });
+    }
     return this.#running;
   }
 

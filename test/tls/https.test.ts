@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { connect as http2Connect } from 'node:http2';
-import { request as httpsRequest } from 'node:https';
-import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { request as httpsRequest, type RequestOptions } from 'node:https';
+import {
+  connect as tlsConnect,
+  type ConnectionOptions,
+  type PeerCertificate,
+  type TLSSocket,
+} from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startEdge, type TestEdge } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
@@ -20,32 +25,30 @@ interface TlsResponse {
 function h1(port: number, servername: string, path: string, ca: string): Promise<TlsResponse> {
   let alpn: string | false | null = null;
   return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        servername,
-        ca,
-        headers: { host: servername },
-        agent: false,
-        ALPNProtocols: ['http/1.1'],
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => {
-          const socket = res.socket as TLSSocket;
-          resolve({
-            status: res.statusCode!,
-            headers: res.headers,
-            body,
-            alpn: alpn ?? socket.alpnProtocol,
-            cert: socket.getPeerCertificate(),
-          });
+    const options: RequestOptions & Pick<ConnectionOptions, 'ALPNProtocols'> = {
+      host: '127.0.0.1',
+      port,
+      path,
+      servername,
+      ca,
+      headers: { host: servername },
+      agent: false,
+      ALPNProtocols: ['http/1.1'],
+    };
+    const req = httpsRequest(options, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (d: string) => (body += d));
+      res.on('end', () => {
+        const socket = res.socket as TLSSocket;
+        resolve({
+          status: res.statusCode!,
+          headers: res.headers,
+          body,
+          alpn: alpn ?? socket.alpnProtocol,
+          cert: socket.getPeerCertificate(),
         });
-      },
-    );
+      });
+    });
     req.on('error', reject);
     req.on('socket', (socket) => {
       socket.once('secureConnect', () => (alpn = (socket as TLSSocket).alpnProtocol));
