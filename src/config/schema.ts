@@ -322,6 +322,13 @@ export const ConfigSchema = Type.Object(
             email: Type.Optional(
               Type.String({ description: 'Contact for the ACME account (expiry notices).' }),
             ),
+            retries: Type.Integer({
+              default: 5,
+              minimum: 0,
+              maximum: 10,
+              description:
+                'Retries of one ACME request after a network or server error, 5 s × attempt apart; after that the order fails and backs off (`https.retryBaseMs`).',
+            }),
             caFile: Type.Optional(
               Type.String({
                 description:

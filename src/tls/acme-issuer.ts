@@ -21,6 +21,8 @@ export interface AcmeSettings {
   readonly email: string | undefined;
   /** PEM of CAs to trust for the ACME server's HTTPS. */
   readonly caPem: string | undefined;
+  /** Retries of one request after a network or server error (acme-client waits 5 s × n). */
+  readonly retries: number;
 }
 
 interface AccountRecord {
@@ -48,6 +50,10 @@ export class AcmeIssuer implements Issuer {
   constructor(store: StateStore, settings: AcmeSettings) {
     this.#store = store;
     this.#settings = settings;
+    // acme-client keeps these on its shared axios instance: one ACME setup per process.
+    (
+      acme.axios.defaults as unknown as { acmeSettings: { retryMaxAttempts: number } }
+    ).acmeSettings.retryMaxAttempts = settings.retries;
     if (settings.caPem !== undefined) {
       acme.axios.defaults.httpsAgent = new Agent({ ca: settings.caPem, keepAlive: true });
     }
@@ -59,6 +65,22 @@ export class AcmeIssuer implements Issuer {
   }
 
   async issue(names: readonly string[]): Promise<IssuedCertificate> {
+    try {
+      return await this.#issue(names);
+    } catch (err) {
+      // acme-client's retry interceptor fails with a TypeError when there was no response.
+      const unreachable = err instanceof TypeError && err.message.includes("reading 'config'");
+      const why = unreachable ? 'the ACME server could not be reached' : (err as Error).message;
+      throw new Error(
+        `ACME order for ${names.join(', ')} at ${this.#settings.directoryUrl} failed: ${why}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  async #issue(names: readonly string[]): Promise<IssuedCertificate> {
     const client = await this.#accountClient();
     const [key, csr] = await acme.crypto.createCsr(
       { commonName: names[0]!, altNames: [...names] },

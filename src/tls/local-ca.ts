@@ -58,10 +58,7 @@ export class LocalCa implements Issuer {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
     mkdirSync(dir, { recursive: true });
-    const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
-      'sign',
-      'verify',
-    ]));
+    const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
     const notBefore = new Date(Date.now() - 60_000);
     const notAfter = new Date(notBefore.getTime() + CA_YEARS * 365 * 86_400_000);
     const cert = await x509.X509CertificateGenerator.createSelfSigned({
@@ -99,10 +96,7 @@ export class LocalCa implements Issuer {
   }
 
   async issue(names: readonly string[]): Promise<IssuedCertificate> {
-    const keys = (await webcrypto.subtle.generateKey(ALGORITHM, true, [
-      'sign',
-      'verify',
-    ]));
+    const keys = await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify']);
     const notBefore = new Date(Date.now() - 60_000);
     const notAfter = new Date(notBefore.getTime() + LOCAL_LEAF_DAYS * 86_400_000);
     const cert = await x509.X509CertificateGenerator.create({

@@ -56,6 +56,7 @@ export class TlsNode {
         email: https.acme.email,
         caPem:
           https.acme.caFile === undefined ? undefined : readFileSync(https.acme.caFile, 'utf8'),
+        retries: https.acme.retries,
       });
     }
     const index = new CertificateIndex();

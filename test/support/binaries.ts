@@ -37,3 +37,12 @@ export function needsBinary(name: string): { skip: string | false } {
     throw new Error(`${reason} (SWITCHYARD_REQUIRE_BINARIES=1 makes this a failure)`);
   return { skip: reason };
 }
+
+/** `{ skip }` for a test that needs several binaries: the first missing one decides. */
+export function needsBinaries(...names: string[]): { skip: string | false } {
+  for (const name of names) {
+    const result = needsBinary(name);
+    if (result.skip !== false) return result;
+  }
+  return { skip: false };
+}
