@@ -192,7 +192,7 @@ export class ControlNode {
   }
 
   async close(): Promise<void> {
-    this.tls?.stop();
+    await this.tls?.stop();
     await this.#admin?.close();
     this.replica.close();
     await this.store.close();

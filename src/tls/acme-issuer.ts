@@ -134,6 +134,10 @@ export class AcmeIssuer implements Issuer {
       return new acme.Client({
         directoryUrl: this.#settings.directoryUrl,
         accountKey: record.keyPem,
+        // Poll an order's progress from half a second on, backing off to 10 s.
+        backoffAttempts: 12,
+        backoffMin: 500,
+        backoffMax: 10_000,
         ...(record.url === null ? {} : { accountUrl: record.url }),
       });
     })().catch((err: unknown) => {

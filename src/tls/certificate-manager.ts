@@ -52,6 +52,7 @@ export class CertificateManager {
   readonly #logger: Logger;
   readonly #inFlight = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
 
   constructor(options: {
     store: StateStore;
@@ -78,18 +79,24 @@ export class CertificateManager {
   /** Issue for `names` now if they lack a certificate, then check renewals on a schedule. */
   start(names: readonly string[]): Promise<void> {
     const tick = () => {
-      void this.renewDue().finally(() => {
-        this.#timer = setTimeout(tick, this.#settings.renewCheckMs);
-        this.#timer.unref();
-      });
+      void this.renewDue()
+        .catch((err: unknown) => this.#logger.warn({ err }, 'certificate renewal round failed'))
+        .finally(() => {
+          if (this.#stopped) return;
+          this.#timer = setTimeout(tick, this.#settings.renewCheckMs);
+          this.#timer.unref();
+        });
     };
     this.#timer = setTimeout(tick, this.#settings.renewCheckMs);
     this.#timer.unref();
     return Promise.all(names.map((n) => this.ensure(n))).then(() => undefined);
   }
 
-  stop(): void {
+  /** Stop the schedule and wait for orders in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     clearTimeout(this.#timer);
+    await Promise.all([...this.#inFlight.values()].map((p) => p.catch(() => {})));
   }
 
   /** Every certificate the store holds (no keys): for the admin API. */
@@ -125,18 +132,24 @@ export class CertificateManager {
   /**
    * Make sure `name` has a valid certificate, ordering one if it may. Resolves when this
    * instance is done (issued, refused, backing off, or another instance holds the order).
+   * `force` orders even while a valid certificate is held (a forced renewal).
    */
-  ensure(name: string, renew = false): Promise<void> {
+  ensure(name: string, force = false): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     let running = this.#inFlight.get(name);
     if (running === undefined) {
-      running = this.#ensure(name, renew).finally(() => this.#inFlight.delete(name));
+      running = this.#ensure(name, force).finally(() => this.#inFlight.delete(name));
       this.#inFlight.set(name, running);
     }
     return running;
   }
 
-  async #ensure(name: string, renew: boolean): Promise<void> {
-    if (!renew && this.#index.has(name)) return;
+  async #ensure(name: string, force: boolean): Promise<void> {
+    if (!force && this.#index.has(name)) {
+      const held = this.#replica.get('certificate', name)?.value as unknown as
+        CertificateRecord | undefined;
+      if (held === undefined || !isDue(held, Date.now())) return;
+    }
     const eligibility = this.#eligible(name);
     if (eligibility === undefined || !this.#issuer.canIssue(name)) return;
     const orderRecord = await this.#store.get('order', name);
@@ -158,6 +171,13 @@ export class CertificateManager {
     if (lock === undefined) return; // another instance is ordering it; the result arrives through the store
     const started = new Date().toISOString();
     try {
+      // Another instance may have finished an order between our check and our lock.
+      const stored = (await this.#store.get('certificate', name))?.value as unknown as
+        CertificateRecord | undefined;
+      if (!force && stored !== undefined && !isDue(stored, Date.now())) {
+        this.#index.add(stored);
+        return;
+      }
       const issued = await this.#issuer.issue([name]);
       const record: CertificateRecord = {
         names: [name],
@@ -224,11 +244,15 @@ export class CertificateManager {
     const now = Date.now();
     const due: string[] = [];
     for (const r of this.#replica.values('certificate')) {
-      const c = r.value as unknown as CertificateRecord;
-      const start = Date.parse(c.notBefore);
-      const end = Date.parse(c.notAfter);
-      if (now >= end - (end - start) / 3) due.push(r.key);
+      if (isDue(r.value as unknown as CertificateRecord, now)) due.push(r.key);
     }
-    for (const name of due) await this.ensure(name, true);
+    for (const name of due) await this.ensure(name);
   }
+}
+
+/** A certificate is due for renewal when less than a third of its lifetime is left. */
+function isDue(c: CertificateRecord, now: number): boolean {
+  const start = Date.parse(c.notBefore);
+  const end = Date.parse(c.notAfter);
+  return now >= end - (end - start) / 3;
 }

@@ -34,6 +34,7 @@ export class DomainVerifier {
   readonly #resolver = new Resolver({ timeout: 2000, tries: 2 });
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<void> | undefined;
+  #stopped = false;
 
   constructor(store: StateStore, replica: Replica, settings: VerifierSettings, logger: Logger) {
     this.#store = store;
@@ -45,17 +46,23 @@ export class DomainVerifier {
 
   start(): void {
     const tick = () => {
-      void this.checkAll().finally(() => {
-        this.#timer = setTimeout(tick, this.#settings.intervalMs);
-        this.#timer.unref();
-      });
+      void this.checkAll()
+        .catch((err: unknown) => this.#logger.warn({ err }, 'domain verification round failed'))
+        .finally(() => {
+          if (this.#stopped) return;
+          this.#timer = setTimeout(tick, this.#settings.intervalMs);
+          this.#timer.unref();
+        });
     };
     this.#timer = setTimeout(tick, 0);
     this.#timer.unref();
   }
 
-  stop(): void {
+  /** Stop the schedule and wait for a round in progress. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
     clearTimeout(this.#timer);
+    await this.#running?.catch(() => {});
   }
 
   /** Check every unverified domain once (also what the API's "verify now" calls). */

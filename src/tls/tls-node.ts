@@ -132,7 +132,9 @@ export class TlsNode {
       .map((r) => r.value as unknown as { domain: string; verified: boolean })
       .filter((d) => d.verified)
       .map((d) => d.domain);
-    void manager.start(initial);
+    manager
+      .start(initial)
+      .catch((err: unknown) => logger.warn({ err }, 'initial certificate orders failed'));
     logger.info({ port, issuer: issuer.name }, 'HTTPS listening');
     return node;
   }
@@ -160,8 +162,7 @@ export class TlsNode {
     }
   }
 
-  stop(): void {
-    this.manager.stop();
-    this.verifier.stop();
+  async stop(): Promise<void> {
+    await Promise.all([this.manager.stop(), this.verifier.stop()]);
   }
 }

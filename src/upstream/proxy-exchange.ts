@@ -92,7 +92,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   ): void {
     if (statusCode < 200) return; // 1xx: informational, not forwarded
     const out = decorateResponseHeaders(downstreamResponseHeaders(headers, this.#via), this.#ctx);
-    if (statusMessage) this.#res.writeHead(statusCode, statusMessage, out);
+    // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
+    if (statusMessage && this.#req.httpVersionMajor < 2)
+      this.#res.writeHead(statusCode, statusMessage, out);
     else this.#res.writeHead(statusCode, out);
   }
 
