@@ -35,6 +35,8 @@ export interface AdminDependencies {
   health(): { status: 'ok' | 'degraded' | 'closing'; [key: string]: JsonValue };
   /** Which project, alias, deployment and origin serve a URL. */
   explain(host: string, path: string): JsonValue;
+  /** Where custom domains should point (`cname` and/or `a`), from `domains.*`. */
+  readonly pointTo: { cname?: string; a?: string[] };
   /** Certificates and their order state (never keys). */
   certificates(): JsonValue;
   /** Check a custom domain's DNS now; the updated domain record. */
@@ -438,7 +440,10 @@ export async function startAdminServer(
       );
       return reply.code(created ? 201 : 200).send({
         ...domain,
-        publish: { txt: { name: `_switchyard.${domain.domain}`, value: domain.verificationToken } },
+        publish: {
+          txt: { name: `_switchyard.${domain.domain}`, value: domain.verificationToken },
+          ...deps.pointTo,
+        },
       });
     },
   );

@@ -26,12 +26,15 @@ export async function start({ file, env }: StartArgs): Promise<number> {
   const { sy, control } = instance;
   const { config } = loaded;
   if (!isClusterWorker()) {
-    printBanner(
-      loaded,
-      sy.port,
-      1,
+    const httpsPort = sy.httpsPort;
+    const tls = control.tls;
+    const extra = [
+      httpsPort === undefined || tls === undefined
+        ? undefined
+        : `https on port ${httpsPort} (certificates: ${tls.issuerName === 'local' ? `local CA, trust ${tls.localCa.caFile}` : 'ACME'})`,
       adminLine(config.admin.host, control.adminPort, control.adminTokenFile),
-    );
+    ].filter((l): l is string => l !== undefined);
+    printBanner(loaded, sy.port, 1, extra);
   }
   logger.info({ port: sy.port, projects: loaded.projects.length, file: loaded.file }, 'listening');
 
@@ -68,7 +71,12 @@ export async function start({ file, env }: StartArgs): Promise<number> {
   return 0;
 }
 
-function printBanner(loaded: LoadedConfig, port: number, workers: number, admin?: string): void {
+function printBanner(
+  loaded: LoadedConfig,
+  port: number,
+  workers: number,
+  extra: string[] = [],
+): void {
   const { config } = loaded;
   const domain = config.platform.domains[0];
   const lines = [
@@ -82,7 +90,7 @@ function printBanner(loaded: LoadedConfig, port: number, workers: number, admin?
   }
   const more = loaded.projects.length - SHOWN;
   if (more > 0) lines.push(`  … and ${more} more projects`);
-  if (admin !== undefined) lines.push(admin);
+  lines.push(...extra);
   // One write: whoever reads the banner (a test, a supervisor) gets all of it at once.
   process.stderr.write(`${lines.join('\n')}\n`);
 }

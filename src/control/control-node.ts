@@ -163,6 +163,12 @@ export class ControlNode {
               store: { kind: store.name, connected: !replica.degraded, revision: replica.revision },
             };
           },
+          pointTo: {
+            ...(config.domains.cnameTarget === undefined
+              ? {}
+              : { cname: config.domains.cnameTarget }),
+            ...(config.domains.addresses.length === 0 ? {} : { a: config.domains.addresses }),
+          },
           certificates: () => (tls?.manager.list() ?? []) as unknown as JsonValue,
           verifyDomain: async (domain) =>
             ((await tls?.verifier.check(domain)) ?? null) as unknown as JsonValue,

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { connect as http2Connect } from 'node:http2';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import {
@@ -226,5 +229,88 @@ describe('HTTPS with the local CA', () => {
     assert.ok(listed.body.items.some((c: { name: string }) => c.name === 'app.localhost'));
     assert.doesNotMatch(JSON.stringify(listed.body), /PRIVATE KEY/);
     assert.doesNotMatch(JSON.stringify(edge.logs), /PRIVATE KEY/);
+  });
+});
+
+describe('HTTPS: sessions, WebSocket, domain instructions', () => {
+  let edge: TestEdge;
+  let ws: WebSocketServer;
+  let wsUrl: string;
+  before(async () => {
+    ws = new WebSocketServer({ port: 0, host: '127.0.0.1' });
+    await once(ws, 'listening');
+    ws.on('connection', (socket) =>
+      socket.on('message', (m: RawData) => socket.send(`echo ${(m as Buffer).toString()}`)),
+    );
+    wsUrl = `http://127.0.0.1:${(ws.address() as AddressInfo).port}`;
+    edge = await startEdge({
+      demo: false,
+      domains: { cnameTarget: 'edge.example.net', addresses: ['203.0.113.7'] },
+    });
+    await edge.api('POST', '/v1/projects', { slug: 'live' });
+    await edge.api('POST', '/v1/projects/live/deployments', {
+      id: 'd1',
+      status: 'ready',
+      origin: { upstream: { replicas: [wsUrl] } },
+    });
+  });
+  after(async () => {
+    await edge.close();
+    ws.close();
+  });
+
+  it('resumes TLS sessions', async () => {
+    const port = edge.instance.sy.httpsPort!;
+    const connectOnce = (session?: Buffer) =>
+      new Promise<{ reused: boolean; session: Buffer | undefined }>((resolve, reject) => {
+        let saved: Buffer | undefined;
+        const s = tlsConnect({
+          host: '127.0.0.1',
+          port,
+          servername: 'localhost',
+          rejectUnauthorized: false,
+          session,
+          maxVersion: 'TLSv1.2',
+        });
+        s.on('session', (b: Buffer) => (saved = b));
+        s.on('secureConnect', () => {
+          const reused = s.isSessionReused();
+          setTimeout(() => {
+            s.end();
+            resolve({ reused, session: saved ?? s.getSession() });
+          }, 20);
+        });
+        s.on('error', reject);
+      });
+    const first = await connectOnce();
+    assert.equal(first.reused, false);
+    const second = await connectOnce(first.session);
+    assert.equal(second.reused, true);
+  });
+
+  it('passes WebSocket upgrades over TLS (HTTP/1.1)', async () => {
+    await eventually(async () => {
+      // ws hands these to tls.connect: SNI and the local CA to trust.
+      const tlsOptions = {
+        servername: 'live.localhost',
+        ca: edge.instance.control.tls!.localCa.caPem,
+      };
+      const client = new WebSocket(`wss://127.0.0.1:${edge.instance.sy.httpsPort!}/`, {
+        headers: { host: 'live.localhost' },
+        ...tlsOptions,
+      });
+      await once(client, 'open');
+      client.send('hi');
+      const [reply] = (await once(client, 'message')) as [RawData];
+      assert.equal(String(reply as Buffer), 'echo hi');
+      client.close();
+    });
+  });
+
+  it('tells a domain owner what to publish', async () => {
+    const res = await edge.api('POST', '/v1/projects/live/domains', { domain: 'www.live.example' });
+    assert.equal(res.body.publish.txt.name, '_switchyard.www.live.example');
+    assert.equal(res.body.publish.cname, 'edge.example.net');
+    assert.deepEqual(res.body.publish.a, ['203.0.113.7']);
   });
 });
