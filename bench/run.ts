@@ -8,7 +8,7 @@
  * Each round runs every contender once, interleaved; medians over rounds are reported and
  * ratios are taken within each round.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,10 +16,14 @@ import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
 import { wrk } from './lib/wrk.js';
 import { propagation } from './propagation.js';
+import { LocalCa } from '../src/tls/local-ca.js';
+import { h2load, newHandshakes } from './lib/tls-load.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
 const quick = process.argv.includes('--quick');
+/** `--only=tls` runs the TLS sections alone (`--only=proxy` the rest without TLS). */
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const ROUNDS = quick ? 1 : 3;
 const SECONDS = quick ? 3 : 5;
 const WARMUP_SECONDS = quick ? 1 : 2;
@@ -165,6 +169,71 @@ const caddy: Contender = {
   },
 };
 
+// TLS: one local CA for every contender; nginx gets a leaf from it, Switchyard issues its own
+// from the same CA (ECDSA P-256 both).
+const tlsDir = join(work, 'tls');
+const tlsCa = await LocalCa.open(tlsDir);
+const tlsLeaf = await tlsCa.issue(['localhost']);
+writeFileSync(join(tlsDir, 'leaf.pem'), tlsLeaf.certPem);
+writeFileSync(join(tlsDir, 'leaf-key.pem'), tlsLeaf.keyPem);
+
+const nginxTls: Contender = {
+  name: 'nginx (TLS)',
+  async start(layout, upstream) {
+    const port = await freePort();
+    const conf = template('nginx-tls.conf', {
+      dir: work,
+      port,
+      upstream,
+      cert: join(tlsDir, 'leaf.pem'),
+      key: join(tlsDir, 'leaf-key.pem'),
+      workers: layout === 'pinned' ? 1 : 'auto',
+    });
+    return startedOn(
+      port,
+      'nginx tls',
+      start('nginx', ['-c', conf, '-p', work], { cpus: cpusFor(layout) }),
+      `https://localhost:${port}`,
+    );
+  },
+};
+
+function switchyardTls(name: string): Contender {
+  return {
+    name,
+    async start(layout, upstream) {
+      const port = await freePort();
+      const httpsPort = await freePort();
+      const dataDir = join(work, `sy-tls-${port}`);
+      mkdirSync(dataDir);
+      for (const f of ['ca.pem', 'ca-key.pem']) copyFileSync(join(tlsDir, f), join(dataDir, f));
+      const config = join(work, `switchyard-tls-${port}.yaml`);
+      writeFileSync(
+        config,
+        [
+          `listen: { host: 127.0.0.1, port: ${port} }`,
+          `https: { host: 127.0.0.1, port: ${httpsPort} }`,
+          `admin: { port: 0 }`,
+          `dataDir: ${dataDir}`,
+          `log: { access: false, level: warn }`,
+          'projects:',
+          `  - { slug: p0, deployments: [{ id: d1, upstream: { replicas: ["http://127.0.0.1:${upstream}"] } }] }`,
+        ].join('\n'),
+      );
+      const proc = start(
+        process.execPath,
+        [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
+        {
+          cpus: cpusFor(layout),
+          env: { PORT: '' },
+        },
+      );
+      await waitForPort(httpsPort, name, proc);
+      return { proc, base: `https://localhost:${httpsPort}/p0` };
+    },
+  };
+}
+
 const nginxStatic: Contender = {
   name: 'nginx (static)',
   async start(layout) {
@@ -266,6 +335,53 @@ async function scenario(
   }
 }
 
+/** New full handshakes per second (`openssl s_time -new`) and HTTP/2 req/s (`h2load`). */
+async function tlsSection(contenders: Contender[]): Promise<string> {
+  const upPort = await freePort();
+  const upstream = start(
+    'nginx',
+    ['-c', template('nginx-upstream.conf', { dir: work, port: upPort, files }), '-p', work],
+    { cpus: cpusFor('pinned') },
+  );
+  await waitForPort(upPort, 'upstream nginx', upstream);
+  const rows: string[] = [];
+  const results: { name: string; handshakes: number; hsCpu: number; h2: number; h2Cpu: number }[] =
+    [];
+  try {
+    for (const c of contenders) {
+      const { proc, base } = await c.start('pinned', upPort);
+      try {
+        const url = new URL(base);
+        await h2load(`${base}/1k.bin`, { requests: 2000, cpus: wrkCpus('pinned') }); // warm-up
+        let before = treeCpuMicros(proc.pid);
+        const hs = await newHandshakes(`${url.hostname}:${url.port}`, {
+          seconds: SECONDS,
+          cpus: wrkCpus('pinned'),
+        });
+        const hsCpu = (treeCpuMicros(proc.pid) - before) / Math.max(hs.connections, 1);
+        before = treeCpuMicros(proc.pid);
+        const h2 = await h2load(`${base}/1k.bin`, {
+          requests: quick ? 20_000 : 60_000,
+          cpus: wrkCpus('pinned'),
+        });
+        const h2Cpu = (treeCpuMicros(proc.pid) - before) / Math.max(h2.requests, 1);
+        results.push({ name: c.name, handshakes: hs.perSecond, hsCpu, h2: h2.perSecond, h2Cpu });
+      } finally {
+        await stop(proc);
+      }
+    }
+  } finally {
+    await stop(upstream);
+  }
+  const ref = results[0]!;
+  for (const r of results) {
+    rows.push(
+      `| ${r.name} | ${r.handshakes.toFixed(0)} | ${(r.handshakes / ref.handshakes).toFixed(2)}× | ${r.hsCpu.toFixed(0)} | ${r.h2.toFixed(0)} | ${(r.h2 / ref.h2).toFixed(2)}× | ${r.h2Cpu.toFixed(1)} |`,
+    );
+  }
+  return `### TLS handshakes and HTTP/2 — pinned\n\nNew full handshakes: \`openssl s_time -new\` (no resumption), one connection at a time. HTTP/2: \`h2load -c16 -m10\`, 1 KiB.\n\n| contender | handshakes/s | vs ${ref.name} | µs CPU/handshake | HTTP/2 req/s | vs ${ref.name} | µs CPU/req |\n| --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`;
+}
+
 const proxyContenders = [
   nginxProxy,
   haproxy,
@@ -280,7 +396,7 @@ const proxyContenders = [
 const sections: string[] = [];
 const started = Date.now();
 try {
-  for (const layout of LAYOUTS) {
+  for (const layout of only === 'tls' ? [] : LAYOUTS) {
     // All cores: Switchyard in its multi-core mode too (nginx and haproxy use every core).
     const contenders =
       layout === 'unpinned'
@@ -321,7 +437,21 @@ try {
       console.log(sections.at(-1));
     }
   }
-  sections.push(await propagation(quick ? 50 : 200));
+  if (only !== 'proxy') {
+    sections.push(
+      await scenario(
+        'HTTPS keep-alive, 1 KiB (HTTP/1.1)',
+        [nginxTls, switchyardTls('switchyard (TLS)')],
+        '/1k.bin',
+        'pinned',
+        'nginx (TLS)',
+      ),
+    );
+    console.log(sections.at(-1));
+    sections.push(await tlsSection([nginxTls, switchyardTls('switchyard (TLS)')]));
+    console.log(sections.at(-1));
+  }
+  if (only === undefined) sections.push(await propagation(quick ? 50 : 200));
   console.log(sections.at(-1));
 } finally {
   stopAll();

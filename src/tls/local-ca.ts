@@ -4,6 +4,8 @@
  * at once, so `https://hello.localhost:8443/` works without a public CA. Trust it by adding
  * `ca.pem` to the system's or browser's trust store (README). Keys are ECDSA P-256.
  */
+// @peculiar/x509 resolves its services with tsyringe, which needs the Reflect metadata API.
+import 'reflect-metadata';
 import { createPrivateKey, randomBytes, webcrypto } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
