@@ -108,8 +108,34 @@ export class AcmeIssuer implements Issuer {
         await this.#store.commit([{ kind: 'challenge', key: challenge.token, value: null }]);
       },
     });
+    await this.#rememberAccountUrl(client);
     const info = acme.crypto.readCertificateInfo(certPem);
     return { certPem, keyPem: key.toString(), notBefore: info.notBefore, notAfter: info.notAfter };
+  }
+
+  /**
+   * Keep the account URL with the key: an instance that starts later then uses the account
+   * as it is instead of registering the key again (which a CA may answer with an error).
+   */
+  async #rememberAccountUrl(client: acme.Client): Promise<void> {
+    const key = `acme:${this.#settings.directoryUrl}`;
+    const current = await this.#store.get('account', key);
+    const record = current?.value as unknown as AccountRecord | undefined;
+    if (record === undefined || record.url !== null) return;
+    let url: string;
+    try {
+      url = client.getAccountUrl();
+    } catch {
+      return;
+    }
+    await this.#store.commit([
+      {
+        kind: 'account',
+        key,
+        value: { ...record, url },
+        expectedVersion: current!.version,
+      },
+    ]);
   }
 
   /** The ACME account, created once per directory and shared through the store. */

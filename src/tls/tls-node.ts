@@ -17,6 +17,7 @@ import { DomainVerifier } from './domain-verifier.js';
 import type { Issuer } from './issuer.js';
 import { LocalCa } from './local-ca.js';
 import type { SNICallback } from './sni.js';
+import { gauge } from '../observability/metrics.js';
 
 export class TlsNode {
   readonly index: CertificateIndex;
@@ -128,6 +129,29 @@ export class TlsNode {
       },
     });
     verifier.start();
+    const certificates = () =>
+      [...replica.values('certificate')].map((r) => r.value as unknown as CertificateRecord);
+    gauge(
+      'switchyard_certificates',
+      'Certificates held in the store.',
+      () => certificates().length,
+    );
+    gauge(
+      'switchyard_certificate_soonest_expiry_seconds',
+      'Seconds until the first certificate expires (renewal starts at a third of the lifetime).',
+      () => {
+        const left = certificates().map((c) => (Date.parse(c.notAfter) - Date.now()) / 1000);
+        return left.length === 0 ? 0 : Math.min(...left);
+      },
+    );
+    gauge(
+      'switchyard_certificate_orders_failing',
+      'Names whose last certificate order failed.',
+      () =>
+        [...replica.values('order')].filter(
+          (r) => (r.value as { state?: string }).state === 'failed',
+        ).length,
+    );
     const initial = [...replica.values('domain')]
       .map((r) => r.value as unknown as { domain: string; verified: boolean })
       .filter((d) => d.verified)

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { startEdge, type TestEdge } from '../support/edge.js';
+import { ADMIN_TOKEN, startEdge, type TestEdge } from '../support/edge.js';
+import { fetchText } from '../support/http.js';
 import { eventually } from '../support/eventually.js';
 import { closedPort } from '../support/upstream.js';
 
@@ -69,6 +70,10 @@ describe('certificate orders that fail', () => {
     const wait2 = Date.parse(second.nextAttemptAt) - Date.parse(second.recent.at(-1)!);
     assert.ok(wait2 > wait1 * 1.5, `the back-off grows: ${wait1} ms then ${wait2} ms`);
     assert.ok(edge.logs.some((l) => l.msg === 'certificate order failed'));
+    const metrics = await fetchText(`${edge.admin}/metrics`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    assert.match(metrics.body, /^switchyard_certificate_orders_failing 1$/m);
 
     // Three orders an hour for the project: a third name gets one, a fourth none.
     await hello(port, 'd1--shop.apps.example.net'); // not routed (no deployment d1): no order
