@@ -2,6 +2,7 @@
  * Hop-by-hop fields: meaningful only for one connection, never forwarded
  * (RFC 9110 §7.6.1, plus the de-facto Keep-Alive and Proxy-Connection).
  * https://www.rfc-editor.org/rfc/rfc9110#section-7.6.1
+ * `Trailer` is end to end (RFC 9110 §6.6.2): it announces the trailer fields that follow.
  */
 
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
@@ -9,7 +10,6 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'keep-alive',
   'proxy-connection',
   'te',
-  'trailer',
   'transfer-encoding',
   'upgrade',
 ]);

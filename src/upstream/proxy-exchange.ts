@@ -105,7 +105,15 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(
+    _controller: Dispatcher.DispatchController,
+    trailers: Record<string, string | string[] | undefined>,
+  ): void {
+    // RFC 9110 §6.5: trailer fields go on when the response can carry them (chunked HTTP/1.1, HTTP/2).
+    for (const name in trailers) {
+      this.#res.addTrailers(trailers as Record<string, string | string[]>);
+      break;
+    }
     this.#res.end();
   }
 

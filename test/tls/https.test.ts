@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { connect as http2Connect } from 'node:http2';
+import { request as httpRequest } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import {
   connect as tlsConnect,
@@ -112,6 +113,13 @@ describe('HTTPS with the local CA', () => {
   let ca: string;
   before(async () => {
     app = await startUpstream((req, res) => {
+      if (req.url === '/trailers') {
+        res.writeHead(200, { trailer: 'x-checksum', 'content-type': 'text/plain' });
+        res.write('body with trailers');
+        res.addTrailers({ 'x-checksum': 'sha256-abc' });
+        res.end();
+        return;
+      }
       if (req.url === '/big') {
         res.end(Buffer.alloc(1024 * 1024, 'x'));
         return;
@@ -152,6 +160,37 @@ describe('HTTPS with the local CA', () => {
     assert.equal(one.body, 'app saw /y host=app.localhost proto=https');
     const big = await h2(port, 'app.localhost', '/big', ca);
     assert.equal(big.body.length, 1024 * 1024, 'a large body streams through HTTP/2');
+  });
+
+  it('passes trailer fields through, over HTTP/2 and chunked HTTP/1.1', async () => {
+    const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const session = http2Connect(`https://127.0.0.1:${port}`, {
+        ca,
+        servername: 'app.localhost',
+      });
+      session.on('error', reject);
+      const stream = session.request({ ':path': '/trailers', ':authority': 'app.localhost' });
+      stream.on('trailers', (t) => {
+        resolve(t);
+        session.close();
+      });
+      stream.resume();
+      stream.on('error', reject);
+    });
+    assert.equal(trailers['x-checksum'], 'sha256-abc');
+    const plain = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      const req = httpRequest(
+        `${edge.origin}/trailers`,
+        { headers: { host: 'plain.localhost' } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.trailers));
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+    assert.equal(plain['x-checksum'], 'sha256-abc');
   });
 
   it('routes HTTP/2 path routing on a platform host too', async () => {
