@@ -110,10 +110,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     trailers: Record<string, string | string[] | undefined>,
   ): void {
     // RFC 9110 §6.5: trailer fields go on when the response can carry them (chunked HTTP/1.1, HTTP/2).
-    for (const name in trailers) {
-      this.#res.addTrailers(trailers as Record<string, string | string[]>);
-      break;
-    }
+    if (hasFields(trailers)) this.#res.addTrailers(trailers);
     this.#res.end();
   }
 
@@ -136,4 +133,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     }
     sendError(this.#req, res, this.#ctx, toClientError(err, this.#replica?.url ?? ''));
   }
+}
+
+/** Whether a field map has any entry, without allocating (runs once per response). */
+function hasFields(fields: Record<string, unknown>): boolean {
+  for (const name in fields) if (name !== '') return true;
+  return false;
 }
