@@ -15,6 +15,7 @@ import type { ControlPlane } from '../control/control-plane.js';
 import type { EventHub } from '../control/event-hub.js';
 import { lastEventId, openEventStream, streamDeployment } from '../control/event-stream.js';
 import type { DeploymentRecord, TokenRecord, TokenScope } from '../control/records.js';
+import type { UpstreamOriginSpec } from '../model/site.js';
 import type { Logger } from '../observability/logger.js';
 import { METRICS_CONTENT_TYPE, metricsText } from '../observability/metrics.js';
 import { VERSION } from '../package-info.js';
@@ -271,10 +272,7 @@ export async function startAdminServer(
         return reply.code(created ? 201 : 200).send(withUrls(deployment));
       }
       const body = checkBody(S.DeploymentInput, request.body);
-      const origin =
-        body.origin === undefined
-          ? undefined
-          : { kind: 'upstream' as const, replicas: body.origin.upstream.replicas };
+      const origin = body.origin === undefined ? undefined : upstreamOrigin(body.origin.upstream);
       const { deployment, created } = await control.createDeployment(
         project,
         { ...body, origin },
@@ -310,9 +308,7 @@ export async function startAdminServer(
       const { origin, ...rest } = request.body;
       return control.setStatus(request.params.project, request.params.deployment, {
         ...rest,
-        ...(origin === undefined
-          ? {}
-          : { origin: { kind: 'upstream', replicas: origin.upstream.replicas } }),
+        ...(origin === undefined ? {} : { origin: upstreamOrigin(origin.upstream) }),
       });
     },
   );
@@ -596,6 +592,30 @@ const Type_UploadQuery = Type.Object({
 });
 const Type_AliasParams = Type.Object({ project: S.Name, name: S.Name });
 const Type_ExplainQuery = Type.Object({ url: Type.String({ minLength: 1, maxLength: 4096 }) });
+
+/** An API origin input as the site model's upstream origin; weights must match replicas. */
+function upstreamOrigin(input: Static<typeof S.OriginInput>['upstream']): UpstreamOriginSpec {
+  if (input.weights !== undefined && input.weights.length !== input.replicas.length) {
+    throw new ControlError(
+      'invalid',
+      `origin.upstream.weights: got ${input.weights.length}, expected one per replica (${input.replicas.length})`,
+      { field: '/origin/upstream/weights' },
+    );
+  }
+  return {
+    kind: 'upstream',
+    replicas: input.replicas,
+    ...(input.weights === undefined ? {} : { weights: input.weights }),
+    ...(input.balancing === undefined
+      ? {}
+      : {
+          balancing: {
+            policy: input.balancing.policy ?? 'round-robin',
+            hashOn: input.balancing.hashOn ?? 'client-ip',
+          },
+        }),
+  };
+}
 
 function problem(status: number, code: string, detail: string, field?: string) {
   return {

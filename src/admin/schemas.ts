@@ -1,6 +1,6 @@
 /** Request and response schemas of the admin API (TypeBox → JSON Schema → OpenAPI). */
 import { Type } from '@sinclair/typebox';
-import { NAME_PATTERN } from '../config/schema.js';
+import { BalancingSchema, NAME_PATTERN } from '../config/schema.js';
 
 export const Name = Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: 63 });
 
@@ -66,6 +66,10 @@ export const OriginInput = Type.Object(
           minItems: 1,
           maxItems: 256,
         }),
+        weights: Type.Optional(
+          Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), { maxItems: 256 }),
+        ),
+        balancing: Type.Optional(BalancingSchema),
       },
       { additionalProperties: false },
     ),

@@ -181,7 +181,20 @@ function toProjectSpec(
           cleanUrls: d.static.cleanUrls,
           immutable: false,
         }
-      : { kind: 'upstream' as const, replicas: d.upstream!.replicas };
+      : {
+          kind: 'upstream' as const,
+          replicas: d.upstream!.replicas,
+          ...(d.upstream!.weights === undefined ? {} : { weights: d.upstream!.weights }),
+          ...(d.upstream!.balancing === undefined ? {} : { balancing: d.upstream!.balancing }),
+        };
+    if (
+      d.upstream?.weights !== undefined &&
+      d.upstream.weights.length !== d.upstream.replicas.length
+    ) {
+      problems.push(
+        `${dkey}.upstream.weights: got ${d.upstream.weights.length} weights, expected one per replica (${d.upstream.replicas.length})`,
+      );
+    }
     deployments.push({ id: d.id, status: d.status, origin });
   });
   const known = () => (ids.size === 0 ? 'none declared' : [...ids].join(', '));

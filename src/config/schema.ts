@@ -33,6 +33,32 @@ export const StaticOriginSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const BalancingSchema = Type.Object(
+  {
+    policy: Type.Union(
+      [
+        Type.Literal('round-robin'),
+        Type.Literal('least-outstanding'),
+        Type.Literal('power-of-two'),
+        Type.Literal('consistent-hash'),
+      ],
+      {
+        default: 'round-robin',
+        description:
+          'How a request picks a replica: `round-robin` (smooth, weighted), `least-outstanding` (fewest in flight per weight), `power-of-two` (the less busy of two random ones), `consistent-hash` (sticky by `hashOn`; about 1/N of keys move when a replica comes or goes).',
+      },
+    ),
+    hashOn: Type.String({
+      default: 'client-ip',
+      pattern:
+        "^(client-ip|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$",
+      description:
+        'The affinity key for `consistent-hash`: `client-ip`, `header:<name>` or `cookie:<name>`. Requests without it go round robin.',
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const UpstreamOriginSchema = Type.Object(
   {
     replicas: Type.Array(
@@ -40,9 +66,16 @@ export const UpstreamOriginSchema = Type.Object(
       {
         minItems: 1,
         description:
-          'The containers serving this deployment, as `http://host:port`. Requests rotate over them; a replica refusing connections is skipped for requests that are safe to retry.',
+          'The containers serving this deployment, as `http://host:port`. Requests are spread over them by `balancing`; a replica refusing connections is skipped for requests that are safe to retry.',
       },
     ),
+    weights: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), {
+        description:
+          'Relative share of traffic of each replica, in the order of `replicas` (default: 1 each).',
+      }),
+    ),
+    balancing: Type.Optional(BalancingSchema),
   },
   { additionalProperties: false },
 );
@@ -168,6 +201,11 @@ export const ConfigSchema = Type.Object(
           minimum: 1,
           description:
             'Most concurrent connections to one replica; further requests queue in the pool.',
+        }),
+        balancing: Type.Object(BalancingSchema.properties, {
+          additionalProperties: false,
+          default: {},
+          description: 'Default load balancing of every deployment; a deployment may override it.',
         }),
       },
       { additionalProperties: false, default: {} },

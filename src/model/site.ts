@@ -4,6 +4,7 @@
  * plain, immutable values; nothing here does I/O.
  */
 import type { DeploymentStatus } from '../config/schema.js';
+import type { PolicyName } from '../balancing/policy.js';
 
 export type { DeploymentStatus };
 
@@ -24,6 +25,10 @@ export interface UpstreamOriginSpec {
   readonly kind: 'upstream';
   /** `http://host:port` of each replica. */
   readonly replicas: readonly string[];
+  /** Relative share of each replica (same order); absent: 1 each. */
+  readonly weights?: readonly number[];
+  /** This deployment's balancing; absent: `upstream.balancing`. */
+  readonly balancing?: { readonly policy: PolicyName; readonly hashOn: string };
 }
 
 export type OriginSpec = StaticOriginSpec | UpstreamOriginSpec;

@@ -34,6 +34,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   #replica: Replica | undefined;
   #attempts = 0;
+  /** Replicas tried so far, a bit per index (a retry goes elsewhere). */
+  #tried = 0;
+  readonly #key: string | undefined;
 
   constructor(
     req: IncomingMessage,
@@ -42,7 +45,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     replicas: ReplicaSet,
     headers: Record<string, string | string[]>,
     via: string,
+    key: string | undefined,
   ) {
+    this.#key = key;
     this.#req = req;
     this.#res = res;
     this.#ctx = ctx;
@@ -56,7 +61,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    const replica = this.#replicas.next();
+    const replica = this.#replicas.pick(this.#key, this.#tried);
+    this.#tried |= 1 << (replica.index % 31);
+    replica.inFlight++;
     this.#replica = replica;
     this.#ctx.upstream = replica.url;
     this.#attempts++;
@@ -105,16 +112,28 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     }
   }
 
+  /** The attempt is over (response ended, failed or was cut): it no longer counts as load. */
+  #done(): void {
+    const replica = this.#replica;
+    if (replica !== undefined) {
+      replica.inFlight--;
+      this.#replica = undefined;
+    }
+  }
+
   onResponseEnd(
     _controller: Dispatcher.DispatchController,
     trailers: Record<string, string | string[] | undefined>,
   ): void {
     // RFC 9110 §6.5: trailer fields go on when the response can carry them (chunked HTTP/1.1, HTTP/2).
+    this.#done();
     if (hasFields(trailers)) this.#res.addTrailers(trailers);
     this.#res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    const failed = this.#replica?.url ?? '';
+    this.#done();
     const res = this.#res;
     if (err instanceof ClientGone || res.destroyed) return;
     if (res.headersSent) {
@@ -131,7 +150,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       this.start();
       return;
     }
-    sendError(this.#req, res, this.#ctx, toClientError(err, this.#replica?.url ?? ''));
+    sendError(this.#req, res, this.#ctx, toClientError(err, failed));
   }
 }
 

@@ -1,8 +1,11 @@
 /**
- * A deployment's replicas, each with its own pooled keep-alive client (undici Pool), taken in
- * turn (round robin). Load-balancing policies and health come later behind this same class.
+ * A deployment's replicas, each with its own pooled keep-alive client (undici Pool), picked
+ * per request by the deployment's selection policy (src/balancing/), which sees each
+ * replica's weight and the requests in flight to it.
  */
 import { Pool } from 'undici';
+import type { PolicyName, SelectionPolicy, Weighted } from '../balancing/policy.js';
+import { createPolicy } from '../balancing/policies.js';
 
 export interface UpstreamSettings {
   readonly connectTimeoutMs: number;
@@ -10,11 +13,15 @@ export interface UpstreamSettings {
   readonly idleTimeoutMs: number;
   readonly keepAliveTimeoutMs: number;
   readonly connectionsPerReplica: number;
+  /** Default balancing (a deployment may override it). */
+  readonly balancing?: { readonly policy: PolicyName; readonly hashOn: string };
 }
 
-export interface Replica {
+export interface Replica extends Weighted {
   /** `http://host:port` */
   readonly url: string;
+  /** Requests in flight to it now (the exchange counts them in and out). */
+  inFlight: number;
   readonly host: string;
   readonly port: number;
   /** Created on first use: a table of 100,000 deployments must not open 100,000 pools. */
@@ -22,6 +29,9 @@ export interface Replica {
 }
 
 class LazyReplica implements Replica {
+  readonly index: number;
+  readonly weight: number;
+  inFlight = 0;
   readonly url: string;
   readonly host: string;
   readonly port: number;
@@ -29,7 +39,9 @@ class LazyReplica implements Replica {
   readonly #settings: UpstreamSettings;
   #pool: Pool | undefined;
 
-  constructor(url: string, settings: UpstreamSettings) {
+  constructor(index: number, url: string, weight: number, settings: UpstreamSettings) {
+    this.index = index;
+    this.weight = weight;
     const u = new URL(url);
     this.url = url;
     this.host = u.hostname.replace(/^\[|\]$/g, '');
@@ -62,20 +74,35 @@ class LazyReplica implements Replica {
 
 export class ReplicaSet {
   readonly #replicas: readonly LazyReplica[];
-  #cursor = 0;
+  readonly #policy: SelectionPolicy;
 
-  constructor(urls: readonly string[], settings: UpstreamSettings) {
-    this.#replicas = urls.map((url) => new LazyReplica(url, settings));
+  constructor(
+    urls: readonly string[],
+    settings: UpstreamSettings,
+    balancing: { policy: PolicyName; weights?: readonly number[] } = { policy: 'round-robin' },
+  ) {
+    this.#replicas = urls.map(
+      (url, i) => new LazyReplica(i, url, balancing.weights?.[i] ?? 1, settings),
+    );
+    this.#policy = createPolicy(balancing.policy, this.#replicas);
   }
 
   get size(): number {
     return this.#replicas.length;
   }
 
-  next(): Replica {
-    const replica = this.#replicas[this.#cursor]!;
-    this.#cursor = (this.#cursor + 1) % this.#replicas.length;
-    return replica;
+  get policy(): PolicyName {
+    return this.#policy.name;
+  }
+
+  /**
+   * The replica for a request with affinity `key`; on a retry, one not in `tried` (a bit
+   * per replica index) while there is one.
+   */
+  pick(key?: string, tried = 0): Replica {
+    if (tried === 0) return this.#policy.pick(this.#replicas, key);
+    const left = this.#replicas.filter((r) => (tried & (1 << (r.index % 31))) === 0);
+    return this.#policy.pick(left.length > 0 ? left : this.#replicas, key);
   }
 
   /** Let in-flight requests finish, then close every pool. */

@@ -14,16 +14,27 @@ export class UpstreamOrigin implements Origin {
   readonly #replicas: ReplicaSet;
   readonly #via: string;
   readonly #connectTimeoutMs: number;
+  /** How to read a request's affinity key; undefined unless the policy hashes. */
+  readonly #affinity:
+    ((req: IncomingMessage, ctx: RequestContext) => string | undefined) | undefined;
 
   constructor(spec: UpstreamOriginSpec, settings: UpstreamSettings, via: string) {
-    this.#replicas = new ReplicaSet(spec.replicas, settings);
+    const balancing = spec.balancing ??
+      settings.balancing ?? { policy: 'round-robin', hashOn: 'client-ip' };
+    this.#replicas = new ReplicaSet(spec.replicas, settings, {
+      policy: balancing.policy,
+      ...(spec.weights === undefined ? {} : { weights: spec.weights }),
+    });
+    this.#affinity =
+      balancing.policy === 'consistent-hash' ? affinityKey(balancing.hashOn) : undefined;
     this.#via = via;
     this.#connectTimeoutMs = settings.connectTimeoutMs;
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
     const headers = upstreamRequestHeaders(req, ctx, { via: this.#via });
-    new ProxyExchange(req, res, ctx, this.#replicas, headers, this.#via).start();
+    const key = this.#affinity?.(req, ctx);
+    new ProxyExchange(req, res, ctx, this.#replicas, headers, this.#via, key).start();
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): void {
@@ -36,4 +47,38 @@ export class UpstreamOrigin implements Origin {
   close(): Promise<void> {
     return this.#replicas.close();
   }
+}
+
+/** The affinity key reader for `hashOn`: `client-ip`, `header:<name>` or `cookie:<name>`. */
+export function affinityKey(
+  hashOn: string,
+): (req: IncomingMessage, ctx: RequestContext) => string | undefined {
+  if (hashOn.startsWith('header:')) {
+    const name = hashOn.slice('header:'.length).toLowerCase();
+    return (req) => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+  }
+  if (hashOn.startsWith('cookie:')) {
+    const name = hashOn.slice('cookie:'.length);
+    return (req) => cookieValue(req.headers.cookie, name);
+  }
+  return (_req, ctx) => ctx.clientIp;
+}
+
+/** One cookie's value from a Cookie header (RFC 6265 §5.4 pairs), without parsing the rest. */
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  let at = 0;
+  while (at < header.length) {
+    while (header.charCodeAt(at) === 32 || header.charCodeAt(at) === 59) at++;
+    const end = header.indexOf(';', at);
+    const pair = header.slice(at, end === -1 ? header.length : end);
+    const eq = pair.indexOf('=');
+    if (eq !== -1 && pair.slice(0, eq).trim() === name) return pair.slice(eq + 1).trim();
+    if (end === -1) break;
+    at = end + 1;
+  }
+  return undefined;
 }

@@ -34,10 +34,12 @@ export function tunnelUpgrade(
 ): void {
   const requestText = requestHead(req, ctx, options.via);
   let attempts = 0;
+  let tried = 0;
 
   const attempt = (): void => {
     attempts++;
-    const replica = replicas.next();
+    const replica = replicas.pick(undefined, tried);
+    tried |= 1 << (replica.index % 31);
     ctx.upstream = replica.url;
     const upstream: Socket = connect({ host: replica.host, port: replica.port });
     let connected = false;
