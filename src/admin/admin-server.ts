@@ -38,6 +38,8 @@ export interface AdminDependencies {
   explain(host: string, path: string): JsonValue;
   /** Where custom domains should point (`cname` and/or `a`), from `domains.*`. */
   readonly pointTo: { cname?: string; a?: string[] };
+  /** Replica states of a deployment's upstream origin, if it has one and it serves. */
+  replicas(project: string, deployment: string): JsonValue | undefined;
   /** Certificates and their order state (never keys). */
   certificates(): JsonValue;
   /** Check a custom domain's DNS now; the updated domain record. */
@@ -387,6 +389,34 @@ export async function startAdminServer(
     },
   );
 
+  app.get<{ Params: Static<typeof S.DeploymentParams> }>(
+    '/v1/projects/:project/deployments/:deployment/replicas',
+    {
+      config: deploy,
+      schema: {
+        tags: ['deployments'],
+        description:
+          'Each replica of an upstream deployment on this instance: state (healthy, ejected, unhealthy), weight now, requests in flight, recent error rate and latency.',
+        params: S.DeploymentParams,
+      },
+    },
+    async (request) => {
+      const { project, deployment } = request.params;
+      await control.getDeployment(project, deployment).catch((err: unknown) => {
+        // A deployment from the configuration file is not in the store: fine if it routes.
+        if (deps.replicas(project, deployment) === undefined) throw err;
+      });
+      const replicas = deps.replicas(project, deployment);
+      if (replicas === undefined) {
+        throw new ControlError(
+          'not-found',
+          `deployment "${deployment}" of "${project}" has no upstream replicas serving here`,
+        );
+      }
+      return { items: replicas };
+    },
+  );
+
   // ---- aliases -------------------------------------------------------------------------
   app.post<{ Params: Static<typeof S.ProjectParams>; Body: Static<typeof S.PromoteInput> }>(
     '/v1/projects/:project/promote',
@@ -606,6 +636,7 @@ function upstreamOrigin(input: Static<typeof S.OriginInput>['upstream']): Upstre
     kind: 'upstream',
     replicas: input.replicas,
     ...(input.weights === undefined ? {} : { weights: input.weights }),
+    ...(input.healthCheckPath === undefined ? {} : { healthCheckPath: input.healthCheckPath }),
     ...(input.balancing === undefined
       ? {}
       : {

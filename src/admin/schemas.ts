@@ -69,6 +69,7 @@ export const OriginInput = Type.Object(
         weights: Type.Optional(
           Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), { maxItems: 256 }),
         ),
+        healthCheckPath: Type.Optional(Type.String({ pattern: '^/', maxLength: 1024 })),
         balancing: Type.Optional(BalancingSchema),
       },
       { additionalProperties: false },

@@ -185,6 +185,9 @@ function toProjectSpec(
           kind: 'upstream' as const,
           replicas: d.upstream!.replicas,
           ...(d.upstream!.weights === undefined ? {} : { weights: d.upstream!.weights }),
+          ...(d.upstream!.healthCheckPath === undefined
+            ? {}
+            : { healthCheckPath: d.upstream!.healthCheckPath }),
           ...(d.upstream!.balancing === undefined ? {} : { balancing: d.upstream!.balancing }),
         };
     if (

@@ -69,6 +69,13 @@ export const UpstreamOriginSchema = Type.Object(
           'The containers serving this deployment, as `http://host:port`. Requests are spread over them by `balancing`; a replica refusing connections is skipped for requests that are safe to retry.',
       },
     ),
+    healthCheckPath: Type.Optional(
+      Type.String({
+        pattern: '^/',
+        description:
+          'Active health check path for this deployment (overrides `upstream.health.checkPath`).',
+      }),
+    ),
     weights: Type.Optional(
       Type.Array(Type.Integer({ minimum: 1, maximum: 1000 }), {
         description:
@@ -206,6 +213,101 @@ export const ConfigSchema = Type.Object(
           additionalProperties: false,
           default: {},
           description: 'Default load balancing of every deployment; a deployment may override it.',
+        }),
+        health: Type.Object(
+          {
+            ejectAfter: Type.Integer({
+              default: 5,
+              minimum: 0,
+              description:
+                'Passive health: consecutive failures (connection errors, timeouts, 5xx answers) that eject a replica. 0 turns ejection off.',
+            }),
+            ejectBaseMs: Type.Integer({
+              default: 10_000,
+              minimum: 10,
+              description:
+                'How long a first ejection lasts; it doubles each time the replica fails again after coming back, up to `ejectMaxMs`.',
+            }),
+            ejectMaxMs: Type.Integer({
+              default: 300_000,
+              minimum: 10,
+              description: 'Longest ejection.',
+            }),
+            panicPercent: Type.Integer({
+              default: 50,
+              minimum: 0,
+              maximum: 100,
+              description:
+                'Never leave fewer than this share of a deployment’s replicas in rotation: below it, every replica takes traffic again (better some errors than none served).',
+            }),
+            slowStartMs: Type.Integer({
+              default: 10_000,
+              minimum: 0,
+              description:
+                'A replica coming back (or recovering) ramps from a tenth of its weight to all of it over this time.',
+            }),
+            checkPath: Type.String({
+              default: '',
+              description:
+                'Active health checks: the path to GET on each replica (e.g. `/healthz`); empty: off. A deployment may set its own (`healthCheckPath`).',
+            }),
+            checkIntervalMs: Type.Integer({
+              default: 5_000,
+              minimum: 20,
+              description: 'Time between checks of a replica.',
+            }),
+            checkTimeoutMs: Type.Integer({
+              default: 2_000,
+              minimum: 10,
+              description: 'A check that takes longer fails.',
+            }),
+            healthyAfter: Type.Integer({
+              default: 2,
+              minimum: 1,
+              description:
+                'Consecutive passing checks before an unhealthy replica takes traffic again.',
+            }),
+            unhealthyAfter: Type.Integer({
+              default: 3,
+              minimum: 1,
+              description: 'Consecutive failing checks before a replica is taken out.',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        retries: Type.Object(
+          {
+            budgetPercent: Type.Integer({
+              default: 20,
+              minimum: 0,
+              maximum: 100,
+              description:
+                'Retries (on another replica, only where safe) may add at most this share to the requests of the last ten seconds, so retries cannot multiply an outage.',
+            }),
+            minPerSecond: Type.Integer({
+              default: 3,
+              minimum: 0,
+              description:
+                'Retries always allowed per second whatever the budget (quiet deployments).',
+            }),
+          },
+          { additionalProperties: false, default: {} },
+        ),
+        maxConcurrentPerReplica: Type.Integer({
+          default: 0,
+          minimum: 0,
+          description:
+            'Circuit breaking: most requests in flight to one replica; 0 is no limit. Beyond it requests wait in a bounded queue, then get 503 with Retry-After.',
+        }),
+        queueSize: Type.Integer({
+          default: 100,
+          minimum: 0,
+          description: 'Requests that may wait for a replica under `maxConcurrentPerReplica`.',
+        }),
+        queueTimeoutMs: Type.Integer({
+          default: 5_000,
+          minimum: 1,
+          description: 'Longest wait in that queue before 503.',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -18,6 +18,7 @@ import { RedisStore, redact } from '../store/redis-store.js';
 import { Replica } from '../store/replica.js';
 import type { Change, JsonValue, StateStore } from '../store/state-store.js';
 import { TlsNode } from '../tls/tls-node.js';
+import { UpstreamOrigin } from '../upstream/upstream-origin.js';
 import { ControlPlane } from './control-plane.js';
 import { EventHub } from './event-hub.js';
 import { projectsFromReplica } from './records.js';
@@ -168,6 +169,12 @@ export class ControlNode {
               ? {}
               : { cname: config.domains.cnameTarget }),
             ...(config.domains.addresses.length === 0 ? {} : { a: config.domains.addresses }),
+          },
+          replicas: (project, deployment) => {
+            const origin = sy.routes.project(project)?.previews.get(deployment)?.origin;
+            return origin instanceof UpstreamOrigin
+              ? (origin.replicas() as unknown as JsonValue)
+              : undefined;
           },
           certificates: () => (tls?.manager.list() ?? []) as unknown as JsonValue,
           verifyDomain: async (domain) =>

@@ -27,6 +27,8 @@ export interface UpstreamOriginSpec {
   readonly replicas: readonly string[];
   /** Relative share of each replica (same order); absent: 1 each. */
   readonly weights?: readonly number[];
+  /** Active health check path; absent: `upstream.health.checkPath`. */
+  readonly healthCheckPath?: string;
   /** This deployment's balancing; absent: `upstream.balancing`. */
   readonly balancing?: { readonly policy: PolicyName; readonly hashOn: string };
 }

@@ -43,6 +43,17 @@ export function countRequest(status: number, seconds: number): void {
   duration.observe(seconds);
 }
 
+const upstreamEvents = new Counter({
+  name: 'switchyard_upstream_replica_events_total',
+  help: 'Replica state changes: ejected, readmitted (passive health), unhealthy, healthy (active checks).',
+  labelNames: ['event'] as const,
+  registers: [registry],
+});
+
+export function countUpstreamEvent(event: string): void {
+  upstreamEvents.labels(event).inc();
+}
+
 /** Gauges read at scrape time from whoever owns the value. */
 export function gauge(name: string, help: string, read: () => number): void {
   registry.removeSingleMetric(name);

@@ -27,6 +27,7 @@ export const ERRORS = {
   SY_UPSTREAM_UNREACHABLE: { status: 502, source: 'upstream', title: 'App unreachable' },
   SY_UPSTREAM_BROKEN: { status: 502, source: 'upstream', title: 'Bad response from the app' },
   SY_UPSTREAM_TIMEOUT: { status: 504, source: 'upstream', title: 'App too slow' },
+  SY_UPSTREAM_BUSY: { status: 503, source: 'upstream', title: 'App busy' },
   SY_SHUTTING_DOWN: { status: 503, source: 'internal', title: 'Shutting down' },
   SY_INTERNAL: { status: 500, source: 'internal', title: 'Internal error' },
 } as const satisfies Record<string, ErrorKind>;

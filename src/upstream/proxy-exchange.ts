@@ -10,7 +10,8 @@ import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
 import { sendError } from '../server/error-page.js';
 import type { RequestContext } from '../server/request-context.js';
 import { decorateResponseHeaders } from '../server/response-headers.js';
-import { isConnectFailure, toClientError } from './upstream-errors.js';
+import { SwitchyardError } from '../server/errors.js';
+import { isConnectFailure, isCutBeforeAnswer, toClientError } from './upstream-errors.js';
 import type { Replica, ReplicaSet } from './replica-set.js';
 
 /** RFC 9110 §9.2.2 */
@@ -36,6 +37,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #attempts = 0;
   /** Replicas tried so far, a bit per index (a retry goes elsewhere). */
   #tried = 0;
+  #sentAt = 0;
+  /** Response headers arrived for the current attempt. */
+  #responded = false;
   readonly #key: string | undefined;
 
   constructor(
@@ -62,9 +66,40 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   start(): void {
     const replica = this.#replicas.pick(this.#key, this.#tried);
+    if (replica !== undefined) {
+      this.#dispatch(replica);
+      return;
+    }
+    // Every replica is at its concurrency limit: wait in the bounded queue, or 503 at once.
+    void this.#replicas.wait(this.#key).then((r) => {
+      if (this.#res.destroyed) {
+        if (r !== undefined) this.#replicas.release();
+        return;
+      }
+      if (r !== undefined) this.#dispatch(r);
+      else {
+        sendError(
+          this.#req,
+          this.#res,
+          this.#ctx,
+          new SwitchyardError(
+            'SY_UPSTREAM_BUSY',
+            'every replica of this deployment is at its limit; retry shortly',
+            {
+              headers: { 'retry-after': '1' },
+            },
+          ),
+        );
+      }
+    });
+  }
+
+  #dispatch(replica: Replica): void {
     this.#tried |= 1 << (replica.index % 31);
     replica.inFlight++;
     this.#replica = replica;
+    this.#sentAt = performance.now();
+    this.#responded = false;
     this.#ctx.upstream = replica.url;
     this.#attempts++;
     replica.pool.dispatch(
@@ -98,6 +133,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     statusMessage?: string,
   ): void {
     if (statusCode < 200) return; // 1xx: informational, not forwarded
+    this.#responded = true;
+    if (this.#replica !== undefined) {
+      // Passive health: a 5xx counts against the replica (outlier detection).
+      this.#replicas.report(this.#replica, statusCode < 500, performance.now() - this.#sentAt);
+    }
     const out = decorateResponseHeaders(downstreamResponseHeaders(headers, this.#via), this.#ctx);
     // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
     if (statusMessage && this.#req.httpVersionMajor < 2)
@@ -118,6 +158,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (replica !== undefined) {
       replica.inFlight--;
       this.#replica = undefined;
+      this.#replicas.release();
     }
   }
 
@@ -132,7 +173,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    const failed = this.#replica?.url ?? '';
+    const replica = this.#replica;
+    const failed = replica?.url ?? '';
+    if (replica !== undefined && !(err instanceof ClientGone) && !this.#responded) {
+      this.#replicas.report(replica, false, performance.now() - this.#sentAt);
+    }
     this.#done();
     const res = this.#res;
     if (err instanceof ClientGone || res.destroyed) return;
@@ -140,12 +185,13 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       res.destroy(); // the response cannot be completed: the client must see it cut short
       return;
     }
-    if (
-      isConnectFailure(err) &&
+    // Another replica, only where provably safe: nothing was sent (a connection never made),
+    // or an idempotent request without a body that got no answer (the replica died under it).
+    const safe =
       !this.#hasBody &&
       IDEMPOTENT.has(this.#req.method ?? '') &&
-      this.#attempts < this.#replicas.size
-    ) {
+      (isConnectFailure(err) || (!this.#responded && isCutBeforeAnswer(err)));
+    if (safe && this.#attempts < this.#replicas.size && this.#replicas.mayRetry()) {
       this.#controller = undefined;
       this.start();
       return;

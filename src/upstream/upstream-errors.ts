@@ -31,6 +31,14 @@ export function isConnectFailure(err: unknown): boolean {
   return code !== undefined && CONNECT_FAILURES.has(code);
 }
 
+/** The connection broke (reset, closed) — for a request that got no answer yet. */
+const CUT = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+export function isCutBeforeAnswer(err: unknown): boolean {
+  const code = codeOf(err);
+  return code !== undefined && CUT.has(code);
+}
+
 export function toClientError(err: unknown, replica: string): SwitchyardError {
   const code = codeOf(err) ?? 'unknown';
   if (TIMEOUTS.has(code)) {

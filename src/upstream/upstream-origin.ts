@@ -8,6 +8,8 @@ import type { RequestContext } from '../server/request-context.js';
 import { ProxyExchange } from './proxy-exchange.js';
 import { ReplicaSet, type UpstreamSettings } from './replica-set.js';
 import { tunnelUpgrade } from './websocket-tunnel.js';
+import { countUpstreamEvent } from '../observability/metrics.js';
+import type { ReplicaView } from './replica-set.js';
 
 export class UpstreamOrigin implements Origin {
   readonly kind = 'upstream';
@@ -24,7 +26,9 @@ export class UpstreamOrigin implements Origin {
     this.#replicas = new ReplicaSet(spec.replicas, settings, {
       policy: balancing.policy,
       ...(spec.weights === undefined ? {} : { weights: spec.weights }),
+      ...(spec.healthCheckPath === undefined ? {} : { checkPath: spec.healthCheckPath }),
     });
+    this.#replicas.onEvent(countUpstreamEvent);
     this.#affinity =
       balancing.policy === 'consistent-hash' ? affinityKey(balancing.hashOn) : undefined;
     this.#via = via;
@@ -42,6 +46,11 @@ export class UpstreamOrigin implements Origin {
       via: this.#via,
       connectTimeoutMs: this.#connectTimeoutMs,
     });
+  }
+
+  /** Each replica's state and recent figures (admin API). */
+  replicas(): ReplicaView[] {
+    return this.#replicas.view();
   }
 
   close(): Promise<void> {

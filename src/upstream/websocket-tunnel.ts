@@ -9,6 +9,7 @@ import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { upstreamRequestHeaders } from '../proxy/forwarded-headers.js';
 import { writeErrorToSocket } from '../server/error-page.js';
+import { SwitchyardError } from '../server/errors.js';
 import type { RequestContext } from '../server/request-context.js';
 import { isConnectFailure, toClientError } from './upstream-errors.js';
 import type { ReplicaSet } from './replica-set.js';
@@ -39,6 +40,14 @@ export function tunnelUpgrade(
   const attempt = (): void => {
     attempts++;
     const replica = replicas.pick(undefined, tried);
+    if (replica === undefined) {
+      writeErrorToSocket(
+        client,
+        ctx,
+        new SwitchyardError('SY_UPSTREAM_BUSY', 'every replica of this deployment is at its limit'),
+      );
+      return;
+    }
     tried |= 1 << (replica.index % 31);
     ctx.upstream = replica.url;
     const upstream: Socket = connect({ host: replica.host, port: replica.port });
