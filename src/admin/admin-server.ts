@@ -314,6 +314,25 @@ export async function startAdminServer(
       });
     },
   );
+  app.put<{ Params: Static<typeof S.DeploymentParams>; Body: Static<typeof S.OriginInput> }>(
+    '/v1/projects/:project/deployments/:deployment/origin',
+    {
+      config: deploy,
+      schema: {
+        tags: ['deployments'],
+        description:
+          'Change the replicas, weights or balancing of a deployment served by containers, while it serves. The old set drains (in-flight requests and WebSockets finish up to `upstream.drainMs`).',
+        params: S.DeploymentParams,
+        body: S.OriginInput,
+      },
+    },
+    (request) =>
+      control.setOrigin(
+        request.params.project,
+        request.params.deployment,
+        upstreamOrigin(request.body.upstream),
+      ),
+  );
   app.post<{ Params: Static<typeof S.DeploymentParams>; Body: Static<typeof S.LogInput> }>(
     '/v1/projects/:project/deployments/:deployment/logs',
     {

@@ -304,6 +304,12 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           description: 'Requests that may wait for a replica under `maxConcurrentPerReplica`.',
         }),
+        drainMs: Type.Integer({
+          default: 30_000,
+          minimum: 0,
+          description:
+            'When a deployment’s replicas change or it stops serving, how long in-flight requests and WebSockets on the old set may run before they are cut.',
+        }),
         queueTimeoutMs: Type.Integer({
           default: 5_000,
           minimum: 1,

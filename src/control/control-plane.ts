@@ -299,6 +299,36 @@ export class ControlPlane {
     throw busy();
   }
 
+  /**
+   * Change the replicas (weights, balancing) of a deployment served by containers. The old
+   * set drains: its in-flight requests and WebSockets finish up to `upstream.drainMs`.
+   */
+  async setOrigin(slug: string, id: string, origin: OriginSpec): Promise<DeploymentRecord> {
+    for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
+      const { value: current, version } = await this.#deployment(slug, id);
+      if (current.origin?.kind === 'static') {
+        throw new ControlError(
+          'conflict',
+          `deployment "${id}" serves uploaded files: its origin cannot change`,
+          {
+            field: '/upstream',
+          },
+        );
+      }
+      const next: DeploymentRecord = { ...current, origin, updatedAt: now() };
+      const result = await this.#commit([
+        {
+          kind: 'deployment',
+          key: deploymentKey(slug, id),
+          value: json(next),
+          expectedVersion: version,
+        },
+      ]);
+      if (result.ok) return next;
+    }
+    throw busy();
+  }
+
   async appendLog(slug: string, id: string, lines: readonly string[]): Promise<DeploymentEvent[]> {
     await this.#deployment(slug, id);
     return this.#read(() =>

@@ -42,6 +42,7 @@ export interface UpstreamSettings {
   readonly maxConcurrentPerReplica?: number;
   readonly queueSize?: number;
   readonly queueTimeoutMs?: number;
+  readonly drainMs?: number;
 }
 
 export const DEFAULT_HEALTH: HealthSettings = {
@@ -57,7 +58,7 @@ export const DEFAULT_HEALTH: HealthSettings = {
   unhealthyAfter: 3,
 };
 
-export type ReplicaState = 'healthy' | 'ejected' | 'unhealthy';
+export type ReplicaState = 'healthy' | 'ejected' | 'unhealthy' | 'draining';
 
 export interface Replica extends Weighted {
   /** `http://host:port` */
@@ -204,6 +205,7 @@ export class ReplicaSet {
   readonly #queue: Waiter[] = [];
   readonly #timers = new Set<NodeJS.Timeout>();
   #checker: HealthChecker<LazyReplica> | undefined;
+  #draining = false;
   #onEvent: ((event: string, replica: string) => void) | undefined;
 
   constructor(
@@ -379,7 +381,7 @@ export class ReplicaSet {
   view(): ReplicaView[] {
     return this.#replicas.map((r) => ({
       url: r.url,
-      state: r.state,
+      state: this.#draining ? 'draining' : r.state,
       weight: r.baseWeight,
       effectiveWeight: Math.round(r.weight * 100) / 100,
       inFlight: r.inFlight,
@@ -401,6 +403,7 @@ export class ReplicaSet {
 
   /** Let in-flight requests finish, then close every pool. */
   async close(): Promise<void> {
+    this.#draining = true;
     this.#stop();
     await Promise.all(this.#replicas.map((r) => r.close()));
   }

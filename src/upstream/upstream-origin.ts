@@ -16,6 +16,9 @@ export class UpstreamOrigin implements Origin {
   readonly #replicas: ReplicaSet;
   readonly #via: string;
   readonly #connectTimeoutMs: number;
+  readonly #drainMs: number;
+  /** Client sockets of WebSockets tunnelled to this deployment (drained on close). */
+  readonly #tunnels = new Set<Duplex>();
   /** How to read a request's affinity key; undefined unless the policy hashes. */
   readonly #affinity:
     ((req: IncomingMessage, ctx: RequestContext) => string | undefined) | undefined;
@@ -33,6 +36,7 @@ export class UpstreamOrigin implements Origin {
       balancing.policy === 'consistent-hash' ? affinityKey(balancing.hashOn) : undefined;
     this.#via = via;
     this.#connectTimeoutMs = settings.connectTimeoutMs;
+    this.#drainMs = settings.drainMs ?? 30_000;
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
@@ -42,6 +46,8 @@ export class UpstreamOrigin implements Origin {
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): void {
+    this.#tunnels.add(socket);
+    socket.once('close', () => this.#tunnels.delete(socket));
     tunnelUpgrade(req, socket, head, ctx, this.#replicas, {
       via: this.#via,
       connectTimeoutMs: this.#connectTimeoutMs,
@@ -53,8 +59,27 @@ export class UpstreamOrigin implements Origin {
     return this.#replicas.view();
   }
 
-  close(): Promise<void> {
-    return this.#replicas.close();
+  /**
+   * Retire this replica set: new requests already go to its successor; in-flight requests
+   * and WebSockets run up to `drainMs`, then what is left is cut.
+   */
+  async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'deadline'>((resolve) => {
+      timer = setTimeout(() => resolve('deadline'), this.#drainMs);
+      timer.unref();
+    });
+    const drained = (async () => {
+      await this.#replicas.close();
+      while (this.#tunnels.size > 0) await new Promise((r) => setTimeout(r, 50).unref());
+      return 'drained' as const;
+    })();
+    const outcome = await Promise.race([drained, deadline]);
+    clearTimeout(timer);
+    if (outcome === 'deadline') {
+      for (const socket of this.#tunnels) socket.destroy();
+      await this.#replicas.destroy();
+    }
   }
 }
 
