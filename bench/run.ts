@@ -83,7 +83,14 @@ function nodePeer(name: string, script: string): Contender {
 
 function switchyard(
   name: string,
-  options: { accessLog: boolean; projects?: number; static?: boolean; workers?: number },
+  options: {
+    accessLog: boolean;
+    projects?: number;
+    static?: boolean;
+    workers?: number;
+    /** Replica URLs per deployment (all the same upstream: one pool each). */
+    replicas?: number;
+  },
 ): Contender {
   return {
     name,
@@ -103,7 +110,7 @@ function switchyard(
         const origin =
           options.static === true
             ? `static: { dir: "${files}" }`
-            : `upstream: { replicas: ["http://127.0.0.1:${upstream}"] }`;
+            : `upstream: { replicas: [${Array.from({ length: options.replicas ?? 1 }, () => `"http://127.0.0.1:${upstream}"`).join(', ')}] }`;
         lines.push(`  - { slug: p${i}, deployments: [{ id: d1, ${origin} }] }`);
       }
       const config = join(work, `switchyard-${port}.yaml`);
@@ -421,6 +428,19 @@ try {
         '/1k.bin',
         layout,
         'switchyard, 10 projects',
+      ),
+    );
+    console.log(sections.at(-1));
+    sections.push(
+      await scenario(
+        'Load balancing, 1 vs 4 replicas (1 KiB, round robin)',
+        [
+          switchyard('switchyard, 1 replica', { accessLog: false }),
+          switchyard('switchyard, 4 replicas', { accessLog: false, replicas: 4 }),
+        ],
+        '/1k.bin',
+        layout,
+        'switchyard, 1 replica',
       ),
     );
     console.log(sections.at(-1));

@@ -10,7 +10,7 @@ import { adminToken, TokenVerifier } from '../admin/tokens.js';
 import { Uploads } from '../admin/uploads.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
-import { gauge } from '../observability/metrics.js';
+import { gauge, replicaGauges } from '../observability/metrics.js';
 import { explainUrl } from '../routing/explain.js';
 import type { Switchyard } from '../server/switchyard.js';
 import { EmbeddedStore } from '../store/embedded-store.js';
@@ -124,6 +124,7 @@ export class ControlNode {
       'Store revision the route table reflects.',
       () => replica.revision,
     );
+    replicaGauges(() => sy.replicaFigures());
     gauge(
       'switchyard_projects',
       'Projects in the route table (file and store).',

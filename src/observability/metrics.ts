@@ -54,6 +54,57 @@ export function countUpstreamEvent(event: string): void {
   upstreamEvents.labels(event).inc();
 }
 
+export interface ReplicaFigures {
+  readonly project: string;
+  readonly deployment: string;
+  readonly replica: string;
+  readonly state: string;
+  readonly inFlight: number;
+  readonly errorRate: number;
+}
+
+/** Per-replica gauges, read from the live upstream origins at scrape time. */
+export function replicaGauges(read: () => Iterable<ReplicaFigures>): void {
+  const labelNames = ['project', 'deployment', 'replica'] as const;
+  for (const name of [
+    'switchyard_upstream_replica_up',
+    'switchyard_upstream_replica_in_flight',
+    'switchyard_upstream_replica_error_rate',
+  ]) {
+    registry.removeSingleMetric(name);
+  }
+  const up = new Gauge({
+    name: 'switchyard_upstream_replica_up',
+    help: '1 while a replica takes traffic (healthy), 0 while ejected, unhealthy or draining.',
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      inFlight.reset();
+      errorRate.reset();
+      for (const r of read()) {
+        const labels = { project: r.project, deployment: r.deployment, replica: r.replica };
+        this.set(labels, r.state === 'healthy' ? 1 : 0);
+        inFlight.set(labels, r.inFlight);
+        errorRate.set(labels, r.errorRate);
+      }
+    },
+  });
+  const inFlight = new Gauge({
+    name: 'switchyard_upstream_replica_in_flight',
+    help: 'Requests in flight to a replica.',
+    labelNames,
+    registers: [registry],
+  });
+  const errorRate = new Gauge({
+    name: 'switchyard_upstream_replica_error_rate',
+    help: 'Recent share of failed attempts on a replica (exponentially weighted).',
+    labelNames,
+    registers: [registry],
+  });
+  void up;
+}
+
 /** Gauges read at scrape time from whoever owns the value. */
 export function gauge(name: string, help: string, read: () => number): void {
   registry.removeSingleMetric(name);

@@ -48,6 +48,15 @@ export class OriginRegistry {
     return Promise.all(retired.map((o) => o.close())).then(() => undefined);
   }
 
+  /** Every live upstream origin with the project and deployment it serves. */
+  *upstreams(): Generator<{ project: string; deployment: string; origin: UpstreamOrigin }> {
+    for (const [key, origin] of this.#live) {
+      if (!(origin instanceof UpstreamOrigin)) continue;
+      const [project = '', deployment = ''] = key.split('/', 2);
+      yield { project, deployment, origin };
+    }
+  }
+
   async closeAll(): Promise<void> {
     const all = [...this.#live.values()];
     this.#live = new Map();

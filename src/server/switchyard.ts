@@ -17,6 +17,7 @@ import { TrustedPeers } from '../proxy/trusted-peers.js';
 import { RouteTable } from '../routing/route-table.js';
 import type { ProjectSpec } from '../model/site.js';
 import { onInternalError } from './error-page.js';
+import type { ReplicaFigures } from '../observability/metrics.js';
 import { RequestHandler, type HttpsSettings, type LiveStatus } from './request-handler.js';
 
 export interface StartOptions {
@@ -217,6 +218,22 @@ export class Switchyard {
 
   setStoreHealth(health: 'ok' | 'degraded'): void {
     this.#storeHealth = health;
+  }
+
+  /** Every replica of every live upstream deployment, for metrics. */
+  *replicaFigures(): Generator<ReplicaFigures> {
+    for (const { project, deployment, origin } of this.#origins.upstreams()) {
+      for (const r of origin.replicas()) {
+        yield {
+          project,
+          deployment,
+          replica: r.url,
+          state: r.state,
+          inFlight: r.inFlight,
+          errorRate: r.errorRate,
+        };
+      }
+    }
   }
 
   /** What `/_switchyard/health` and the admin API's `/health` report. */

@@ -5,7 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent, request } from 'undici';
-import { startEdge } from '../support/edge.js';
+import { ADMIN_TOKEN, startEdge } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
 import { closedPort, startUpstream } from '../support/upstream.js';
@@ -84,6 +84,20 @@ describe('upstream health, ejection, retries and limits', () => {
           weight: number;
         }[];
       await eventually(async () => assert.equal((await replicas())[1]!.state, 'ejected'));
+      const metrics = await fetchText(`${edge.admin}/metrics`, {
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+      });
+      assert.match(
+        metrics.body,
+        new RegExp(
+          `^switchyard_upstream_replica_up\\{project="app",deployment="d1",replica="${apps[1]!.url}"\\} 0$`,
+          'm',
+        ),
+      );
+      assert.match(
+        metrics.body,
+        /^switchyard_upstream_replica_events_total\{event="ejected"\} [1-9]/m,
+      );
       await sleep(300);
       await apps[1]!.restart();
       const servedBefore = apps[1]!.served();
