@@ -251,6 +251,12 @@ export const ConfigSchema = Type.Object(
               description:
                 'Active health checks: the path to GET on each replica (e.g. `/healthz`); empty: off. A deployment may set its own (`healthCheckPath`).',
             }),
+            checkStatus: Type.String({
+              default: '200-399',
+              pattern: '^[1-5]\\d\\d(-[1-5]\\d\\d)?(,[1-5]\\d\\d(-[1-5]\\d\\d)?)*$',
+              description:
+                'Statuses that pass a check: codes and ranges, e.g. `200-399` or `200,204`.',
+            }),
             checkIntervalMs: Type.Integer({
               default: 5_000,
               minimum: 20,

@@ -61,6 +61,7 @@ export interface ReplicaFigures {
   readonly state: string;
   readonly inFlight: number;
   readonly errorRate: number;
+  readonly latencyMs: number;
 }
 
 /** Per-replica gauges, read from the live upstream origins at scrape time. */
@@ -70,6 +71,7 @@ export function replicaGauges(read: () => Iterable<ReplicaFigures>): void {
     'switchyard_upstream_replica_up',
     'switchyard_upstream_replica_in_flight',
     'switchyard_upstream_replica_error_rate',
+    'switchyard_upstream_replica_latency_seconds',
   ]) {
     registry.removeSingleMetric(name);
   }
@@ -82,11 +84,13 @@ export function replicaGauges(read: () => Iterable<ReplicaFigures>): void {
       this.reset();
       inFlight.reset();
       errorRate.reset();
+      latency.reset();
       for (const r of read()) {
         const labels = { project: r.project, deployment: r.deployment, replica: r.replica };
         this.set(labels, r.state === 'healthy' ? 1 : 0);
         inFlight.set(labels, r.inFlight);
         errorRate.set(labels, r.errorRate);
+        latency.set(labels, r.latencyMs / 1000);
       }
     },
   });
@@ -99,6 +103,12 @@ export function replicaGauges(read: () => Iterable<ReplicaFigures>): void {
   const errorRate = new Gauge({
     name: 'switchyard_upstream_replica_error_rate',
     help: 'Recent share of failed attempts on a replica (exponentially weighted).',
+    labelNames,
+    registers: [registry],
+  });
+  const latency = new Gauge({
+    name: 'switchyard_upstream_replica_latency_seconds',
+    help: 'Recent time to response headers from a replica (exponentially weighted).',
     labelNames,
     registers: [registry],
   });

@@ -231,6 +231,7 @@ export class Switchyard {
           state: r.state,
           inFlight: r.inFlight,
           errorRate: r.errorRate,
+          latencyMs: r.latencyMs,
         };
       }
     }

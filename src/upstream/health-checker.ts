@@ -1,6 +1,6 @@
 /**
  * Active health checks: a GET of `path` on every replica each `checkIntervalMs`, failing on
- * a timeout, a connection error or a status outside 200–399. A replica changes state only
+ * a timeout, a connection error or a status outside `checkStatus` (200–399 by default). A replica changes state only
  * after `unhealthyAfter` failures or `healthyAfter` passes in a row, so one odd result never
  * flaps it. Checks use their own short-lived connections, not the traffic pools.
  */
@@ -17,6 +17,7 @@ export class HealthChecker<R extends Checked> {
   readonly #settings: HealthSettings;
   readonly #onChange: (replica: R, healthy: boolean) => void;
   readonly #streak = new Map<R, { ok: boolean; count: number }>();
+  readonly #passes: (status: number) => boolean;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -30,6 +31,7 @@ export class HealthChecker<R extends Checked> {
     this.#path = path;
     this.#settings = settings;
     this.#onChange = onChange;
+    this.#passes = statusMatcher(settings.checkStatus ?? '200-399');
   }
 
   start(): void {
@@ -60,7 +62,7 @@ export class HealthChecker<R extends Checked> {
         signal: AbortSignal.timeout(this.#settings.checkTimeoutMs),
       });
       await res.body.dump();
-      ok = res.statusCode >= 200 && res.statusCode < 400;
+      ok = this.#passes(res.statusCode);
     } catch {
       ok = false;
     }
@@ -72,4 +74,13 @@ export class HealthChecker<R extends Checked> {
     const needed = ok ? this.#settings.healthyAfter : this.#settings.unhealthyAfter;
     if (next.count === needed) this.#onChange(replica, ok);
   }
+}
+
+/** `200-399`, `200,204` … as a test on a status code. */
+export function statusMatcher(spec: string): (status: number) => boolean {
+  const ranges = spec.split(',').map((part) => {
+    const [from, to = from] = part.split('-').map(Number);
+    return [from!, to!] as const;
+  });
+  return (status) => ranges.some(([from, to]) => status >= from && status <= to);
 }

@@ -23,6 +23,8 @@ export interface HealthSettings {
   readonly panicPercent: number;
   readonly slowStartMs: number;
   readonly checkPath: string;
+  /** Passing statuses, e.g. `200-399` or `200,204`. */
+  readonly checkStatus?: string;
   readonly checkIntervalMs: number;
   readonly checkTimeoutMs: number;
   readonly healthyAfter: number;
