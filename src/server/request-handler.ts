@@ -291,7 +291,9 @@ export class RequestHandler {
         projects: this.#table.size,
       };
       const body = JSON.stringify(health);
-      res.writeHead(health.status === 'ok' ? 200 : 503, {
+      // A degraded store does not stop this instance serving its last table: load balancers
+      // must keep sending traffic, so only closing answers 503.
+      res.writeHead(health.status === 'closing' ? 503 : 200, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
         'cache-control': 'no-store',

@@ -1,8 +1,9 @@
 /**
  * One proxied request: an undici dispatch handler that streams the response to the client
  * with back-pressure (a full client socket pauses the upstream read), cancels the upstream
- * request when the client goes away, and moves to the next replica when — and only when —
- * the replica could not be connected to and the request is safe to send again.
+ * request when the client goes away, reports each attempt's outcome to the replica set
+ * (passive health), and tries another replica only when that is provably safe — see
+ * `onResponseError` — and the retry budget allows it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
@@ -166,8 +167,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     _controller: Dispatcher.DispatchController,
     trailers: Record<string, string | string[] | undefined>,
   ): void {
-    // RFC 9110 §6.5: trailer fields go on when the response can carry them (chunked HTTP/1.1, HTTP/2).
     this.#done();
+    // RFC 9110 §6.5: trailer fields go on when the response can carry them (chunked HTTP/1.1, HTTP/2).
     if (hasFields(trailers)) this.#res.addTrailers(trailers);
     this.#res.end();
   }
