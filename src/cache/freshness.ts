@@ -1,0 +1,148 @@
+/**
+ * RFC 9111 for a shared cache: may a response be stored (§3), how long is it fresh (§4.2.1,
+ * heuristics §4.2.2), how old is it (§4.2.3), and may a stale one still be used
+ * (§4.2.4, RFC 5861 stale-while-revalidate / stale-if-error).
+ */
+import { parseCacheControl, seconds, type Directives } from './cache-control.js';
+
+/** §15.1 "heuristically cacheable" status codes (RFC 9110 §15.1). */
+const HEURISTIC_STATUS = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
+/** Status codes this cache understands (§3: "understood by the cache"). */
+const UNDERSTOOD = new Set([
+  200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 451, 501,
+]);
+
+export interface ResponseFacts {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+export interface RequestFacts {
+  readonly method: string;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+}
+
+const one = (v: string | readonly string[] | undefined) => (typeof v === 'string' ? v : v?.[0]);
+
+function httpDate(v: string | readonly string[] | undefined): number | undefined {
+  const s = one(v);
+  if (s === undefined) return undefined;
+  const t = Date.parse(s);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** Why a response may not be stored, or undefined when it may (§3, shared cache). */
+export function notStorable(req: RequestFacts, res: ResponseFacts): string | undefined {
+  if (req.method !== 'GET') return 'method'; // §3: we cache GET (HEAD is answered from it)
+  if (!UNDERSTOOD.has(res.status)) return 'status';
+  const rq = parseCacheControl(req.headers['cache-control']);
+  if (rq.has('no-store')) return 'request no-store'; // §5.2.1.5
+  const cc = parseCacheControl(res.headers['cache-control']);
+  if (cc.has('no-store')) return 'no-store'; // §5.2.2.5
+  if (cc.has('private')) return 'private'; // §5.2.2.7: a shared cache must not store it
+  const vary = one(res.headers.vary);
+  if (vary !== undefined && vary.split(',').some((v) => v.trim() === '*')) return 'vary *'; // §4.1
+  // §3.5: a request with Authorization is stored only when the response says it may be.
+  if (
+    req.headers.authorization !== undefined &&
+    !cc.has('public') &&
+    !cc.has('must-revalidate') &&
+    !cc.has('s-maxage')
+  ) {
+    return 'authorization';
+  }
+  // Set-Cookie is per user: a shared cache that kept it would hand one user's cookie to others.
+  if (res.headers['set-cookie'] !== undefined) return 'set-cookie';
+  // §3: some reason to store it — explicit freshness, public, or a heuristically cacheable status.
+  const explicit =
+    cc.has('s-maxage') ||
+    cc.has('max-age') ||
+    res.headers.expires !== undefined ||
+    cc.has('public');
+  if (!explicit && !HEURISTIC_STATUS.has(res.status)) return 'no freshness';
+  return undefined;
+}
+
+/** §4.2.1 freshness lifetime in seconds (shared cache), with §4.2.2 heuristics where allowed. */
+export function freshnessLifetime(
+  res: ResponseFacts,
+  cc: Directives = parseCacheControl(res.headers['cache-control']),
+): number {
+  const sMaxage = seconds(cc, 's-maxage');
+  if (sMaxage !== undefined) return Number.isNaN(sMaxage) ? 0 : sMaxage;
+  const maxAge = seconds(cc, 'max-age');
+  if (maxAge !== undefined) return Number.isNaN(maxAge) ? 0 : maxAge;
+  if (res.headers.expires !== undefined) {
+    const expires = httpDate(res.headers.expires);
+    if (expires === undefined) return 0; // §5.3: an invalid Expires means already expired
+    const date = httpDate(res.headers.date) ?? Date.now();
+    return Math.max(0, (expires - date) / 1000);
+  }
+  // §4.2.2: heuristic freshness only for heuristically cacheable statuses (or public),
+  // 10% of the time since Last-Modified, capped at a day.
+  if (!HEURISTIC_STATUS.has(res.status) && !cc.has('public')) return 0;
+  const lastModified = httpDate(res.headers['last-modified']);
+  if (lastModified === undefined) return 0;
+  const date = httpDate(res.headers.date) ?? Date.now();
+  return Math.min(Math.max(0, ((date - lastModified) / 1000) * 0.1), 86_400);
+}
+
+/** §4.2.3 current age in seconds. */
+export function currentAge(
+  res: ResponseFacts,
+  requestTime: number,
+  responseTime: number,
+  now: number,
+): number {
+  const ageValue = Number(one(res.headers.age) ?? 0);
+  const age = Number.isFinite(ageValue) && ageValue > 0 ? ageValue : 0;
+  const date = httpDate(res.headers.date) ?? responseTime;
+  const apparentAge = Math.max(0, (responseTime - date) / 1000);
+  const responseDelay = (responseTime - requestTime) / 1000;
+  const correctedAgeValue = age + responseDelay;
+  const correctedInitialAge = Math.max(apparentAge, correctedAgeValue);
+  const residentTime = (now - responseTime) / 1000;
+  return correctedInitialAge + residentTime;
+}
+
+export type Usability = 'fresh' | 'stale-while-revalidate' | 'must-revalidate';
+
+/**
+ * May a stored response answer this request without asking the origin (§4), only while
+ * revalidating in the background (RFC 5861 §3), or must it be validated first?
+ */
+export function usability(
+  req: RequestFacts,
+  res: ResponseFacts,
+  age: number,
+): { use: Usability; lifetime: number } {
+  const cc = parseCacheControl(res.headers['cache-control']);
+  const rq = parseCacheControl(req.headers['cache-control']);
+  const lifetime = freshnessLifetime(res, cc);
+  // §5.2.2.4 no-cache (response) and §5.2.1.4 no-cache (request): always validate.
+  if (cc.has('no-cache') || rq.has('no-cache') || one(req.headers.pragma) === 'no-cache') {
+    return { use: 'must-revalidate', lifetime };
+  }
+  let fresh = age < lifetime;
+  // §5.2.1.1 max-age and §5.2.1.3 min-fresh from the client narrow freshness.
+  const reqMaxAge = seconds(rq, 'max-age');
+  if (reqMaxAge !== undefined && !Number.isNaN(reqMaxAge) && age > reqMaxAge) fresh = false;
+  const minFresh = seconds(rq, 'min-fresh');
+  if (minFresh !== undefined && !Number.isNaN(minFresh) && lifetime - age < minFresh) fresh = false;
+  if (fresh) return { use: 'fresh', lifetime };
+  // §4.2.4: stale may only be served where nothing forbids it.
+  const forbidStale = cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('s-maxage');
+  const swr = seconds(cc, 'stale-while-revalidate');
+  if (!forbidStale && swr !== undefined && !Number.isNaN(swr) && age < lifetime + swr) {
+    return { use: 'stale-while-revalidate', lifetime };
+  }
+  return { use: 'must-revalidate', lifetime };
+}
+
+/** RFC 5861 §4: may a stale response stand in when the origin fails, at this age? */
+export function staleIfError(res: ResponseFacts, age: number): boolean {
+  const cc = parseCacheControl(res.headers['cache-control']);
+  if (cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('s-maxage')) return false;
+  const sie = seconds(cc, 'stale-if-error');
+  return sie !== undefined && !Number.isNaN(sie) && age < freshnessLifetime(res, cc) + sie;
+}
