@@ -35,6 +35,8 @@ export interface PurgeSelector {
 export interface CacheStore {
   /** The entry under `key`, or undefined. A hit makes it recently used. */
   get(key: string): Promise<Entry | undefined>;
+  /** The same without waiting, for stores that can (memory): the request path's fast lane. */
+  getSync?(key: string): Entry | undefined;
   /** Store (replacing) an entry; false when it is larger than the store may hold or the store failed. */
   set(key: string, entry: Entry): Promise<boolean>;
   delete(key: string): Promise<void>;

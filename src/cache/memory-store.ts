@@ -25,6 +25,10 @@ export class MemoryStore implements CacheStore {
     return Promise.resolve(this.#entries.get(key));
   }
 
+  getSync(key: string): Entry | undefined {
+    return this.#entries.get(key);
+  }
+
   set(key: string, entry: Entry): Promise<boolean> {
     if (entryBytes(entry) > this.#maxBytes) return Promise.resolve(false);
     this.#entries.set(key, entry);

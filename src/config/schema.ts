@@ -447,6 +447,38 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    cache: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: true,
+          description:
+            'The HTTP cache (RFC 9111, shared) in front of upstream deployments. Keys start with the deployment id: a promote never serves the old deployment’s objects.',
+        }),
+        memoryBytes: Type.Integer({
+          default: 256 * 1024 * 1024,
+          minimum: 0,
+          description:
+            'Memory for stored responses (bodies and headers); least recently used go first.',
+        }),
+        maxObjectBytes: Type.Integer({
+          default: 8 * 1024 * 1024,
+          minimum: 0,
+          description: 'Largest response stored; larger ones pass through uncached.',
+        }),
+        heuristicFreshness: Type.Boolean({
+          default: false,
+          description:
+            'Also store responses without explicit freshness (no `max-age`/`s-maxage`/`Expires`), fresh for 10% of their age since `Last-Modified` (RFC 9111 §4.2.2). Off: only what the app marks cacheable is stored.',
+        }),
+        lockTimeoutMs: Type.Integer({
+          default: 5_000,
+          minimum: 0,
+          description:
+            'Concurrent misses for one object wait this long for the first one’s response before going to the app themselves.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     https: Type.Object(
       {
         enabled: Type.Boolean({

@@ -18,7 +18,7 @@ import { RedisStore, redact } from '../store/redis-store.js';
 import { Replica } from '../store/replica.js';
 import type { Change, JsonValue, StateStore } from '../store/state-store.js';
 import { TlsNode } from '../tls/tls-node.js';
-import { UpstreamOrigin } from '../upstream/upstream-origin.js';
+import { upstreamOf } from '../origin/origin-registry.js';
 import { ControlPlane } from './control-plane.js';
 import { EventHub } from './event-hub.js';
 import { projectsFromReplica } from './records.js';
@@ -172,10 +172,8 @@ export class ControlNode {
             ...(config.domains.addresses.length === 0 ? {} : { a: config.domains.addresses }),
           },
           replicas: (project, deployment) => {
-            const origin = sy.routes.project(project)?.previews.get(deployment)?.origin;
-            return origin instanceof UpstreamOrigin
-              ? (origin.replicas() as unknown as JsonValue)
-              : undefined;
+            const origin = upstreamOf(sy.routes.project(project)?.previews.get(deployment)?.origin);
+            return origin === undefined ? undefined : (origin.replicas() as unknown as JsonValue);
           },
           certificates: () => (tls?.manager.list() ?? []) as unknown as JsonValue,
           verifyDomain: async (domain) =>

@@ -9,10 +9,21 @@ import { StaticOrigin } from '../static/static-origin.js';
 import type { UpstreamSettings } from '../upstream/replica-set.js';
 import { UpstreamOrigin } from '../upstream/upstream-origin.js';
 import type { Origin } from './origin.js';
+import { CachingOrigin } from '../cache/caching-origin.js';
+import type { HttpCache } from '../cache/http-cache.js';
+
+/** The upstream origin inside an origin (itself, or behind the cache), if any. */
+export function upstreamOf(origin: Origin | undefined): UpstreamOrigin | undefined {
+  if (origin instanceof UpstreamOrigin) return origin;
+  if (origin instanceof CachingOrigin) return origin.inner;
+  return undefined;
+}
 
 export interface OriginSettings {
   readonly upstream: UpstreamSettings;
   readonly via: string;
+  /** The HTTP cache upstream deployments are served through, if enabled. */
+  readonly cache?: HttpCache;
 }
 
 export class OriginRegistry {
@@ -31,10 +42,18 @@ export class OriginRegistry {
     let origin = this.#next.get(key) ?? this.#live.get(key);
     if (origin === undefined) {
       const spec = deployment.origin;
-      origin =
-        spec.kind === 'static'
-          ? new StaticOrigin(spec)
-          : new UpstreamOrigin(spec, this.#settings.upstream, this.#settings.via);
+      if (spec.kind === 'static') origin = new StaticOrigin(spec);
+      else {
+        const upstream = new UpstreamOrigin(spec, this.#settings.upstream, this.#settings.via);
+        const cache = this.#settings.cache;
+        origin =
+          cache === undefined
+            ? upstream
+            : new CachingOrigin(upstream, cache, {
+                project: project.slug,
+                deployment: deployment.id,
+              });
+      }
     }
     this.#next.set(key, origin);
     return origin;
@@ -50,8 +69,9 @@ export class OriginRegistry {
 
   /** Every live upstream origin with the project and deployment it serves. */
   *upstreams(): Generator<{ project: string; deployment: string; origin: UpstreamOrigin }> {
-    for (const [key, origin] of this.#live) {
-      if (!(origin instanceof UpstreamOrigin)) continue;
+    for (const [key, live] of this.#live) {
+      const origin = upstreamOf(live);
+      if (origin === undefined) continue;
       const [project = '', deployment = ''] = key.split('/', 2);
       yield { project, deployment, origin };
     }

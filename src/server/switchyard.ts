@@ -7,6 +7,8 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { SNICallback } from '../tls/sni.js';
 import { TLS_POLICY } from '../tls/tls-policy.js';
+import { HttpCache } from '../cache/http-cache.js';
+import { MemoryStore } from '../cache/memory-store.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { LoadedConfig } from '../config/load-config.js';
@@ -57,7 +59,20 @@ export class Switchyard {
     this.#config = config;
     this.#logger = logger;
     this.#fileProjects = loaded.projects;
-    this.#origins = new OriginRegistry({ upstream: config.upstream, via: config.proxy.via });
+    this.#origins = new OriginRegistry({
+      upstream: config.upstream,
+      via: config.proxy.via,
+      ...(config.cache.enabled
+        ? {
+            cache: new HttpCache(new MemoryStore(config.cache.memoryBytes), {
+              maxObjectBytes: config.cache.maxObjectBytes,
+              heuristicFreshness: config.cache.heuristicFreshness,
+              lockTimeoutMs: config.cache.lockTimeoutMs,
+              via: config.proxy.via,
+            }),
+          }
+        : {}),
+    });
     const table = this.#compile();
     void this.#origins.commit();
     this.#handler = new RequestHandler(table, {

@@ -18,6 +18,16 @@ import type { Replica, ReplicaSet } from './replica-set.js';
 /** RFC 9110 §9.2.2 */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
+/** Lets the HTTP cache see a proxied response as it passes (to store it). */
+export interface ResponseTee {
+  /** The response head arrived; returns the `Cache-Status` value to send. */
+  start(status: number, headers: Record<string, string | string[] | undefined>): string;
+  data(chunk: Buffer): void;
+  end(): void;
+  /** The response did not complete (error, client gone). */
+  abort(): void;
+}
+
 class ClientGone extends Error {
   constructor() {
     super('the client closed the connection');
@@ -42,6 +52,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   /** Response headers arrived for the current attempt. */
   #responded = false;
   readonly #key: string | undefined;
+  readonly #tee: ResponseTee | undefined;
 
   constructor(
     req: IncomingMessage,
@@ -51,8 +62,10 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[]>,
     via: string,
     key: string | undefined,
+    tee?: ResponseTee,
   ) {
     this.#key = key;
+    this.#tee = tee;
     this.#req = req;
     this.#res = res;
     this.#ctx = ctx;
@@ -140,6 +153,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       this.#replicas.report(this.#replica, statusCode < 500, performance.now() - this.#sentAt);
     }
     const out = decorateResponseHeaders(downstreamResponseHeaders(headers, this.#via), this.#ctx);
+    if (this.#tee !== undefined) out['cache-status'] = this.#tee.start(statusCode, headers);
     // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
     if (statusMessage && this.#req.httpVersionMajor < 2)
       this.#res.writeHead(statusCode, statusMessage, out);
@@ -147,6 +161,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#tee?.data(chunk);
     if (!this.#res.write(chunk)) {
       controller.pause();
       this.#res.once('drain', this.#resume);
@@ -171,6 +186,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     // RFC 9110 §6.5: trailer fields go on when the response can carry them (chunked HTTP/1.1, HTTP/2).
     if (hasFields(trailers)) this.#res.addTrailers(trailers);
     this.#res.end();
+    this.#tee?.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
@@ -181,8 +197,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     }
     this.#done();
     const res = this.#res;
-    if (err instanceof ClientGone || res.destroyed) return;
+    if (err instanceof ClientGone || res.destroyed) {
+      this.#tee?.abort();
+      return;
+    }
     if (res.headersSent) {
+      this.#tee?.abort();
       res.destroy(); // the response cannot be completed: the client must see it cut short
       return;
     }
@@ -197,6 +217,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       this.start();
       return;
     }
+    this.#tee?.abort();
     sendError(this.#req, res, this.#ctx, toClientError(err, failed));
   }
 }

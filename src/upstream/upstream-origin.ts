@@ -5,9 +5,12 @@ import type { UpstreamOriginSpec } from '../model/site.js';
 import type { Origin } from '../origin/origin.js';
 import { upstreamRequestHeaders } from '../proxy/forwarded-headers.js';
 import type { RequestContext } from '../server/request-context.js';
-import { ProxyExchange } from './proxy-exchange.js';
+import { ProxyExchange, type ResponseTee } from './proxy-exchange.js';
 import { ReplicaSet, type UpstreamSettings } from './replica-set.js';
 import { tunnelUpgrade } from './websocket-tunnel.js';
+import type { Readable } from 'node:stream';
+import { SwitchyardError } from '../server/errors.js';
+import { isConnectFailure, toClientError } from './upstream-errors.js';
 import { countUpstreamEvent } from '../observability/metrics.js';
 import type { ReplicaView } from './replica-set.js';
 
@@ -39,10 +42,10 @@ export class UpstreamOrigin implements Origin {
     this.#drainMs = settings.drainMs ?? 30_000;
   }
 
-  handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+  handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, tee?: ResponseTee): void {
     const headers = upstreamRequestHeaders(req, ctx, { via: this.#via });
     const key = this.#affinity?.(req, ctx);
-    new ProxyExchange(req, res, ctx, this.#replicas, headers, this.#via, key).start();
+    new ProxyExchange(req, res, ctx, this.#replicas, headers, this.#via, key, tee).start();
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): void {
@@ -52,6 +55,65 @@ export class UpstreamOrigin implements Origin {
       via: this.#via,
       connectTimeoutMs: this.#connectTimeoutMs,
     });
+  }
+
+  /**
+   * One request to a replica whose response the caller reads itself (the HTTP cache: it
+   * stores what it streams). Picks and reports like a proxied request; a replica that cannot
+   * be connected to is skipped.
+   */
+  async fetch(
+    req: IncomingMessage,
+    ctx: RequestContext,
+    extraHeaders: Record<string, string> = {},
+  ): Promise<{
+    statusCode: number;
+    headers: Record<string, string | string[] | undefined>;
+    body: Readable;
+  }> {
+    const headers = { ...upstreamRequestHeaders(req, ctx, { via: this.#via }), ...extraHeaders };
+    const key = this.#affinity?.(req, ctx);
+    let tried = 0;
+    for (let attempt = 0; attempt < this.#replicas.size; attempt++) {
+      const replica = this.#replicas.pick(key, tried);
+      if (replica === undefined) {
+        throw new SwitchyardError(
+          'SY_UPSTREAM_BUSY',
+          'every replica of this deployment is at its limit',
+          {
+            headers: { 'retry-after': '1' },
+          },
+        );
+      }
+      tried |= 1 << (replica.index % 31);
+      replica.inFlight++;
+      ctx.upstream = replica.url;
+      const sentAt = performance.now();
+      let settled = false;
+      const settle = () => {
+        if (settled) return;
+        settled = true;
+        replica.inFlight--;
+        this.#replicas.release();
+      };
+      try {
+        const res = await replica.pool.request({ method: 'GET', path: ctx.path, headers });
+        this.#replicas.report(replica, res.statusCode < 500, performance.now() - sentAt);
+        res.body.once('close', settle);
+        res.body.once('end', settle);
+        res.body.once('error', settle);
+        return { statusCode: res.statusCode, headers: res.headers, body: res.body };
+      } catch (err) {
+        settle();
+        this.#replicas.report(replica, false, performance.now() - sentAt);
+        if (isConnectFailure(err) && attempt + 1 < this.#replicas.size) continue;
+        throw toClientError(err, replica.url);
+      }
+    }
+    throw new SwitchyardError(
+      'SY_UPSTREAM_UNREACHABLE',
+      'no replica of this deployment accepts connections',
+    );
   }
 
   /** Each replica's state and recent figures (admin API). */

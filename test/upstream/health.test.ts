@@ -240,7 +240,8 @@ describe('upstream health, ejection, retries and limits', () => {
     try {
       const started = Date.now();
       const results = await Promise.all(
-        Array.from({ length: 4 }, () => fetchText(`${edge.origin}/app/`)),
+        // Distinct URLs: the cache would otherwise coalesce these misses into one.
+        Array.from({ length: 4 }, (_, i) => fetchText(`${edge.origin}/app/?i=${i}`)),
       );
       const busy = results.filter((r) => r.status === 503);
       assert.equal(busy.length, 2, results.map((r) => r.status).join());

@@ -1,0 +1,48 @@
+/**
+ * An upstream deployment behind the HTTP cache: GET and HEAD go through the cache, unsafe
+ * methods go to the app and, when they succeed, invalidate what is stored for their URI
+ * (RFC 9111 §4.4); everything else (OPTIONS, WebSocket) passes straight through.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Origin } from '../origin/origin.js';
+import type { RequestContext } from '../server/request-context.js';
+import type { UpstreamOrigin } from '../upstream/upstream-origin.js';
+import { HttpCache, type Scope } from './http-cache.js';
+
+export class CachingOrigin implements Origin {
+  readonly kind = 'upstream';
+  readonly inner: UpstreamOrigin;
+  readonly #cache: HttpCache;
+  readonly #scope: Scope;
+
+  constructor(inner: UpstreamOrigin, cache: HttpCache, scope: Scope) {
+    this.inner = inner;
+    this.#cache = cache;
+    this.#scope = scope;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+    const method = req.method;
+    if (method === 'GET' || method === 'HEAD') {
+      // Requests with a body or Range go straight to the app (ranges from stored objects come later).
+      if (req.headers.range === undefined) {
+        this.#cache.serve(req, res, ctx, this.#scope, this.inner);
+        return;
+      }
+    } else if (HttpCache.isUnsafe(method)) {
+      res.once('finish', () => {
+        if (res.statusCode < 400) void this.#cache.invalidate(this.#scope, ctx);
+      });
+    }
+    this.inner.handle(req, res, ctx);
+  }
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): void {
+    this.inner.upgrade(req, socket, head, ctx);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

@@ -1,0 +1,246 @@
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startEdge } from '../support/edge.js';
+import { fetchText } from '../support/http.js';
+import { startSwitchyard, upstreamProject, type TestSwitchyard } from '../support/switchyard.js';
+import { closedPort, startUpstream, type TestUpstream } from '../support/upstream.js';
+
+/** An app whose routes set caching headers; counts requests per path. */
+function app(counts: Map<string, number>, state: { down: boolean; version: string }) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const path = req.url ?? '/';
+    counts.set(path, (counts.get(path) ?? 0) + 1);
+    const send = (headers: Record<string, string>, body: string, delay = 0) =>
+      setTimeout(() => {
+        res.writeHead(200, { 'content-type': 'text/plain', ...headers });
+        res.end(body);
+      }, delay);
+    if (state.down && path.startsWith('/sie')) {
+      res.statusCode = 503;
+      res.end('down');
+      return;
+    }
+    if (path === '/fresh')
+      return send({ 'cache-control': 'max-age=60', etag: '"f1"' }, `fresh ${state.version}`);
+    if (path === '/slow') return send({ 'cache-control': 'max-age=60' }, 'slow', 200);
+    if (path === '/vary') {
+      return send(
+        { 'cache-control': 'max-age=60', vary: 'Accept-Language' },
+        `lang ${String(req.headers['accept-language'])}`,
+      );
+    }
+    if (path === '/no-store') return send({ 'cache-control': 'no-store' }, 'no-store');
+    if (path === '/private') return send({ 'cache-control': 'private, max-age=60' }, 'private');
+    if (path === '/cookie')
+      return send({ 'cache-control': 'max-age=60', 'set-cookie': 'sid=1' }, 'cookie');
+    if (path === '/heuristic')
+      return send(
+        { 'last-modified': new Date(Date.now() - 86_400_000).toUTCString() },
+        'heuristic',
+      );
+    if (path === '/big')
+      return send({ 'cache-control': 'max-age=60', 'content-length': '20000' }, 'x'.repeat(20_000));
+    // Same size, no length announced: found out while streaming, passed through unstored.
+    if (path === '/big-chunked') return send({ 'cache-control': 'max-age=60' }, 'x'.repeat(20_000));
+    if (path === '/revalidate') {
+      if (req.headers['if-none-match'] === '"r1"') {
+        res.writeHead(304, {
+          etag: '"r1"',
+          'cache-control': 'max-age=0, must-revalidate',
+          'x-refreshed': 'yes',
+        });
+        res.end();
+        return;
+      }
+      return send(
+        { 'cache-control': 'max-age=0, must-revalidate', etag: '"r1"' },
+        'revalidated body',
+      );
+    }
+    if (path === '/swr')
+      return send(
+        { 'cache-control': 'max-age=1, stale-while-revalidate=30' },
+        `swr ${state.version}`,
+      );
+    if (path === '/sie')
+      return send({ 'cache-control': 'max-age=1, stale-if-error=60' }, 'sie body');
+    if (path === '/thing' && req.method === 'POST') return send({}, 'posted');
+    if (path === '/thing') return send({ 'cache-control': 'max-age=60' }, `thing ${state.version}`);
+    res.end('other');
+  };
+}
+
+describe('HTTP cache (RFC 9111) in front of an upstream deployment', () => {
+  const counts = new Map<string, number>();
+  const state = { down: false, version: 'v1' };
+  let upstream: TestUpstream;
+  let sy: TestSwitchyard;
+  before(async () => {
+    upstream = await startUpstream(app(counts, state));
+    sy = await startSwitchyard({
+      cache: { maxObjectBytes: 10_000, lockTimeoutMs: 2000 },
+      projects: [upstreamProject('app', [upstream.url])],
+    });
+  });
+  after(async () => {
+    await sy.close();
+    await upstream.close();
+  });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetchText(`${sy.origin}/app${path}`, { headers });
+
+  it('serves a fresh response from the cache, with Age and Cache-Status, HEAD included', async () => {
+    const first = await get('/fresh');
+    assert.equal(first.body, 'fresh v1');
+    assert.match(String(first.headers['cache-status']), /^Switchyard; fwd=uri-miss(; stored)?$/);
+    await sleep(1100);
+    const second = await get('/fresh');
+    assert.equal(second.body, 'fresh v1');
+    assert.match(String(second.headers['cache-status']), /^Switchyard; hit; ttl=5\d$/);
+    assert.ok(Number(second.headers.age) >= 1, `Age ${String(second.headers.age)}`);
+    const head = await fetchText(`${sy.origin}/app/fresh`, { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+    assert.equal(counts.get('/fresh'), 1, 'one request reached the app');
+  });
+
+  it('answers a client’s conditional request from the cache (304)', async () => {
+    const res = await get('/fresh', { 'if-none-match': 'W/"f1"' });
+    assert.equal(res.status, 304);
+    assert.equal(counts.get('/fresh'), 1);
+  });
+
+  it('keeps a separate variant per Vary header value', async () => {
+    assert.equal((await get('/vary', { 'accept-language': 'fr' })).body, 'lang fr');
+    assert.equal((await get('/vary', { 'accept-language': 'de' })).body, 'lang de');
+    assert.equal((await get('/vary', { 'accept-language': 'fr' })).body, 'lang fr');
+    assert.equal((await get('/vary', { 'accept-language': 'de' })).body, 'lang de');
+    assert.equal(counts.get('/vary'), 2);
+  });
+
+  it('does not store what it must not, and says why', async () => {
+    for (const [path, reason] of [
+      ['/no-store', 'no-store'],
+      ['/private', 'private'],
+      ['/cookie', 'set-cookie'],
+      ['/heuristic', 'no-explicit-freshness'],
+      ['/big', 'too-large'],
+    ] as const) {
+      const first = await get(path);
+      assert.match(String(first.headers['cache-status']), new RegExp(`detail=${reason}$`), path);
+      await get(path);
+      assert.equal(counts.get(path), 2, `${path} is asked every time`);
+    }
+    assert.equal((await get('/big')).body.length, 20_000, 'too large passes through whole');
+    await get('/big-chunked');
+    assert.equal((await get('/big-chunked')).body.length, 20_000);
+    assert.equal(counts.get('/big-chunked'), 2, 'a body outgrowing the limit is not stored');
+  });
+
+  it('revalidates a stale response with its validator and merges the 304', async () => {
+    assert.equal((await get('/revalidate')).body, 'revalidated body');
+    const again = await get('/revalidate');
+    assert.equal(again.body, 'revalidated body');
+    assert.equal(again.headers['cache-status'], 'Switchyard; fwd=stale; fwd-status=304');
+    assert.equal(again.headers['x-refreshed'], 'yes', '§4.3.4: headers updated from the 304');
+    assert.equal(counts.get('/revalidate'), 2);
+  });
+
+  it('makes one upstream request for concurrent misses of one key', async () => {
+    const bodies = await Promise.all(Array.from({ length: 10 }, () => get('/slow')));
+    assert.ok(bodies.every((b) => b.body === 'slow'));
+    assert.equal(counts.get('/slow'), 1);
+  });
+
+  it('serves stale while revalidating once in the background', async () => {
+    assert.equal((await get('/swr')).body, 'swr v1');
+    await sleep(1100);
+    state.version = 'v2';
+    const stale = await get('/swr');
+    assert.equal(stale.body, 'swr v1');
+    assert.match(String(stale.headers['cache-status']), /fwd=stale; detail=revalidating/);
+    await sleep(100);
+    assert.equal((await get('/swr')).body, 'swr v2');
+    state.version = 'v1';
+  });
+
+  it('serves stale if the app fails, within stale-if-error', async () => {
+    assert.equal((await get('/sie')).body, 'sie body');
+    await sleep(1100);
+    state.down = true;
+    const res = await get('/sie');
+    state.down = false;
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'sie body');
+    assert.match(String(res.headers['cache-status']), /stale-if-error/);
+  });
+
+  it('invalidates on a successful unsafe request (§4.4)', async () => {
+    assert.equal((await get('/thing')).body, 'thing v1');
+    state.version = 'v2';
+    assert.equal((await get('/thing')).body, 'thing v1', 'still cached');
+    await fetchText(`${sy.origin}/app/thing`, { method: 'POST', body: 'x' });
+    assert.equal((await get('/thing')).body, 'thing v2');
+    state.version = 'v1';
+  });
+});
+
+describe('HTTP cache and deployments', () => {
+  it('never serves the previous deployment’s objects after a promote or rollback', async () => {
+    const v1 = await startUpstream((_req, res) => {
+      res.setHeader('cache-control', 'max-age=600');
+      res.end('one');
+    });
+    const v2 = await startUpstream((_req, res) => {
+      res.setHeader('cache-control', 'max-age=600');
+      res.end('two');
+    });
+    const edge = await startEdge({ demo: false });
+    try {
+      await edge.api('POST', '/v1/projects', { slug: 'site' });
+      for (const [id, u] of [
+        ['d1', v1],
+        ['d2', v2],
+      ] as const) {
+        await edge.api('POST', '/v1/projects/site/deployments', {
+          id,
+          status: 'ready',
+          origin: { upstream: { replicas: [u.url] } },
+        });
+      }
+      const page = () => fetchText(`${edge.origin}/site/asset.js`);
+      assert.equal((await page()).body, 'one');
+      assert.equal((await page()).body, 'one');
+      await edge.api('POST', '/v1/projects/site/promote', { deployment: 'd2' });
+      await sleep(50);
+      assert.equal((await page()).body, 'two');
+      await edge.api('POST', '/v1/projects/site/rollback');
+      await sleep(50);
+      const back = await page();
+      assert.equal(back.body, 'one');
+      assert.match(
+        String(back.headers['cache-status']),
+        /hit/,
+        'the old deployment’s own objects are still valid',
+      );
+    } finally {
+      await edge.close();
+      await v1.close();
+      await v2.close();
+    }
+  });
+
+  it('passes a dead upstream’s error through without storing it', async () => {
+    const sy = await startSwitchyard({
+      projects: [upstreamProject('gone', [`http://127.0.0.1:${await closedPort()}`])],
+    });
+    try {
+      const res = await fetchText(`${sy.origin}/gone/`);
+      assert.equal(res.status, 502);
+    } finally {
+      await sy.close();
+    }
+  });
+});
