@@ -129,7 +129,7 @@ export class HttpCache {
       if (this.#pass.has(primary)) {
         const key = secondaryKey(primary, this.#vary.get(primary), req);
         if (store.getSync(key) === undefined) {
-          origin.handle(req, res, ctx, this.#tee(req, ctx, scope, primary, noop));
+          origin.handle(req, res, ctx, new PassTee(this, req, primary));
           return;
         }
       }
@@ -287,7 +287,7 @@ export class HttpCache {
     status: string,
     requestTime = Date.now(),
   ): Promise<void> {
-    const reason = this.#whyNotStore('GET', req, fetched.statusCode, fetched.headers);
+    const reason = this.whyNotStore('GET', req, fetched.statusCode, fetched.headers);
     const store = reason === undefined;
     if (res !== undefined) {
       const headers = decorateResponseHeaders(
@@ -346,13 +346,25 @@ export class HttpCache {
     );
   }
 
+  unpass(primary: string): void {
+    this.#pass.delete(primary);
+  }
+
   /** Why a response may not be stored (RFC 9111 §3 plus this cache's limits), or undefined. */
-  #whyNotStore(
+  whyNotStore(
     method: string,
     req: IncomingMessage,
     status: number,
     headers: Record<string, string | string[] | undefined>,
   ): string | undefined {
+    // The common uncacheable answer, decided without parsing anything.
+    if (
+      !this.#settings.heuristicFreshness &&
+      headers['cache-control'] === undefined &&
+      headers.expires === undefined
+    ) {
+      return 'no explicit freshness';
+    }
     const facts = { status, headers };
     let reason = notStorable({ method, headers: req.headers }, facts);
     if (reason === undefined && !this.#settings.heuristicFreshness) {
@@ -416,10 +428,10 @@ export class HttpCache {
       start: (s, h) => {
         status = s;
         headers = h;
-        const reason = this.#whyNotStore(req.method ?? 'GET', req, s, h);
+        const reason = this.whyNotStore(req.method ?? 'GET', req, s, h);
         keep = reason === undefined;
         if (keep) this.#pass.delete(primary);
-        else if (req.method === 'GET') this.#pass.set(primary, true);
+        else if (req.method === 'GET' && !this.#pass.has(primary)) this.#pass.set(primary, true);
         // `stored` only when the size is known to fit: a body of unknown length may outgrow it.
         const known = h['content-length'] !== undefined;
         return keep
@@ -492,6 +504,39 @@ export class HttpCache {
 }
 
 const noop = () => {};
+
+/**
+ * The tee of a key last seen uncacheable: one small object, no buffering. If the response
+ * has become cacheable, the key leaves pass so the next request stores it.
+ */
+class PassTee implements ResponseTee {
+  constructor(
+    readonly cache: HttpCache,
+    readonly req: IncomingMessage,
+    readonly primary: string,
+  ) {}
+
+  start(status: number, headers: Record<string, string | string[] | undefined>): string {
+    const reason = this.cache.whyNotStore(this.req.method ?? 'GET', this.req, status, headers);
+    if (reason === undefined) {
+      this.cache.unpass(this.primary);
+      return `${NAME}; fwd=uri-miss`;
+    }
+    return PASS_STATUS[reason] ?? `${NAME}; fwd=uri-miss; detail=${reason.replace(/ /g, '-')}`;
+  }
+
+  data(): void {}
+  end(): void {}
+  abort(): void {}
+}
+
+/** Cache-Status values of common pass reasons, built once. */
+const PASS_STATUS: Record<string, string> = {
+  'no explicit freshness': `${NAME}; fwd=uri-miss; detail=no-explicit-freshness`,
+  'set-cookie': `${NAME}; fwd=uri-miss; detail=set-cookie`,
+  'no-store': `${NAME}; fwd=uri-miss; detail=no-store`,
+  private: `${NAME}; fwd=uri-miss; detail=private`,
+};
 
 function primaryKey(scope: Scope, ctx: RequestContext): string {
   return `${scope.project}\0${scope.deployment}\0${ctx.proto}\0${ctx.prefix}\0${ctx.path}`;
