@@ -528,6 +528,36 @@ export async function startAdminServer(
     },
   );
 
+  // ---- cache ---------------------------------------------------------------------------
+  app.post<{ Body: Static<typeof S.PurgeInput> }>(
+    '/v1/cache/purge',
+    {
+      config: deploy,
+      schema: {
+        tags: ['cache'],
+        description:
+          'Remove stored responses matching every given field (project, deployment, url — the path and query as the app sees them — or tag from `Cache-Tag`/`Surrogate-Key`), on every instance.',
+        body: S.PurgeInput,
+      },
+    },
+    async (request, reply) => {
+      const selector = request.body;
+      if (Object.keys(selector).length === 0) {
+        throw new ControlError('invalid', 'name at least one of project, deployment, url or tag', {
+          field: '/project',
+        });
+      }
+      const key = `purge-${Date.now()}-${randomBytes(4).toString('hex')}`;
+      await control.store.commit([{ kind: 'purge', key, value: selector }]);
+      // The record only carries the purge to every instance; it is removed a minute later.
+      setTimeout(
+        () => void control.store.commit([{ kind: 'purge', key, value: null }]).catch(() => {}),
+        60_000,
+      ).unref();
+      return reply.code(202).send({ purge: selector });
+    },
+  );
+
   // ---- certificates --------------------------------------------------------------------
   app.get(
     '/v1/certificates',

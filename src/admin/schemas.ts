@@ -146,6 +146,16 @@ export const Token = Type.Object({
   createdAt: Timestamp,
 });
 
+export const PurgeInput = Type.Object(
+  {
+    project: Type.Optional(Name),
+    deployment: Type.Optional(Name),
+    url: Type.Optional(Type.String({ pattern: '^/', maxLength: 8192 })),
+    tag: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  },
+  { additionalProperties: false },
+);
+
 export const ProjectParams = Type.Object({ project: Name });
 export const DeploymentParams = Type.Object({ project: Name, deployment: Name });
 export const Paging = Type.Object({

@@ -398,7 +398,7 @@ export class HttpCache {
       responseTime: Date.now(),
       project: scope.project,
       deployment: scope.deployment,
-      url: `${ctx.prefix}${ctx.path}`,
+      url: ctx.path,
       tags: tagsOf(headers),
     };
     this.#vary.set(primary, varyNames);

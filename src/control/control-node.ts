@@ -18,6 +18,7 @@ import { RedisStore, redact } from '../store/redis-store.js';
 import { Replica } from '../store/replica.js';
 import type { Change, JsonValue, StateStore } from '../store/state-store.js';
 import { TlsNode } from '../tls/tls-node.js';
+import type { PurgeSelector } from '../cache/cache-store.js';
 import { upstreamOf } from '../origin/origin-registry.js';
 import { ControlPlane } from './control-plane.js';
 import { EventHub } from './event-hub.js';
@@ -97,6 +98,13 @@ export class ControlNode {
         const batch = changed;
         changed = [];
         sy.setStoreProjects(projectsFromReplica(replica));
+        // Purges travel as store records so every instance of a fleet applies them.
+        if (batch !== 'reloaded' && sy.cache !== undefined) {
+          for (const c of batch) {
+            if (c.kind === 'purge' && c.value !== null)
+              void sy.cache.purge(c.value as PurgeSelector);
+          }
+        }
         tls?.refresh(batch);
         tls?.onDomains(batch); // after the compile: a newly verified domain now routes
       });

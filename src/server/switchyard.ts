@@ -35,6 +35,8 @@ const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
 export class Switchyard {
   readonly #server: Server;
   readonly #handler: RequestHandler;
+  /** The HTTP cache, when enabled. */
+  readonly cache: HttpCache | undefined;
   /** The HTTPS listener's handler (same table, `proto: https`), once it listens. */
   #secureHandler: RequestHandler | undefined;
   #secureServer: Http2SecureServer | undefined;
@@ -59,19 +61,18 @@ export class Switchyard {
     this.#config = config;
     this.#logger = logger;
     this.#fileProjects = loaded.projects;
+    this.cache = config.cache.enabled
+      ? new HttpCache(new MemoryStore(config.cache.memoryBytes), {
+          maxObjectBytes: config.cache.maxObjectBytes,
+          heuristicFreshness: config.cache.heuristicFreshness,
+          lockTimeoutMs: config.cache.lockTimeoutMs,
+          via: config.proxy.via,
+        })
+      : undefined;
     this.#origins = new OriginRegistry({
       upstream: config.upstream,
       via: config.proxy.via,
-      ...(config.cache.enabled
-        ? {
-            cache: new HttpCache(new MemoryStore(config.cache.memoryBytes), {
-              maxObjectBytes: config.cache.maxObjectBytes,
-              heuristicFreshness: config.cache.heuristicFreshness,
-              lockTimeoutMs: config.cache.lockTimeoutMs,
-              via: config.proxy.via,
-            }),
-          }
-        : {}),
+      ...(this.cache === undefined ? {} : { cache: this.cache }),
     });
     const table = this.#compile();
     void this.#origins.commit();

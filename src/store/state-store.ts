@@ -31,6 +31,7 @@ export const RECORD_KINDS = [
   'challenge',
   'order',
   'account',
+  'purge',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 

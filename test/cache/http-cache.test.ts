@@ -232,6 +232,41 @@ describe('HTTP cache and deployments', () => {
     }
   });
 
+  it('purges by tag and by URL through the admin API', async () => {
+    let n = 0;
+    const tagged = await startUpstream((req, res) => {
+      n++;
+      res.setHeader('cache-control', 'max-age=600');
+      res.setHeader('cache-tag', req.url === '/a' ? 'product-1 listing' : 'product-2');
+      res.end(`${req.url} #${n}`);
+    });
+    const edge = await startEdge({ demo: false });
+    try {
+      await edge.api('POST', '/v1/projects', { slug: 'shop' });
+      await edge.api('POST', '/v1/projects/shop/deployments', {
+        id: 'd1',
+        status: 'ready',
+        origin: { upstream: { replicas: [tagged.url] } },
+      });
+      const get = async (path: string) => (await fetchText(`${edge.origin}/shop${path}`)).body;
+      assert.equal(await get('/a'), '/a #1');
+      assert.equal(await get('/b'), '/b #2');
+      assert.equal(await get('/a'), '/a #1', 'cached');
+      const purged = await edge.api('POST', '/v1/cache/purge', { tag: 'listing' });
+      assert.equal(purged.status, 202);
+      await sleep(50);
+      assert.equal(await get('/a'), '/a #3', 'purged by tag');
+      assert.equal(await get('/b'), '/b #2', 'other tags stay');
+      await edge.api('POST', '/v1/cache/purge', { project: 'shop', url: '/b' });
+      await sleep(50);
+      assert.equal(await get('/b'), '/b #4', 'purged by URL');
+      assert.equal((await edge.api('POST', '/v1/cache/purge', {})).status, 400);
+    } finally {
+      await edge.close();
+      await tagged.close();
+    }
+  });
+
   it('passes a dead upstream’s error through without storing it', async () => {
     const sy = await startSwitchyard({
       projects: [upstreamProject('gone', [`http://127.0.0.1:${await closedPort()}`])],
