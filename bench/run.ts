@@ -16,13 +16,14 @@ import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
 import { wrk } from './lib/wrk.js';
 import { propagation } from './propagation.js';
+import { cacheBench } from './cache.js';
 import { LocalCa } from '../src/tls/local-ca.js';
 import { h2load, newHandshakes } from './lib/tls-load.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
 const quick = process.argv.includes('--quick');
-/** `--only=tls` runs the TLS sections alone (`--only=proxy` the rest without TLS). */
+/** `--only=tls`, `--only=cache` or `--only=proxy` (the proxy, routing and static sections). */
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const ROUNDS = quick ? 1 : 3;
 const SECONDS = quick ? 3 : 5;
@@ -403,7 +404,7 @@ const proxyContenders = [
 const sections: string[] = [];
 const started = Date.now();
 try {
-  for (const layout of only === 'tls' ? [] : LAYOUTS) {
+  for (const layout of only === 'tls' || only === 'cache' ? [] : LAYOUTS) {
     // All cores: Switchyard in its multi-core mode too (nginx and haproxy use every core).
     const contenders =
       layout === 'unpinned'
@@ -457,7 +458,7 @@ try {
       console.log(sections.at(-1));
     }
   }
-  if (only !== 'proxy') {
+  if (only === undefined || only === 'tls') {
     sections.push(
       await scenario(
         'HTTPS keep-alive, 1 KiB (HTTP/1.1)',
@@ -469,6 +470,10 @@ try {
     );
     console.log(sections.at(-1));
     sections.push(await tlsSection([nginxTls, switchyardTls('switchyard (TLS)')]));
+    console.log(sections.at(-1));
+  }
+  if (only === undefined || only === 'cache') {
+    sections.push(await cacheBench({ seconds: SECONDS, rounds: ROUNDS }));
     console.log(sections.at(-1));
   }
   if (only === undefined) sections.push(await propagation(quick ? 50 : 200));

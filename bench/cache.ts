@@ -1,0 +1,182 @@
+/**
+ * The cache side by side: hit throughput for a 1 KiB and a 100 KiB object (wrk, pinned:
+ * wrk on CPU 0, cache and origin on CPU 1) and a miss storm (many clients, one cold key:
+ * how many requests reach the origin) — Switchyard against nginx `proxy_cache` and Varnish.
+ * Part of `npm run bench`; alone: `npm run bench:cache`.
+ */
+import { createServer } from 'node:http';
+import { mkdirSync, mkdtempSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import { treeCpuMicros } from './lib/cpu.js';
+import { freePort, start, stop, waitForPort, type Started } from './lib/processes.js';
+import { wrk } from './lib/wrk.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(HERE, '..');
+
+interface Cache {
+  readonly name: string;
+  readonly proc: Started;
+  readonly base: string;
+}
+
+export async function cacheBench(options: { seconds: number; rounds: number }): Promise<string> {
+  const work = mkdtempSync(join(tmpdir(), 'sy-bench-cache-'));
+  chmodSync(work, 0o755);
+  const template = (name: string, values: Record<string, string | number>) => {
+    let text = readFileSync(join(HERE, 'peers', name), 'utf8');
+    for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{{${k}}}`, String(v));
+    const out = join(work, `${name}-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(out, text);
+    return out;
+  };
+  // The origin: fixed bodies marked cacheable, and a slow route that counts its requests.
+  let originHits = 0;
+  const bodies: Record<string, Buffer> = {
+    '/1k': Buffer.alloc(1024, 'a'),
+    '/100k': Buffer.alloc(100 * 1024, 'b'),
+  };
+  const origin = createServer((req, res) => {
+    const path = (req.url ?? '').split('?')[0]!;
+    if (path === '/storm') {
+      originHits++;
+      setTimeout(() => {
+        res.writeHead(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain' });
+        res.end('storm');
+      }, 300);
+      return;
+    }
+    const body = bodies[path] ?? Buffer.from('other');
+    res.writeHead(200, {
+      'cache-control': 'max-age=600',
+      'content-type': 'application/octet-stream',
+      'content-length': body.length,
+    });
+    res.end(body);
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const upstream = (origin.address() as AddressInfo).port;
+  const caches: Cache[] = [];
+  try {
+    const nginxPort = await freePort();
+    const nginx = start(
+      'nginx',
+      [
+        '-c',
+        template('nginx-cache-bench.conf', { dir: work, port: nginxPort, upstream }),
+        '-p',
+        work,
+      ],
+      { cpus: '1' },
+    );
+    await waitForPort(nginxPort, 'nginx', nginx);
+    caches.push({ name: 'nginx proxy_cache', proc: nginx, base: `http://127.0.0.1:${nginxPort}` });
+
+    const varnishPort = await freePort();
+    const varnish = start(
+      'varnishd',
+      [
+        '-F',
+        '-a',
+        `127.0.0.1:${varnishPort}`,
+        '-f',
+        template('varnish.vcl', { upstream }),
+        '-n',
+        join(work, 'varnish'),
+        '-s',
+        'malloc,256m',
+        '-t',
+        '0',
+      ],
+      { cpus: '1' },
+    );
+    await waitForPort(varnishPort, 'varnish', varnish);
+    caches.push({ name: 'Varnish', proc: varnish, base: `http://127.0.0.1:${varnishPort}` });
+
+    const syPort = await freePort();
+    mkdirSync(join(work, 'data'));
+    const config = join(work, 'switchyard.yaml');
+    writeFileSync(
+      config,
+      [
+        `listen: { host: 127.0.0.1, port: ${syPort} }`,
+        'log: { access: false, level: warn }',
+        'admin: { enabled: false }',
+        'https: { enabled: false }',
+        `dataDir: ${join(work, 'data')}`,
+        'projects:',
+        `  - { slug: c, deployments: [{ id: d1, upstream: { replicas: ["http://127.0.0.1:${upstream}"] } }] }`,
+      ].join('\n'),
+    );
+    const sy = start(
+      process.execPath,
+      [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
+      { cpus: '1', env: { PORT: '' } },
+    );
+    await waitForPort(syPort, 'switchyard', sy);
+    caches.push({ name: 'Switchyard', proc: sy, base: `http://127.0.0.1:${syPort}/c` });
+
+    const sections: string[] = [];
+    for (const size of ['1k', '100k'] as const) {
+      const samples = new Map<string, { rps: number[]; cpu: number[] }>();
+      for (const c of caches)
+        await wrk(`${c.base}/${size}`, { connections: 64, seconds: 1, cpus: '0' }); // fill + warm
+      for (let round = 0; round < options.rounds; round++) {
+        for (const c of caches) {
+          const before = treeCpuMicros(c.proc.pid);
+          const r = await wrk(`${c.base}/${size}`, {
+            connections: 64,
+            seconds: options.seconds,
+            cpus: '0',
+          });
+          const cpu = (treeCpuMicros(c.proc.pid) - before) / Math.max(r.requests, 1);
+          const s = samples.get(c.name) ?? { rps: [], cpu: [] };
+          s.rps.push(r.rps);
+          s.cpu.push(cpu);
+          samples.set(c.name, s);
+        }
+      }
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const ref = median(samples.get('nginx proxy_cache')!.rps);
+      const rows = caches.map((c) => {
+        const s = samples.get(c.name)!;
+        return `| ${c.name} | ${median(s.rps).toFixed(0)} | ${(median(s.rps) / ref).toFixed(2)}× | ${median(s.cpu).toFixed(1)} |`;
+      });
+      sections.push(
+        `### Cache hits, ${size === '1k' ? '1 KiB' : '100 KiB'} — pinned\n\n| cache | req/s | vs nginx | µs CPU/req |\n| --- | --- | --- | --- |\n${rows.join('\n')}\n`,
+      );
+    }
+    const storm: string[] = [];
+    for (const c of caches) {
+      originHits = 0;
+      const key = `/storm?k=${Math.random().toString(36).slice(2)}`;
+      const started = performance.now();
+      const results = await Promise.all(
+        Array.from({ length: 200 }, async () => {
+          const res = await request(`${c.base}${key}`);
+          return (await res.body.text()) === 'storm';
+        }),
+      );
+      const ms = performance.now() - started;
+      storm.push(
+        `| ${c.name} | ${originHits} | ${results.filter(Boolean).length}/200 | ${ms.toFixed(0)} |`,
+      );
+    }
+    sections.push(
+      `### Miss storm — 200 concurrent requests for one cold key (origin answers in 300 ms)\n\n| cache | requests reaching the origin | answered | ms for all |\n| --- | --- | --- | --- |\n${storm.join('\n')}\n`,
+    );
+    return sections.join('\n');
+  } finally {
+    for (const c of caches.reverse()) await stop(c.proc);
+    origin.close();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const quick = process.argv.includes('--quick');
+  console.log(await cacheBench({ seconds: quick ? 2 : 5, rounds: quick ? 1 : 3 }));
+}
