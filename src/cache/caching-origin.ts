@@ -25,11 +25,8 @@ export class CachingOrigin implements Origin {
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
     const method = req.method;
     if (method === 'GET' || method === 'HEAD') {
-      // Requests with a body or Range go straight to the app (ranges from stored objects come later).
-      if (req.headers.range === undefined) {
-        this.#cache.serve(req, res, ctx, this.#scope, this.inner);
-        return;
-      }
+      this.#cache.serve(req, res, ctx, this.#scope, this.inner);
+      return;
     } else if (HttpCache.isUnsafe(method)) {
       res.once('finish', () => {
         if (res.statusCode < 400) void this.#cache.invalidate(this.#scope, ctx);

@@ -21,6 +21,8 @@ import type { ResponseTee } from '../upstream/proxy-exchange.js';
 import type { CacheStore, Entry, EntryMeta, PurgeSelector } from './cache-store.js';
 import { splitList } from './cache-control.js';
 import { currentAge, notStorable, staleIfError, usability } from './freshness.js';
+import { ifRangeHolds } from '../static/conditional.js';
+import { parseRange } from '../static/range.js';
 
 export interface CacheSettings {
   /** Largest response body stored; larger ones pass through. */
@@ -165,6 +167,11 @@ export class HttpCache {
     const primary = primaryKey(scope, ctx);
     const key = secondaryKey(primary, this.#vary.get(primary), req);
     let entry = await this.#store.get(key);
+    if (entry === undefined && req.headers.range !== undefined) {
+      // A range of something not stored: the app answers it; a partial response is not kept.
+      origin.handle(req, res, ctx);
+      return;
+    }
     if (entry === undefined) {
       if (this.#pass.has(primary)) {
         origin.handle(req, res, ctx, this.#tee(req, ctx, scope, primary, noop));
@@ -496,8 +503,37 @@ export class HttpCache {
       res.end();
       return;
     }
-    headers['content-length'] = entry.body.length;
     delete headers['transfer-encoding'];
+    // Ranges answered from the stored full response (RFC 9110 §14, RFC 9111 §3.4).
+    const range = req.headers.range;
+    if (
+      range !== undefined &&
+      entry.meta.status === 200 &&
+      ifRangeHolds(
+        req.headers,
+        one(entry.meta.headers.etag) ?? '',
+        one(entry.meta.headers['last-modified']) ?? '',
+      )
+    ) {
+      const size = entry.body.length;
+      const r = parseRange(range, size);
+      if (r === 'unsatisfiable') {
+        for (const name of ['content-type', 'content-encoding']) delete headers[name];
+        headers['content-range'] = `bytes */${size}`;
+        headers['content-length'] = 0;
+        res.writeHead(416, headers);
+        res.end();
+        return;
+      }
+      if (r !== undefined) {
+        headers['content-range'] = `bytes ${r.start}-${r.end}/${size}`;
+        headers['content-length'] = r.end - r.start + 1;
+        res.writeHead(206, headers);
+        res.end(req.method === 'HEAD' ? undefined : entry.body.subarray(r.start, r.end + 1));
+        return;
+      }
+    }
+    headers['content-length'] = entry.body.length;
     res.writeHead(entry.meta.status, headers);
     res.end(req.method === 'HEAD' ? undefined : entry.body);
   }

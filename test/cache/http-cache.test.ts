@@ -112,6 +112,22 @@ describe('HTTP cache (RFC 9111) in front of an upstream deployment', () => {
     assert.equal(counts.get('/fresh'), 1);
   });
 
+  it('answers ranges from a stored full response', async () => {
+    await get('/fresh'); // stored by the first test
+    const part = await get('/fresh', { range: 'bytes=2-4' });
+    assert.equal(part.status, 206);
+    assert.equal(part.body, 'esh');
+    assert.equal(part.headers['content-range'], 'bytes 2-4/8');
+    const tail = await get('/fresh', { range: 'bytes=-2' });
+    assert.equal(tail.body, 'v1');
+    const bad = await get('/fresh', { range: 'bytes=50-60' });
+    assert.equal(bad.status, 416);
+    assert.equal(bad.headers['content-range'], 'bytes */8');
+    const otherVersion = await get('/fresh', { range: 'bytes=0-1', 'if-range': '"other"' });
+    assert.equal(otherVersion.status, 200, 'If-Range that does not match: the whole response');
+    assert.equal(counts.get('/fresh'), 1);
+  });
+
   it('keeps a separate variant per Vary header value', async () => {
     assert.equal((await get('/vary', { 'accept-language': 'fr' })).body, 'lang fr');
     assert.equal((await get('/vary', { 'accept-language': 'de' })).body, 'lang de');
