@@ -465,6 +465,12 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           description: 'Largest response stored; larger ones pass through uncached.',
         }),
+        diskBytes: Type.Integer({
+          default: 0,
+          minimum: 0,
+          description:
+            'Disk for stored responses, in `<dataDir>/cache` (kept across restarts; atomic writes). 0: memory only.',
+        }),
         heuristicFreshness: Type.Boolean({
           default: false,
           description:

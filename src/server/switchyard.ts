@@ -9,6 +9,9 @@ import type { SNICallback } from '../tls/sni.js';
 import { TLS_POLICY } from '../tls/tls-policy.js';
 import { HttpCache } from '../cache/http-cache.js';
 import { MemoryStore } from '../cache/memory-store.js';
+import { DiskStore } from '../cache/disk-store.js';
+import { TieredStore } from '../cache/tiered-store.js';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { LoadedConfig } from '../config/load-config.js';
@@ -37,6 +40,7 @@ export class Switchyard {
   readonly #handler: RequestHandler;
   /** The HTTP cache, when enabled. */
   readonly cache: HttpCache | undefined;
+  readonly #cacheReady: Promise<void>;
   /** The HTTPS listener's handler (same table, `proto: https`), once it listens. */
   #secureHandler: RequestHandler | undefined;
   #secureServer: Http2SecureServer | undefined;
@@ -61,8 +65,18 @@ export class Switchyard {
     this.#config = config;
     this.#logger = logger;
     this.#fileProjects = loaded.projects;
+    const memory = new MemoryStore(config.cache.memoryBytes);
+    const store =
+      config.cache.diskBytes > 0
+        ? new TieredStore(
+            memory,
+            DiskStore.open(join(loaded.dataDir, 'cache'), config.cache.diskBytes),
+            (err) => logger.error({ err }, 'the cache disk tier could not open; memory only'),
+          )
+        : memory;
+    this.#cacheReady = store instanceof TieredStore ? store.ready() : Promise.resolve();
     this.cache = config.cache.enabled
-      ? new HttpCache(new MemoryStore(config.cache.memoryBytes), {
+      ? new HttpCache(store, {
           maxObjectBytes: config.cache.maxObjectBytes,
           heuristicFreshness: config.cache.heuristicFreshness,
           lockTimeoutMs: config.cache.lockTimeoutMs,
@@ -175,6 +189,7 @@ export class Switchyard {
   /** Listen with `loaded.config.listen`; resolves when the listener is up. */
   static async start(loaded: LoadedConfig, options: StartOptions): Promise<Switchyard> {
     const sy = new Switchyard(loaded, options.logger);
+    await sy.#cacheReady; // what earlier runs left on disk is served from the first request
     const { host, port } = loaded.config.listen;
     sy.#server.listen(port, host);
     await once(sy.#server, 'listening');

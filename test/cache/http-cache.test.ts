@@ -1,4 +1,8 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eventually } from '../support/eventually.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -280,6 +284,46 @@ describe('HTTP cache and deployments', () => {
     } finally {
       await edge.close();
       await tagged.close();
+    }
+  });
+
+  it('keeps stored responses on disk across a restart (disk tier)', async () => {
+    let n = 0;
+    const u = await startUpstream((_req, res) => {
+      n++;
+      res.setHeader('cache-control', 'max-age=600');
+      res.end(`body #${n}`);
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), 'sy-cache-disk-'));
+    const raw = {
+      dataDir,
+      cache: { diskBytes: 10 * 1024 * 1024 },
+      projects: [upstreamProject('app', [u.url])],
+    };
+    const first = await startSwitchyard(raw);
+    try {
+      assert.equal((await fetchText(`${first.origin}/app/x`)).body, 'body #1');
+      await eventually(() =>
+        assert.equal(
+          readdirSync(join(dataDir, 'cache')).filter((f) => f.endsWith('.entry')).length,
+          1,
+        ),
+      );
+    } finally {
+      await first.close();
+    }
+    const second = await startSwitchyard(raw);
+    try {
+      const again = await eventually(async () => {
+        const res = await fetchText(`${second.origin}/app/x`);
+        assert.match(String(res.headers['cache-status']), /hit/);
+        return res;
+      });
+      assert.equal(again.body, 'body #1');
+      assert.equal(n, 1, 'the app was asked once, before the restart');
+    } finally {
+      await second.close();
+      await u.close();
     }
   });
 
