@@ -18,6 +18,8 @@ export interface EntryMeta {
   readonly deployment: string;
   readonly url: string;
   readonly tags: readonly string[];
+  /** Encoded copies stored next to this one (`br`, `gzip`), compressed once by the cache. */
+  readonly encodings?: readonly string[];
 }
 
 export interface Entry {

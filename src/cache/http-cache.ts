@@ -23,6 +23,29 @@ import { splitList } from './cache-control.js';
 import { currentAge, notStorable, staleIfError, usability } from './freshness.js';
 import { ifRangeHolds } from '../static/conditional.js';
 import { parseRange } from '../static/range.js';
+import { acceptedEncodings } from '../static/accept-encoding.js';
+import { promisify } from 'node:util';
+import { brotliCompress, constants as zlibConstants, gzip as gzipCallback } from 'node:zlib';
+
+const brotli = promisify(brotliCompress);
+const gzip = promisify(gzipCallback);
+
+/** Text worth compressing once for every client: not already encoded, not tiny. */
+const COMPRESSIBLE_TYPE =
+  /^(text\/|application\/(javascript|json|xml|wasm|manifest\+json|[a-z.+-]*\+(json|xml))|image\/svg)/i;
+
+function compressible(
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+  size: number,
+): boolean {
+  if (status !== 200 || size < 256) return false;
+  if (headers['content-encoding'] !== undefined) return false; // never compress twice
+  const cc = String(headers['cache-control'] ?? '');
+  if (/no-transform/i.test(cc)) return false; // RFC 9111 §5.2.2.6
+  const type = headers['content-type'];
+  return typeof type === 'string' && COMPRESSIBLE_TYPE.test(type);
+}
 
 export interface CacheSettings {
   /** Largest response body stored; larger ones pass through. */
@@ -182,7 +205,8 @@ export class HttpCache {
         await Promise.race([pending, sleep(this.#settings.lockTimeoutMs)]);
         entry = await this.#store.get(secondaryKey(primary, this.#vary.get(primary), req));
         if (entry !== undefined) {
-          this.#answer(req, res, ctx, entry, `${NAME}; hit; detail=collapsed`);
+          const now = secondaryKey(primary, this.#vary.get(primary), req);
+          this.#answer(req, res, ctx, entry, `${NAME}; hit; detail=collapsed`, 0, now);
           return;
         }
       }
@@ -200,11 +224,19 @@ export class HttpCache {
     const age = currentAge(entry.meta, entry.meta.requestTime, entry.meta.responseTime, now);
     const { use, lifetime } = usability({ method: 'GET', headers: req.headers }, entry.meta, age);
     if (use === 'fresh') {
-      this.#answer(req, res, ctx, entry, `${NAME}; hit; ttl=${Math.floor(lifetime - age)}`, age);
+      this.#answer(
+        req,
+        res,
+        ctx,
+        entry,
+        `${NAME}; hit; ttl=${Math.floor(lifetime - age)}`,
+        age,
+        key,
+      );
       return;
     }
     if (use === 'stale-while-revalidate') {
-      this.#answer(req, res, ctx, entry, `${NAME}; hit; fwd=stale; detail=revalidating`, age);
+      this.#answer(req, res, ctx, entry, `${NAME}; hit; fwd=stale; detail=revalidating`, age, key);
       if (!this.#refreshing.has(key)) {
         this.#refreshing.add(key);
         void this.#revalidate(req, undefined, ctx, scope, origin, primary, entry).finally(() =>
@@ -414,6 +446,37 @@ export class HttpCache {
     if (variants === undefined) this.#variants.set(primary, (variants = new Set()));
     variants.add(key);
     await this.#store.set(key, { meta, body });
+    if (compressible(status, headers, body.length))
+      void this.#compress(key, { meta, body }, variants);
+  }
+
+  /**
+   * Compress a stored text response once, in the background (brotli and gzip on libuv's
+   * thread pool), store the encoded copies next to it, and mark it as having them.
+   */
+  async #compress(key: string, entry: Entry, variants: Set<string>): Promise<void> {
+    try {
+      const [br, gz] = await Promise.all([
+        brotli(entry.body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5 } }),
+        gzip(entry.body, { level: 6 }),
+      ]);
+      const encodings: string[] = [];
+      for (const [name, bytes] of [
+        ['br', br],
+        ['gzip', gz],
+      ] as const) {
+        if (bytes.length >= entry.body.length) continue; // not worth it
+        const encodedKey = `${key}\0enc=${name}`;
+        if (await this.#store.set(encodedKey, { meta: entry.meta, body: bytes })) {
+          encodings.push(name);
+          variants.add(encodedKey);
+        }
+      }
+      if (encodings.length > 0)
+        await this.#store.set(key, { meta: { ...entry.meta, encodings }, body: entry.body });
+    } catch {
+      // compression failed: the identity copy serves
+    }
   }
 
   /** Sees a proxied miss go by and stores it when it may. */
@@ -473,7 +536,10 @@ export class HttpCache {
     };
   }
 
-  /** Answer from a stored entry: conditional requests (§4.3.2), HEAD, Age, Cache-Status. */
+  /**
+   * Answer from a stored entry: the encoded copy the client accepts best, if there is one,
+   * then conditional requests (§4.3.2), ranges, HEAD, Age and Cache-Status.
+   */
   #answer(
     req: IncomingMessage,
     res: ServerResponse,
@@ -481,6 +547,43 @@ export class HttpCache {
     entry: Entry,
     status: string,
     age = 0,
+    key?: string,
+  ): void {
+    const encodings = entry.meta.encodings;
+    if (
+      encodings !== undefined &&
+      encodings.length > 0 &&
+      key !== undefined &&
+      req.headers.range === undefined
+    ) {
+      for (const enc of acceptedEncodings(req.headers['accept-encoding'])) {
+        if (!encodings.includes(enc)) continue;
+        const encoded = this.#store.getSync?.(`${key}\0enc=${enc}`);
+        if (encoded !== undefined) {
+          this.#answerEntry(req, res, ctx, encoded, status, age, enc);
+          return;
+        }
+      }
+    }
+    this.#answerEntry(
+      req,
+      res,
+      ctx,
+      entry,
+      status,
+      age,
+      encodings !== undefined && encodings.length > 0 ? 'identity' : undefined,
+    );
+  }
+
+  #answerEntry(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    entry: Entry,
+    status: string,
+    age: number,
+    encoding: string | undefined,
   ) {
     const headers: OutgoingHttpHeaders = decorateResponseHeaders(
       downstreamResponseHeaders(
@@ -491,6 +594,19 @@ export class HttpCache {
     );
     headers.age = String(Math.floor(age)); // §5.1
     headers['cache-status'] = status;
+    if (encoding !== undefined) {
+      // This cache chose among encodings: the response varies by Accept-Encoding (RFC 9110 §12.5.5).
+      const vary = headers.vary;
+      if (vary === undefined) headers.vary = 'Accept-Encoding';
+      else if (!/accept-encoding/i.test(String(vary)))
+        headers.vary = `${String(vary)}, Accept-Encoding`;
+      if (encoding !== 'identity') {
+        headers['content-encoding'] = encoding;
+        // Each encoding is its own representation: its own validator (RFC 9110 §8.8.3).
+        const etag = headers.etag;
+        if (typeof etag === 'string') headers.etag = etag.replace(/"$/, `-${encoding}"`);
+      }
+    }
     if (entry.meta.status === 200 && notModified(req, entry)) {
       for (const name of [
         'content-length',

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { request } from 'undici';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +72,14 @@ function app(counts: Map<string, number>, state: { down: boolean; version: strin
       );
     if (path === '/sie')
       return send({ 'cache-control': 'max-age=1, stale-if-error=60' }, 'sie body');
+    if (path === '/text') {
+      return send(
+        { 'cache-control': 'max-age=60', 'content-type': 'text/html; charset=utf-8', etag: '"t1"' },
+        '<p>hello</p>'.repeat(200),
+      );
+    }
+    if (path === '/png')
+      return send({ 'cache-control': 'max-age=60', 'content-type': 'image/png' }, 'P'.repeat(5000));
     if (path === '/thing' && req.method === 'POST') return send({}, 'posted');
     if (path === '/thing') return send({ 'cache-control': 'max-age=60' }, `thing ${state.version}`);
     res.end('other');
@@ -94,6 +104,11 @@ describe('HTTP cache (RFC 9111) in front of an upstream deployment', () => {
   });
   const get = (path: string, headers: Record<string, string> = {}) =>
     fetchText(`${sy.origin}/app${path}`, { headers });
+  /** The raw bytes (no decoding), for compressed answers. */
+  const fetchRaw = async (path: string, headers: Record<string, string>) => {
+    const res = await request(`${sy.origin}/app${path}`, { headers });
+    return { headers: res.headers, body: Buffer.from(await res.body.arrayBuffer()) };
+  };
 
   it('serves a fresh response from the cache, with Age and Cache-Status, HEAD included', async () => {
     const first = await get('/fresh');
@@ -130,6 +145,32 @@ describe('HTTP cache (RFC 9111) in front of an upstream deployment', () => {
     const otherVersion = await get('/fresh', { range: 'bytes=0-1', 'if-range': '"other"' });
     assert.equal(otherVersion.status, 200, 'If-Range that does not match: the whole response');
     assert.equal(counts.get('/fresh'), 1);
+  });
+
+  it('compresses stored text once and serves br or gzip by Accept-Encoding', async () => {
+    const text = '<p>hello</p>'.repeat(200);
+    assert.equal((await get('/text')).body, text);
+    let br: Awaited<ReturnType<typeof fetchRaw>> | undefined;
+    await eventually(async () => {
+      br = await fetchRaw('/text', { 'accept-encoding': 'gzip, br' });
+      assert.equal(br.headers['content-encoding'], 'br');
+    });
+    assert.equal(brotliDecompressSync(br!.body).toString(), text);
+    assert.ok(br!.body.length < text.length / 5, `br ${br!.body.length} bytes`);
+    assert.match(String(br!.headers.vary), /Accept-Encoding/);
+    assert.equal(br!.headers.etag, '"t1-br"');
+    const gz = await fetchRaw('/text', { 'accept-encoding': 'gzip' });
+    assert.equal(gz.headers['content-encoding'], 'gzip');
+    assert.equal(gunzipSync(gz.body).toString(), text);
+    const plain = await fetchRaw('/text', {});
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(plain.body.toString(), text);
+    assert.match(String(plain.headers.vary), /Accept-Encoding/);
+    assert.equal(counts.get('/text'), 1);
+    await get('/png');
+    await sleep(100);
+    const png = await fetchRaw('/png', { 'accept-encoding': 'br' });
+    assert.equal(png.headers['content-encoding'], undefined, 'images are not compressed');
   });
 
   it('keeps a separate variant per Vary header value', async () => {
