@@ -80,6 +80,19 @@ function app(counts: Map<string, number>, state: { down: boolean; version: strin
     }
     if (path === '/png')
       return send({ 'cache-control': 'max-age=60', 'content-type': 'image/png' }, 'P'.repeat(5000));
+    if (path === '/bad-cc') return send({ 'cache-control': 'max-age=abc, , =, "junk' }, 'bad cc');
+    if (path === '/vary-star')
+      return send({ 'cache-control': 'max-age=60', vary: '*' }, 'vary star');
+    if (path === '/vary-huge') {
+      const names = Array.from({ length: 40 }, (_, i) => `x-h${i}`).join(', ');
+      return send({ 'cache-control': 'max-age=60', vary: names }, 'vary huge');
+    }
+    if (path === '/reflect') {
+      return send(
+        { 'cache-control': 'max-age=60' },
+        `links to ${String(req.headers['x-forwarded-host'])}`,
+      );
+    }
     if (path === '/thing' && req.method === 'POST') return send({}, 'posted');
     if (path === '/thing') return send({ 'cache-control': 'max-age=60' }, `thing ${state.version}`);
     res.end('other');
@@ -171,6 +184,24 @@ describe('HTTP cache (RFC 9111) in front of an upstream deployment', () => {
     await sleep(100);
     const png = await fetchRaw('/png', { 'accept-encoding': 'br' });
     assert.equal(png.headers['content-encoding'], undefined, 'images are not compressed');
+  });
+
+  it('survives hostile or odd responses without storing them wrongly', async () => {
+    for (const path of ['/bad-cc', '/vary-star', '/vary-huge']) {
+      assert.equal((await get(path)).status, 200);
+      assert.equal((await get(path)).status, 200);
+      assert.equal(counts.get(path), 2, `${path} is not served from the cache`);
+    }
+  });
+
+  it('cannot be poisoned through headers outside the key', async () => {
+    // An attacker's X-Forwarded-Host is replaced (untrusted peer), so the app never sees it
+    // and the stored page is the one every client should get.
+    const attacker = await get('/reflect', { 'x-forwarded-host': 'evil.example' });
+    assert.equal(attacker.body, `links to 127.0.0.1:${sy.port}`);
+    const victim = await get('/reflect');
+    assert.equal(victim.body, `links to 127.0.0.1:${sy.port}`);
+    assert.match(String(victim.headers['cache-status']), /hit/);
   });
 
   it('keeps a separate variant per Vary header value', async () => {
