@@ -89,6 +89,31 @@ describe('a fleet of two instances sharing Redis', needsBinary('redis-server'), 
     }, 10_000);
   });
 
+  it('carries a cache purge made on one instance to the other', async () => {
+    let n = 0;
+    const cached = await startUpstream((_req, res) => {
+      n++;
+      res.setHeader('cache-control', 'max-age=600');
+      res.end(`copy ${n}`);
+    });
+    try {
+      await a.api('POST', '/v1/projects', { slug: 'cached' });
+      await a.api('POST', '/v1/projects/cached/deployments', {
+        id: 'd1',
+        status: 'ready',
+        origin: { upstream: { replicas: [cached.url] } },
+      });
+      const onB = async () => (await fetchText(`${b.origin}/cached/page`)).body;
+      await eventually(async () => assert.equal(await onB(), 'copy 1'));
+      assert.equal(await onB(), 'copy 1', 'B serves its stored copy');
+      const purged = await a.api('POST', '/v1/cache/purge', { project: 'cached' });
+      assert.equal(purged.status, 202);
+      await eventually(async () => assert.equal(await onB(), 'copy 2'), 2000);
+    } finally {
+      await cached.close();
+    }
+  });
+
   it('delivers a status reported to one instance to event streams on the other', async () => {
     await a.api('POST', '/v1/projects/shop/deployments', { id: 'd4' });
     await eventually(async () =>
