@@ -8,7 +8,16 @@ import type { Duplex } from 'node:stream';
 import type { Origin } from '../origin/origin.js';
 import type { RequestContext } from '../server/request-context.js';
 import type { UpstreamOrigin } from '../upstream/upstream-origin.js';
+import type { ResponseTee } from '../upstream/proxy-exchange.js';
 import { HttpCache, type Scope } from './http-cache.js';
+
+/** Marks responses to methods the cache does not store (`fwd=method`). */
+const METHOD_TEE: ResponseTee = {
+  start: () => 'Switchyard; fwd=method',
+  data: () => {},
+  end: () => {},
+  abort: () => {},
+};
 
 export class CachingOrigin implements Origin {
   readonly kind = 'upstream';
@@ -32,7 +41,8 @@ export class CachingOrigin implements Origin {
         if (res.statusCode < 400) void this.#cache.invalidate(this.#scope, ctx);
       });
     }
-    this.inner.handle(req, res, ctx);
+    // RFC 9211 §2.2: forwarded because of the method.
+    this.inner.handle(req, res, ctx, METHOD_TEE);
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): void {

@@ -273,7 +273,8 @@ describe('HTTP cache (RFC 9111) in front of an upstream deployment', () => {
     assert.equal((await get('/thing')).body, 'thing v1');
     state.version = 'v2';
     assert.equal((await get('/thing')).body, 'thing v1', 'still cached');
-    await fetchText(`${sy.origin}/app/thing`, { method: 'POST', body: 'x' });
+    const posted = await fetchText(`${sy.origin}/app/thing`, { method: 'POST', body: 'x' });
+    assert.equal(posted.headers['cache-status'], 'Switchyard; fwd=method');
     assert.equal((await get('/thing')).body, 'thing v2');
     state.version = 'v1';
   });
