@@ -212,12 +212,18 @@ export class HttpCache {
       }
       // The first miss proxies as usual, and the cache keeps the response as it passes.
       let done!: () => void;
-      this.#pending.set(key, new Promise<void>((r) => (done = r)));
+      const pendingMiss = new Promise<void>((r) => (done = r));
+      this.#pending.set(key, pendingMiss);
       const settle = () => {
-        this.#pending.delete(key);
+        if (this.#pending.get(key) === pendingMiss) this.#pending.delete(key);
         done();
       };
-      origin.handle(req, res, ctx, this.#tee(req, ctx, scope, primary, settle));
+      const tee = this.#tee(req, ctx, scope, primary, settle);
+      // If the answer never reached the tee (busy, an error page), nothing else will settle.
+      res.once('close', () => {
+        if (!tee.started) settle();
+      });
+      origin.handle(req, res, ctx, tee);
       return;
     }
     const now = Date.now();
@@ -486,7 +492,7 @@ export class HttpCache {
     scope: Scope,
     primary: string,
     settle: () => void,
-  ): ResponseTee {
+  ): ResponseTee & { readonly started: boolean } {
     const requestTime = Date.now();
     const chunks: Buffer[] = [];
     let size = 0;
@@ -494,8 +500,13 @@ export class HttpCache {
     let status = 0;
     let headers: Record<string, string | string[] | undefined> = {};
     const fwd = this.#vary.has(primary) ? 'vary-miss' : 'uri-miss';
+    let started = false;
     return {
+      get started() {
+        return started;
+      },
       start: (s, h) => {
+        started = true;
         status = s;
         headers = h;
         const reason = this.whyNotStore(req.method ?? 'GET', req, s, h);

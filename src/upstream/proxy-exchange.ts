@@ -92,6 +92,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       }
       if (r !== undefined) this.#dispatch(r);
       else {
+        this.#tee?.abort();
         sendError(
           this.#req,
           this.#res,

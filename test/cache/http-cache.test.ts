@@ -407,6 +407,10 @@ describe('HTTP cache and deployments', () => {
     try {
       const res = await fetchText(`${sy.origin}/gone/`);
       assert.equal(res.status, 502);
+      // The failed miss must not leave its key locked: the next request does not wait.
+      const started = Date.now();
+      assert.equal((await fetchText(`${sy.origin}/gone/`)).status, 502);
+      assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
     } finally {
       await sy.close();
     }
