@@ -8,16 +8,16 @@
  * setup failures and everything else count as not passed. The same count for every cache.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, start, stop, waitForPort, type Started } from './lib/processes.js';
+import { startSwitchyard } from './lib/switchyard.js';
 
 const run = promisify(execFile);
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const ROOT = join(HERE, '..');
 const SUITE = dirname(fileURLToPath(import.meta.resolve('http-cache-tests/cli.mjs')));
 const work = mkdtempSync(join(tmpdir(), 'sy-cache-conformance-'));
 chmodSync(work, 0o755); // varnishd reads its VCL after dropping privileges
@@ -58,28 +58,8 @@ export async function cacheConformance(): Promise<string> {
     procs.push(origin);
     await waitForPort(originPort, 'cache test server', origin);
 
-    const syPort = await freePort();
-    const config = join(work, 'switchyard.yaml');
-    mkdirSync(join(work, 'data'));
-    writeFileSync(
-      config,
-      [
-        `listen: { host: 127.0.0.1, port: ${syPort} }`,
-        'log: { access: false, level: warn }',
-        'admin: { enabled: false }',
-        'https: { enabled: false }',
-        `dataDir: ${join(work, 'data')}`,
-        'projects:',
-        `  - { slug: t, deployments: [{ id: d1, upstream: { replicas: ["http://127.0.0.1:${originPort}"] } }] }`,
-      ].join('\n'),
-    );
-    const sy = start(
-      process.execPath,
-      [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
-      { env: { PORT: '' } },
-    );
-    procs.push(sy);
-    await waitForPort(syPort, 'switchyard', sy);
+    const sy = await startSwitchyard({ work, slug: 't', upstream: originPort });
+    procs.push(sy.proc);
 
     const nginxPort = await freePort();
     const nginx = start('nginx', [
@@ -109,7 +89,7 @@ export async function cacheConformance(): Promise<string> {
     await waitForPort(varnishPort, 'varnish', varnish);
 
     for (const [name, base] of [
-      ['Switchyard', `http://127.0.0.1:${syPort}/t`],
+      ['Switchyard', sy.base],
       [`nginx ${await version('nginx')}`, `http://127.0.0.1:${nginxPort}`],
       [`Varnish ${await version('varnishd')}`, `http://127.0.0.1:${varnishPort}`],
     ] as const) {

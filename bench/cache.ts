@@ -5,7 +5,7 @@
  * Part of `npm run bench`; alone: `npm run bench:cache`.
  */
 import { createServer } from 'node:http';
-import { mkdirSync, mkdtempSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,10 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, waitForPort, type Started } from './lib/processes.js';
+import { startSwitchyard } from './lib/switchyard.js';
 import { wrk } from './lib/wrk.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const ROOT = join(HERE, '..');
 
 interface Cache {
   readonly name: string;
@@ -97,28 +97,8 @@ export async function cacheBench(options: { seconds: number; rounds: number }): 
     await waitForPort(varnishPort, 'varnish', varnish);
     caches.push({ name: 'Varnish', proc: varnish, base: `http://127.0.0.1:${varnishPort}` });
 
-    const syPort = await freePort();
-    mkdirSync(join(work, 'data'));
-    const config = join(work, 'switchyard.yaml');
-    writeFileSync(
-      config,
-      [
-        `listen: { host: 127.0.0.1, port: ${syPort} }`,
-        'log: { access: false, level: warn }',
-        'admin: { enabled: false }',
-        'https: { enabled: false }',
-        `dataDir: ${join(work, 'data')}`,
-        'projects:',
-        `  - { slug: c, deployments: [{ id: d1, upstream: { replicas: ["http://127.0.0.1:${upstream}"] } }] }`,
-      ].join('\n'),
-    );
-    const sy = start(
-      process.execPath,
-      [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
-      { cpus: '1', env: { PORT: '' } },
-    );
-    await waitForPort(syPort, 'switchyard', sy);
-    caches.push({ name: 'Switchyard', proc: sy, base: `http://127.0.0.1:${syPort}/c` });
+    const sy = await startSwitchyard({ work, slug: 'c', upstream, cpus: '1' });
+    caches.push({ name: 'Switchyard', proc: sy.proc, base: sy.base });
 
     const sections: string[] = [];
     for (const size of ['1k', '100k'] as const) {

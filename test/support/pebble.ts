@@ -8,13 +8,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { Agent } from 'undici';
 import { LocalCa } from '../../src/tls/local-ca.js';
 import { closedPort } from './upstream.js';
+import { waitForPort } from './ports.js';
 
 export interface TestPebble {
   /** ACME directory URL. */
@@ -31,23 +31,6 @@ export interface TestPebble {
   /** Everything Pebble has logged. */
   log(): string;
   close(): Promise<void>;
-}
-
-async function waitForPort(port: number, proc: ChildProcess, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`${what} exited with ${proc.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => {
-        s.end();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`${what} did not start`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 export async function preparePebble(): Promise<TestPebble> {
@@ -86,7 +69,7 @@ export async function preparePebble(): Promise<TestPebble> {
     { stdio: 'ignore' },
   );
   procs.push(chall);
-  await waitForPort(challMgmtPort, chall, 'pebble-challtestsrv');
+  await waitForPort(challMgmtPort, 'pebble-challtestsrv', chall);
 
   return {
     directory: `https://127.0.0.1:${acmePort}/dir`,
@@ -116,7 +99,7 @@ export async function preparePebble(): Promise<TestPebble> {
       pebble.stdout.setEncoding('utf8').on('data', (d: string) => (pebbleLog += d));
       pebble.stderr.setEncoding('utf8').on('data', (d: string) => (pebbleLog += d));
       procs.push(pebble);
-      await waitForPort(acmePort, pebble, 'pebble');
+      await waitForPort(acmePort, 'pebble', pebble);
     },
     async setTxt(host, value) {
       const res = await request(`http://127.0.0.1:${challMgmtPort}/set-txt`, {

@@ -1,0 +1,41 @@
+/** Start the built Switchyard executable with a configuration written for the benchmark. */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, start, waitForPort, type Started } from './processes.js';
+
+const BIN = fileURLToPath(new URL('../../bin/switchyard.js', import.meta.url));
+
+/**
+ * One project `slug` proxying to `upstream` on loopback, admin API and HTTPS off, access
+ * log off, with its own data directory under `work`. Resolves once it listens.
+ */
+export async function startSwitchyard(options: {
+  work: string;
+  slug: string;
+  upstream: number;
+  cpus?: string;
+}): Promise<{ proc: Started; base: string }> {
+  const port = await freePort();
+  const dataDir = join(options.work, `data-${port}`);
+  mkdirSync(dataDir);
+  const config = join(options.work, `switchyard-${port}.yaml`);
+  writeFileSync(
+    config,
+    [
+      `listen: { host: 127.0.0.1, port: ${port} }`,
+      'log: { access: false, level: warn }',
+      'admin: { enabled: false }',
+      'https: { enabled: false }',
+      `dataDir: ${dataDir}`,
+      'projects:',
+      `  - { slug: ${options.slug}, deployments: [{ id: d1, upstream: { replicas: ["http://127.0.0.1:${options.upstream}"] } }] }`,
+    ].join('\n'),
+  );
+  const proc = start(process.execPath, [BIN, 'start', '--config', config], {
+    ...(options.cpus === undefined ? {} : { cpus: options.cpus }),
+    env: { PORT: '' },
+  });
+  await waitForPort(port, 'switchyard', proc);
+  return { proc, base: `http://127.0.0.1:${port}/${options.slug}` };
+}
