@@ -8,27 +8,22 @@
  * setup failures and everything else count as not passed. The same count for every cache.
  */
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { freePort, start, stop, waitForPort, type Started } from './lib/processes.js';
 import { startSwitchyard } from './lib/switchyard.js';
+import { template as fillTemplate } from './lib/template.js';
 
 const run = promisify(execFile);
-const HERE = fileURLToPath(new URL('.', import.meta.url));
 const SUITE = dirname(fileURLToPath(import.meta.resolve('http-cache-tests/cli.mjs')));
 const work = mkdtempSync(join(tmpdir(), 'sy-cache-conformance-'));
 chmodSync(work, 0o755); // varnishd reads its VCL after dropping privileges
 
-function template(name: string, values: Record<string, string | number>): string {
-  let text = readFileSync(join(HERE, 'peers', name), 'utf8');
-  for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{{${k}}}`, String(v));
-  const out = join(work, `${name}-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(out, text);
-  return out;
-}
+const template = (name: string, values: Record<string, string | number>) =>
+  fillTemplate(work, name, values);
 
 async function suite(base: string): Promise<{ passed: number; total: number }> {
   const { stdout } = await run(process.execPath, ['--no-warnings', join(SUITE, 'cli.mjs')], {

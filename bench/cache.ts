@@ -5,7 +5,7 @@
  * Part of `npm run bench`; alone: `npm run bench:cache`.
  */
 import { createServer } from 'node:http';
-import { mkdtempSync, chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, chmodSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +15,7 @@ import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, waitForPort, type Started } from './lib/processes.js';
 import { startSwitchyard } from './lib/switchyard.js';
 import { wrk } from './lib/wrk.js';
-
-const HERE = fileURLToPath(new URL('.', import.meta.url));
+import { template as fillTemplate } from './lib/template.js';
 
 interface Cache {
   readonly name: string;
@@ -27,13 +26,9 @@ interface Cache {
 export async function cacheBench(options: { seconds: number; rounds: number }): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), 'sy-bench-cache-'));
   chmodSync(work, 0o755);
-  const template = (name: string, values: Record<string, string | number>) => {
-    let text = readFileSync(join(HERE, 'peers', name), 'utf8');
-    for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{{${k}}}`, String(v));
-    const out = join(work, `${name}-${Math.random().toString(36).slice(2)}`);
-    writeFileSync(out, text);
-    return out;
-  };
+  const template = (name: string, values: Record<string, string | number>) =>
+    fillTemplate(work, name, values);
+
   // The origin: fixed bodies marked cacheable, and a slow route that counts its requests.
   let originHits = 0;
   const bodies: Record<string, Buffer> = {

@@ -8,7 +8,7 @@
  * Each round runs every contender once, interleaved; medians over rounds are reported and
  * ratios are taken within each round.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ import { propagation } from './propagation.js';
 import { cacheBench } from './cache.js';
 import { LocalCa } from '../src/tls/local-ca.js';
 import { h2load, newHandshakes } from './lib/tls-load.js';
+import { template as fillTemplate } from './lib/template.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
@@ -38,13 +39,8 @@ mkdirSync(files);
 writeFileSync(join(files, '1k.bin'), Buffer.alloc(1024, 'a'));
 writeFileSync(join(files, '100k.bin'), Buffer.alloc(100 * 1024, 'b'));
 
-function template(name: string, values: Record<string, string | number>): string {
-  let text = readFileSync(join(HERE, 'peers', name), 'utf8');
-  for (const [k, v] of Object.entries(values)) text = text.replaceAll(`{{${k}}}`, String(v));
-  const out = join(work, `${name}-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(out, text);
-  return out;
-}
+const template = (name: string, values: Record<string, string | number>) =>
+  fillTemplate(work, name, values);
 
 interface Contender {
   readonly name: string;

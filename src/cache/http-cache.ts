@@ -21,9 +21,9 @@ import type { ResponseTee } from '../upstream/proxy-exchange.js';
 import type { CacheStore, Entry, EntryMeta, PurgeSelector } from './cache-store.js';
 import { splitList } from './cache-control.js';
 import { currentAge, notStorable, staleIfError, usability } from './freshness.js';
-import { ifRangeHolds } from '../static/conditional.js';
-import { parseRange } from '../static/range.js';
-import { acceptedEncodings } from '../static/accept-encoding.js';
+import { ifRangeHolds, isNotModified } from '../http/conditional.js';
+import { parseRange } from '../http/range.js';
+import { acceptedEncodings } from '../http/accept-encoding.js';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip as gzipCallback } from 'node:zlib';
 
@@ -618,7 +618,15 @@ export class HttpCache {
         if (typeof etag === 'string') headers.etag = etag.replace(/"$/, `-${encoding}"`);
       }
     }
-    if (entry.meta.status === 200 && notModified(req, entry)) {
+    // RFC 9111 §4.3.2: the client's own validators are checked against the stored response.
+    if (
+      entry.meta.status === 200 &&
+      isNotModified(
+        req.headers,
+        one(entry.meta.headers.etag) ?? '',
+        Date.parse(one(entry.meta.headers['last-modified']) ?? ''),
+      )
+    ) {
       for (const name of [
         'content-length',
         'content-type',
@@ -746,25 +754,6 @@ function compactHeaders(
 }
 
 const one = (v: string | readonly string[] | undefined) => (typeof v === 'string' ? v : v?.[0]);
-
-/** RFC 9110 §13.1.2 (weak comparison) and §13.1.3, as a cache answers them (RFC 9111 §4.3.2). */
-function notModified(req: IncomingMessage, entry: Entry): boolean {
-  const inm = req.headers['if-none-match'];
-  const etag = one(entry.meta.headers.etag);
-  if (inm !== undefined) {
-    if (etag === undefined) return false;
-    const weak = (t: string) => t.trim().replace(/^W\//, '');
-    return inm.trim() === '*' || inm.split(',').some((t) => weak(t) === weak(etag));
-  }
-  const ims = req.headers['if-modified-since'];
-  const lastModified = one(entry.meta.headers['last-modified']);
-  if (ims !== undefined && lastModified !== undefined) {
-    const since = Date.parse(ims);
-    const modified = Date.parse(lastModified);
-    return !Number.isNaN(since) && !Number.isNaN(modified) && modified <= since;
-  }
-  return false;
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());

@@ -20,9 +20,9 @@ import { sendError, writeErrorToSocket } from '../server/error-page.js';
 import { SwitchyardError } from '../server/errors.js';
 import type { RequestContext } from '../server/request-context.js';
 import { decorateResponseHeaders } from '../server/response-headers.js';
-import { acceptedEncodings, type Encoding } from './accept-encoding.js';
+import { acceptedEncodings, type Encoding } from '../http/accept-encoding.js';
 import { cacheControlFor } from './cache-policy.js';
-import { ifRangeHolds, isNotModified } from './conditional.js';
+import { ifRangeHolds, isNotModified } from '../http/conditional.js';
 import {
   bodyKey,
   cachedBody,
@@ -33,7 +33,7 @@ import {
   type Found,
 } from './file-cache.js';
 import { safeRelativePath } from './safe-path.js';
-import { parseRange } from './range.js';
+import { parseRange } from '../http/range.js';
 
 const SUFFIX: Record<Encoding, string> = { br: '.br', gzip: '.gz' };
 const COMPRESSIBLE = /^(text\/|application\/(javascript|json|xml|wasm|manifest\+json)|image\/svg)/;

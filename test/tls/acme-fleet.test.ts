@@ -1,36 +1,13 @@
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { needsBinaries } from '../support/binaries.js';
 import { startEdge, type TestEdge } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
 import { preparePebble, type TestPebble } from '../support/pebble.js';
+import { h1 } from '../support/tls-client.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
-
-function get(port: number, servername: string, ca: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/',
-        servername,
-        ca,
-        headers: { host: servername },
-        agent: false,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => resolve(body));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 /** Orders Pebble accepted (a retried request after a bad nonce is not a second order). */
 const orders = (pebble: TestPebble) => (pebble.log().match(/Added order "/g) ?? []).length;
@@ -102,7 +79,7 @@ describe('certificates in a fleet (Redis, Pebble)', needsBinaries('pebble', 'red
     for (const edge of [a, b]) {
       await eventually(async () => {
         assert.equal(
-          await get(edge.instance.sy.httpsPort!, 'fleet.example.com', root),
+          (await h1(edge.instance.sy.httpsPort!, 'fleet.example.com', '/', root)).body,
           'fleet shop',
         );
       }, 20_000);

@@ -1,60 +1,11 @@
 import assert from 'node:assert/strict';
-import { connect as http2Connect } from 'node:http2';
-import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { needsBinary } from '../support/binaries.js';
 import { startEdge, type TestEdge } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { preparePebble, type TestPebble } from '../support/pebble.js';
+import { h1, h2 } from '../support/tls-client.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
-
-function getH1(
-  port: number,
-  servername: string,
-  ca: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/',
-        servername,
-        ca,
-        headers: { host: servername },
-        agent: false,
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function getH2(
-  port: number,
-  servername: string,
-  ca: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const session = http2Connect(`https://127.0.0.1:${port}`, { ca, servername });
-    session.on('error', reject);
-    const stream = session.request({ ':path': '/', ':authority': servername });
-    let status = 0;
-    let body = '';
-    stream.on('response', (h) => (status = Number(h[':status'])));
-    stream.setEncoding('utf8').on('data', (d: string) => (body += d));
-    stream.on('end', () => {
-      session.close();
-      resolve({ status, body });
-    });
-    stream.on('error', reject);
-  });
-}
 
 /** Orders Pebble accepted (a retried request after a bad nonce is not a second order). */
 const orders = (pebble: TestPebble) => (pebble.log().match(/Added order "/g) ?? []).length;
@@ -117,10 +68,10 @@ describe('ACME certificates for verified custom domains (Pebble)', needsBinary('
     assert.equal(orders(pebble), 1);
     const root = await pebble.root();
     const port = edge.instance.sy.httpsPort!;
-    const two = await getH2(port, 'shop.example.com', root);
-    assert.deepEqual(two, { status: 200, body: 'the shop' });
-    const one = await getH1(port, 'shop.example.com', root);
-    assert.deepEqual(one, { status: 200, body: 'the shop' });
+    for (const request of [h2, h1]) {
+      const res = await request(port, 'shop.example.com', '/', root);
+      assert.deepEqual([res.status, res.body], [200, 'the shop']);
+    }
   });
 
   it('orders nothing for an unverified domain or a random name', async () => {
@@ -129,7 +80,7 @@ describe('ACME certificates for verified custom domains (Pebble)', needsBinary('
     const root = await pebble.root();
     const port = edge.instance.sy.httpsPort!;
     for (const name of ['unproved.example.com', 'random-name.example.org']) {
-      await assert.rejects(getH1(port, name, root), 'no valid certificate for it');
+      await assert.rejects(h1(port, name, '/', root), 'no valid certificate for it');
     }
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(orders(pebble), before);
@@ -145,12 +96,7 @@ describe('ACME certificates for verified custom domains (Pebble)', needsBinary('
     const listed = await edge.api('GET', '/v1/certificates');
     const renewed = listed.body.items.find((c: { name: string }) => c.name === 'shop.example.com');
     assert.ok(renewed.notAfter >= first);
-    assert.deepEqual(
-      await getH1(edge.instance.sy.httpsPort!, 'shop.example.com', await pebble.root()),
-      {
-        status: 200,
-        body: 'the shop',
-      },
-    );
+    const res = await h1(edge.instance.sy.httpsPort!, 'shop.example.com', '/', await pebble.root());
+    assert.deepEqual([res.status, res.body], [200, 'the shop']);
   });
 });

@@ -4,87 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { connect as http2Connect } from 'node:http2';
 import { request as httpRequest } from 'node:http';
-import { request as httpsRequest, type RequestOptions } from 'node:https';
-import {
-  connect as tlsConnect,
-  type ConnectionOptions,
-  type PeerCertificate,
-  type TLSSocket,
-} from 'node:tls';
+import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { startEdge, type TestEdge } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
+import { h1, h2 } from '../support/tls-client.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
-
-interface TlsResponse {
-  status: number;
-  headers: Record<string, unknown>;
-  body: string;
-  alpn: string | false | null;
-  cert: PeerCertificate;
-}
-
-/** An HTTP/1.1 request over TLS with the given SNI, trusting `ca`. */
-function h1(port: number, servername: string, path: string, ca: string): Promise<TlsResponse> {
-  let alpn: string | false | null = null;
-  return new Promise((resolve, reject) => {
-    const options: RequestOptions & Pick<ConnectionOptions, 'ALPNProtocols'> = {
-      host: '127.0.0.1',
-      port,
-      path,
-      servername,
-      ca,
-      headers: { host: servername },
-      agent: false,
-      ALPNProtocols: ['http/1.1'],
-    };
-    const req = httpsRequest(options, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => (body += d));
-      res.on('end', () => {
-        const socket = res.socket as TLSSocket;
-        resolve({
-          status: res.statusCode!,
-          headers: res.headers,
-          body,
-          alpn: alpn ?? socket.alpnProtocol,
-          cert: socket.getPeerCertificate(),
-        });
-      });
-    });
-    req.on('error', reject);
-    req.on('socket', (socket) => {
-      socket.once('secureConnect', () => (alpn = (socket as TLSSocket).alpnProtocol));
-    });
-    req.end();
-  });
-}
-
-/** An HTTP/2 request with the given SNI and :authority, trusting `ca`. */
-function h2(port: number, servername: string, path: string, ca: string): Promise<TlsResponse> {
-  return new Promise((resolve, reject) => {
-    const session = http2Connect(`https://127.0.0.1:${port}`, { ca, servername });
-    session.on('error', reject);
-    const stream = session.request({ ':path': path, ':authority': servername });
-    let body = '';
-    let headers: Record<string, unknown> = {};
-    stream.on('response', (h) => (headers = h));
-    stream.setEncoding('utf8').on('data', (d: string) => (body += d));
-    stream.on('end', () => {
-      const socket = session.socket as TLSSocket;
-      resolve({
-        status: Number(headers[':status']),
-        headers,
-        body,
-        alpn: socket.alpnProtocol,
-        cert: socket.getPeerCertificate(),
-      });
-      session.close();
-    });
-    stream.on('error', reject);
-  });
-}
 
 /** Try a handshake with client-side limits; resolves with the error, if any. */
 function handshake(port: number, options: Record<string, unknown>): Promise<Error | undefined> {

@@ -1,5 +1,5 @@
 /**
- * Conditional requests for a static file (RFC 9110 §13).
+ * Conditional requests (RFC 9110 §13), for the static origin and the cache alike.
  * https://www.rfc-editor.org/rfc/rfc9110#section-13.2.2 gives the order of evaluation.
  */
 import type { IncomingHttpHeaders } from 'node:http';
