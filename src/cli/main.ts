@@ -121,7 +121,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (values.version === true) {
-    process.stdout.write(`switchyard ${VERSION}\n`);
+    // The runtime too: how a user checks which Node.js (and OpenSSL) serves their traffic.
+    const { node, openssl } = process.versions;
+    process.stdout.write(
+      `switchyard ${VERSION} (Node.js ${node} ${process.release.lts ?? ''}, OpenSSL ${openssl}, ${process.execPath})\n`,
+    );
     return 0;
   }
   const [command = 'start', ...rest] = positionals;

@@ -1,5 +1,7 @@
 /**
- * The embedded state store: one SQLite file in the data directory (better-sqlite3).
+ * The embedded state store: one SQLite file in the data directory, through Node's built-in
+ * `node:sqlite` (https://nodejs.org/api/sqlite.html): no native addon to build or to keep in
+ * step with the runtime (docs/architecture.md says why it replaced better-sqlite3).
  *
  * Every commit is one transaction, so a crash mid-write leaves the previous state. Changes
  * are also appended to a `changes` table under their revision; watchers in this process are
@@ -11,7 +13,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync, type SQLInputValue } from 'node:sqlite';
 import {
   EVENT_BACKLOG,
   RECORD_KINDS,
@@ -56,12 +58,33 @@ interface ChangeRow {
   value: string | null;
 }
 
+/** A prepared statement with its parameter and row types (node:sqlite's are untyped). */
+interface Query<P extends SQLInputValue[], R> {
+  get(...params: P): R | undefined;
+  all(...params: P): R[];
+  run(...params: P): { changes: number | bigint };
+}
+
+function query<P extends SQLInputValue[], R = unknown>(db: DatabaseSync, sql: string): Query<P, R> {
+  return db.prepare(sql) as unknown as Query<P, R>;
+}
+
+/** The same, with rows as arrays in column order: about twice as fast for long results. */
+function tupleQuery<P extends SQLInputValue[], R extends unknown[]>(
+  db: DatabaseSync,
+  sql: string,
+): Query<P, R> {
+  const statement = db.prepare(sql);
+  statement.setReturnArrays(true);
+  return statement as unknown as Query<P, R>;
+}
+
 const streamOf = (project: string, deployment: string) => `${project}/${deployment}`;
 
 export class EmbeddedStore implements StateStore {
   readonly name = 'embedded';
   readonly connected = true;
-  readonly #db: Database.Database;
+  readonly #db: DatabaseSync;
   readonly #listeners = new Set<(e: FeedEvent) => void>();
   #delivered: number;
   #dataVersion: number;
@@ -71,66 +94,89 @@ export class EmbeddedStore implements StateStore {
   /** Opens (creating if needed) the database file; `:memory:` for a private one. */
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
-    this.#db = new Database(file);
-    this.#db.pragma('journal_mode = WAL');
-    // FULL: a committed write survives power loss, not only a crash of the process.
-    this.#db.pragma('synchronous = FULL');
-    this.#db.pragma('busy_timeout = 5000');
+    this.#db = new DatabaseSync(file, { timeout: 5000 });
+    // WAL: readers never block the writer (https://sqlite.org/wal.html). FULL: a committed
+    // write survives power loss, not only a crash of the process.
+    this.#db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
     this.#db.exec(SCHEMA);
     const db = this.#db;
     this.#stmt = {
-      get: db.prepare<[string, string], { version: number; value: string }>(
+      get: query<[string, string], { version: number; value: string }>(
+        db,
         'SELECT version, value FROM records WHERE kind = ? AND key = ?',
       ),
-      list: db.prepare<
+      list: tupleQuery<
         [string, string, string, string, number],
-        { key: string; version: number; value: string }
+        [key: string, version: number, value: string]
       >(
+        db,
         `SELECT key, version, value FROM records
          WHERE kind = ? AND key > ? AND substr(key, 1, length(?)) = ?
          ORDER BY key LIMIT ?`,
       ),
-      all: db.prepare<[], { kind: string; key: string; version: number; value: string }>(
+      all: tupleQuery<[], [kind: string, key: string, version: number, value: string]>(
+        db,
         'SELECT kind, key, version, value FROM records',
       ),
-      upsert: db.prepare<[string, string, number, string]>(
+      upsert: query<[string, string, number, string]>(
+        db,
         `INSERT INTO records (kind, key, version, value) VALUES (?, ?, ?, ?)
          ON CONFLICT (kind, key) DO UPDATE SET version = excluded.version, value = excluded.value`,
       ),
-      remove: db.prepare<[string, string]>('DELETE FROM records WHERE kind = ? AND key = ?'),
-      revision: db.prepare<[], { value: number }>("SELECT value FROM meta WHERE name = 'revision'"),
-      setRevision: db.prepare<[number]>("UPDATE meta SET value = ? WHERE name = 'revision'"),
-      addChange: db.prepare<[number, string, string, number, string | null]>(
+      remove: query<[string, string]>(db, 'DELETE FROM records WHERE kind = ? AND key = ?'),
+      revision: query<[], { value: number }>(db, "SELECT value FROM meta WHERE name = 'revision'"),
+      setRevision: query<[number]>(db, "UPDATE meta SET value = ? WHERE name = 'revision'"),
+      addChange: query<[number, string, string, number, string | null]>(
+        db,
         'INSERT INTO changes (revision, kind, key, version, value) VALUES (?, ?, ?, ?, ?)',
       ),
-      changesAfter: db.prepare<[number], ChangeRow>(
+      changesAfter: query<[number], ChangeRow>(
+        db,
         'SELECT revision, kind, key, version, value FROM changes WHERE revision > ? ORDER BY revision',
       ),
-      oldestChange: db.prepare<[], { revision: number | null }>(
+      oldestChange: query<[], { revision: number | null }>(
+        db,
         'SELECT min(revision) AS revision FROM changes',
       ),
-      trimChanges: db.prepare<[number]>('DELETE FROM changes WHERE revision <= ?'),
-      lastSeq: db.prepare<[string], { seq: number | null }>(
+      trimChanges: query<[number]>(db, 'DELETE FROM changes WHERE revision <= ?'),
+      lastSeq: query<[string], { seq: number | null }>(
+        db,
         'SELECT max(seq) AS seq FROM events WHERE stream = ?',
       ),
-      addEvent: db.prepare<[string, number, string, string, string]>(
+      addEvent: query<[string, number, string, string, string]>(
+        db,
         'INSERT INTO events (stream, seq, at, type, data) VALUES (?, ?, ?, ?, ?)',
       ),
-      trimEvents: db.prepare<[string, number]>('DELETE FROM events WHERE stream = ? AND seq <= ?'),
-      eventsAfter: db.prepare<
+      trimEvents: query<[string, number]>(db, 'DELETE FROM events WHERE stream = ? AND seq <= ?'),
+      eventsAfter: tupleQuery<
         [string, number],
-        { seq: number; at: string; type: string; data: string }
-      >('SELECT seq, at, type, data FROM events WHERE stream = ? AND seq > ? ORDER BY seq'),
-      dropEvents: db.prepare<[string]>('DELETE FROM events WHERE stream = ?'),
-      takeLock: db.prepare<[string, string, number, number]>(
+        [seq: number, at: string, type: string, data: string]
+      >(db, 'SELECT seq, at, type, data FROM events WHERE stream = ? AND seq > ? ORDER BY seq'),
+      dropEvents: query<[string]>(db, 'DELETE FROM events WHERE stream = ?'),
+      takeLock: query<[string, string, number, number]>(
+        db,
         `INSERT INTO locks (name, holder, expires) VALUES (?, ?, ?)
          ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires = excluded.expires
          WHERE locks.expires <= ?`,
       ),
-      releaseLock: db.prepare<[string, string]>('DELETE FROM locks WHERE name = ? AND holder = ?'),
+      dataVersion: query<[], { data_version: number }>(db, 'PRAGMA data_version'),
+      releaseLock: query<[string, string]>(db, 'DELETE FROM locks WHERE name = ? AND holder = ?'),
     };
     this.#delivered = this.#revision();
-    this.#dataVersion = this.#db.pragma('data_version', { simple: true }) as number;
+    this.#dataVersion = this.#stmt.dataVersion.get()!.data_version;
+  }
+
+  /** Runs `body` in one transaction: all of its writes land, or none do. */
+  #transaction<T>(mode: 'IMMEDIATE' | 'DEFERRED', body: () => T): T {
+    this.#db.exec(`BEGIN ${mode}`);
+    try {
+      const out = body();
+      this.#db.exec('COMMIT');
+      return out;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec('ROLLBACK');
+      throw error;
+    }
   }
 
   #revision(): number {
@@ -154,17 +200,17 @@ export class EmbeddedStore implements StateStore {
       options.limit ?? -1,
     );
     return Promise.resolve(
-      rows.map((r) => ({
+      rows.map(([key, version, value]) => ({
         kind,
-        key: r.key,
-        version: r.version,
-        value: JSON.parse(r.value) as JsonValue,
+        key,
+        version,
+        value: JSON.parse(value) as JsonValue,
       })),
     );
   }
 
   commit(writes: readonly Write[]): Promise<CommitResult> {
-    const run = this.#db.transaction((): CommitResult => {
+    const result = this.#transaction('IMMEDIATE', (): CommitResult => {
       const current = writes.map((w) => this.#stmt.get.get(w.kind, w.key)?.version ?? 0);
       for (const [i, w] of writes.entries()) {
         if (w.expectedVersion !== undefined && w.expectedVersion !== current[i]) {
@@ -186,28 +232,20 @@ export class EmbeddedStore implements StateStore {
       if (revision % 1000 === 0) this.#stmt.trimChanges.run(revision - CHANGES_KEPT);
       return { ok: true, revision, changes };
     });
-    const result = run.immediate();
     if (result.ok) this.#poll();
     return Promise.resolve(result);
   }
 
   snapshot(): Promise<Snapshot> {
-    const read = this.#db.transaction(() => ({
+    const read = this.#transaction('DEFERRED', () => ({
       revision: this.#revision(),
-      records: this.#stmt.all.all().flatMap((r) =>
-        isKind(r.kind)
-          ? [
-              {
-                kind: r.kind,
-                key: r.key,
-                version: r.version,
-                value: JSON.parse(r.value) as JsonValue,
-              },
-            ]
-          : [],
-      ),
+      records: this.#stmt.all
+        .all()
+        .flatMap(([kind, key, version, value]) =>
+          isKind(kind) ? [{ kind, key, version, value: JSON.parse(value) as JsonValue }] : [],
+        ),
     }));
-    return Promise.resolve(read.deferred());
+    return Promise.resolve(read);
   }
 
   appendEvents(
@@ -216,7 +254,7 @@ export class EmbeddedStore implements StateStore {
     events: readonly { type: string; data: JsonValue }[],
   ): Promise<DeploymentEvent[]> {
     const stream = streamOf(project, deployment);
-    const run = this.#db.transaction(() => {
+    const out = this.#transaction('IMMEDIATE', () => {
       let seq = this.#stmt.lastSeq.get(stream)?.seq ?? 0;
       let revision = this.#revision();
       const at = new Date().toISOString();
@@ -233,7 +271,6 @@ export class EmbeddedStore implements StateStore {
       this.#stmt.setRevision.run(revision);
       return out;
     });
-    const out = run.immediate();
     this.#poll();
     return Promise.resolve(out);
   }
@@ -241,12 +278,7 @@ export class EmbeddedStore implements StateStore {
   readEvents(project: string, deployment: string, afterSeq = 0): Promise<DeploymentEvent[]> {
     const rows = this.#stmt.eventsAfter.all(streamOf(project, deployment), afterSeq);
     return Promise.resolve(
-      rows.map((r) => ({
-        seq: r.seq,
-        at: r.at,
-        type: r.type,
-        data: JSON.parse(r.data) as JsonValue,
-      })),
+      rows.map(([seq, at, type, data]) => ({ seq, at, type, data: JSON.parse(data) as JsonValue })),
     );
   }
 
@@ -269,7 +301,7 @@ export class EmbeddedStore implements StateStore {
 
   /** Another connection (a worker process) committed: deliver its changes. */
   #pollOthers(): void {
-    const version = this.#db.pragma('data_version', { simple: true }) as number;
+    const version = this.#stmt.dataVersion.get()!.data_version;
     if (version === this.#dataVersion) return;
     this.#dataVersion = version;
     this.#poll();
@@ -312,7 +344,7 @@ export class EmbeddedStore implements StateStore {
   close(): Promise<void> {
     clearInterval(this.#poller);
     this.#listeners.clear();
-    if (this.#db.open) this.#db.close();
+    if (this.#db.isOpen) this.#db.close();
     return Promise.resolve();
   }
 }

@@ -1,11 +1,12 @@
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fetchText } from '../support/http.js';
-import { runSwitchyard, spawnSwitchyard } from '../support/cli.js';
+import { BIN, runSwitchyard, spawnSwitchyard } from '../support/cli.js';
 import { startUpstream } from '../support/upstream.js';
 
 function configDir(): string {
@@ -33,7 +34,31 @@ describe('switchyard command line', () => {
     assert.match(help.stdout, /Usage: switchyard/);
     const version = await runSwitchyard(['--version']);
     assert.equal(version.code, 0);
-    assert.match(version.stdout, /^switchyard \d+\.\d+\.\d+\n$/);
+    assert.match(
+      version.stdout,
+      /^switchyard \d+\.\d+\.\d+ \(Node\.js 24\.\d+\.\d+ Krypton, OpenSSL 3\.5\./,
+    );
+  });
+
+  it('runs on the shipped Node.js 24 when started by an older Node', async (t) => {
+    // Debian's /usr/bin/node is older on these machines; elsewhere there is nothing to test.
+    const old = '/usr/bin/node';
+    const probe = spawnSync(old, ['-p', 'process.versions.node'], { encoding: 'utf8' });
+    const major = Number(probe.stdout?.split('.')[0]);
+    if (probe.status !== 0 || !(major < 24)) {
+      t.skip(`no Node.js older than 24 at ${old}`);
+      return;
+    }
+    const run = spawnSync(old, [BIN, '--version'], { encoding: 'utf8' });
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout, /\(Node\.js 24\.\d+\.\d+ .*node_modules\/node-linux-/);
+    // Without the shipped runtime (a copy of the launcher outside the package), it says what to do.
+    const alone = join(mkdtempSync(join(tmpdir(), 'sy-launcher-')), 'switchyard.js');
+    copyFileSync(BIN, alone);
+    const refused = spawnSync(old, [alone, '--version'], { encoding: 'utf8' });
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /switchyard needs Node\.js 24 or newer; this is v\d+/);
+    assert.match(refused.stderr, /npm ci/);
     const bad = await runSwitchyard(['frobnicate']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /unknown command "frobnicate"/);

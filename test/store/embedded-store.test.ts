@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { describe, it } from 'node:test';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 import { storeContract } from './contract.js';
@@ -72,8 +72,8 @@ describe('embedded store: a crash mid-write', () => {
       const right = (await store.get('project', 'right'))?.value as { n: number } | undefined;
       assert.ok(left !== undefined && left.n > 1, 'some batches were committed');
       assert.equal(left.n, right?.n, 'both records of every batch, or neither');
-      const check = new Database(file, { readonly: true });
-      assert.equal(check.pragma('integrity_check', { simple: true }), 'ok');
+      const check = new DatabaseSync(file, { readOnly: true });
+      assert.equal(check.prepare('PRAGMA integrity_check').get()?.integrity_check, 'ok');
       check.close();
     } finally {
       await store.close();

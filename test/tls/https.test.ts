@@ -6,6 +6,8 @@ import { connect as http2Connect } from 'node:http2';
 import { request as httpRequest } from 'node:http';
 import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
+import { needsBinary } from '../support/binaries.js';
+import { CHROMIUM, launchChromium } from '../support/browser.js';
 import { startEdge, type TestEdge } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
@@ -171,6 +173,51 @@ describe('HTTPS with the local CA', () => {
       undefined,
     );
     assert.equal(await handshake(port, { minVersion: 'TLSv1.3' }), undefined);
+  });
+
+  it('agrees keys with the post-quantum hybrid X25519MLKEM768 first', async () => {
+    const groupOf = (options: Record<string, unknown>) =>
+      new Promise<string | undefined>((resolve, reject) => {
+        const socket = tlsConnect(
+          { host: '127.0.0.1', port, servername: 'app.localhost', ca, ...options },
+          () => {
+            const info = socket.getEphemeralKeyInfo();
+            resolve(info !== null && 'name' in info ? info.name : undefined);
+            socket.end();
+          },
+        );
+        socket.on('error', reject);
+      });
+    // A client that offers only the hybrid group completes a handshake with it.
+    assert.equal(await groupOf({ ecdhCurve: 'X25519MLKEM768' }), 'X25519MLKEM768');
+    // Offered everything, the server picks the hybrid; classic-only clients still connect.
+    assert.equal(await groupOf({ ecdhCurve: 'X25519:P-256:X25519MLKEM768' }), 'X25519MLKEM768');
+    assert.equal(await groupOf({ ecdhCurve: 'X25519' }), 'X25519');
+    assert.equal(await groupOf({ ecdhCurve: 'P-256' }), 'prime256v1');
+    // TLS 1.2 has no hybrid; P-256 is offered too, as the certificate's ECDSA curve.
+    assert.equal(await groupOf({ maxVersion: 'TLSv1.2', ecdhCurve: 'X25519:P-256' }), 'X25519');
+  });
+
+  it('negotiates X25519MLKEM768 with Chromium', needsBinary(CHROMIUM), async () => {
+    const browser = await launchChromium();
+    try {
+      const context = await browser.newContext({ ignoreHTTPSErrors: true });
+      const page = await context.newPage();
+      const cdp = await context.newCDPSession(page);
+      await cdp.send('Network.enable');
+      const details = new Promise<{ protocol: string; keyExchangeGroup?: string }>((resolve) =>
+        cdp.on('Network.responseReceived', (e) => {
+          if (e.response.securityDetails) resolve(e.response.securityDetails);
+        }),
+      );
+      const res = await page.goto(`https://app.localhost:${port}/pq`);
+      assert.equal(res?.status(), 200);
+      const security = await details;
+      assert.equal(security.protocol, 'TLS 1.3');
+      assert.equal(security.keyExchangeGroup, 'X25519MLKEM768');
+    } finally {
+      await browser.close();
+    }
   });
 
   it('redirects plain HTTP to HTTPS for projects that ask, with HSTS over HTTPS', async () => {
