@@ -14,12 +14,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
-import { wrk } from './lib/wrk.js';
 import { propagation } from './propagation.js';
 import { cacheBench } from './cache.js';
 import { LocalCa } from '../src/tls/local-ca.js';
 import { h2load, newHandshakes } from './lib/tls-load.js';
 import { template as fillTemplate } from './lib/template.js';
+import { cpusFor, runScenario, wrkCpus, type Contender, type Layout } from './lib/scenario.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
@@ -30,8 +30,7 @@ const ROUNDS = quick ? 1 : 3;
 const SECONDS = quick ? 3 : 5;
 const WARMUP_SECONDS = quick ? 1 : 2;
 const CONNECTIONS = 64;
-const LAYOUTS = quick ? (['pinned'] as const) : (['pinned', 'unpinned'] as const);
-type Layout = (typeof LAYOUTS)[number];
+const LAYOUTS: readonly Layout[] = quick ? ['pinned'] : ['pinned', 'unpinned'];
 
 const work = mkdtempSync(join(tmpdir(), 'sy-bench-'));
 const files = join(work, 'files');
@@ -41,15 +40,6 @@ writeFileSync(join(files, '100k.bin'), Buffer.alloc(100 * 1024, 'b'));
 
 const template = (name: string, values: Record<string, string | number>) =>
   fillTemplate(work, name, values);
-
-interface Contender {
-  readonly name: string;
-  /** Start it; resolve with its process and the base URL to load (path prefix included). */
-  start(layout: Layout, upstreamPort: number): Promise<{ proc: Started; base: string }>;
-}
-
-const cpusFor = (layout: Layout) => (layout === 'pinned' ? '1' : undefined);
-const wrkCpus = (layout: Layout) => (layout === 'pinned' ? '0' : undefined);
 
 async function startedOn(
   port: number,
@@ -256,88 +246,26 @@ const nginxStatic: Contender = {
   },
 };
 
-interface Sample {
-  rps: number;
-  p50: number;
-  p99: number;
-  cpuPerReq: number;
-  clientCpuPerReq: number;
-  errors: number;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-
-async function scenario(
+const scenario = (
   title: string,
   contenders: Contender[],
   path: string,
   layout: Layout,
   reference: string,
-): Promise<string> {
-  const upPort = await freePort();
-  const upstream = start(
-    'nginx',
-    ['-c', template('nginx-upstream.conf', { dir: work, port: upPort, files }), '-p', work],
-    {
-      cpus: cpusFor(layout),
-    },
-  );
-  await waitForPort(upPort, 'upstream nginx', upstream);
-  const running: { c: Contender; proc: Started; url: string }[] = [];
-  try {
-    for (const c of contenders) {
-      const { proc, base } = await c.start(layout, upPort);
-      running.push({ c, proc, url: `${base}${path}` });
-    }
-    for (const r of running)
-      await wrk(r.url, {
-        connections: CONNECTIONS,
-        seconds: WARMUP_SECONDS,
-        cpus: wrkCpus(layout),
-      });
-    const samples = new Map<string, Sample[]>();
-    const ratios = new Map<string, number[]>();
-    for (let round = 0; round < ROUNDS; round++) {
-      const roundRps = new Map<string, number>();
-      for (const r of running) {
-        const cpuBefore = treeCpuMicros(r.proc.pid);
-        const res = await wrk(r.url, {
-          connections: CONNECTIONS,
-          seconds: SECONDS,
-          cpus: wrkCpus(layout),
-        });
-        const cpu = treeCpuMicros(r.proc.pid) - cpuBefore;
-        const list = samples.get(r.c.name) ?? [];
-        list.push({
-          rps: res.rps,
-          p50: res.p50Ms,
-          p99: res.p99Ms,
-          cpuPerReq: res.requests > 0 ? cpu / res.requests : NaN,
-          clientCpuPerReq: res.requests > 0 ? res.clientCpuMicros / res.requests : NaN,
-          errors: res.errors,
-        });
-        samples.set(r.c.name, list);
-        roundRps.set(r.c.name, res.rps);
-      }
-      const ref = roundRps.get(reference) ?? NaN;
-      for (const [name, rps] of roundRps)
-        ratios.set(name, [...(ratios.get(name) ?? []), rps / ref]);
-    }
-    const rows = running.map(({ c }) => {
-      const s = samples.get(c.name)!;
-      const errors = s.reduce((a, b) => a + b.errors, 0);
-      return `| ${c.name} | ${median(s.map((x) => x.rps)).toFixed(0)} | ${median(s.map((x) => x.p50)).toFixed(2)} | ${median(s.map((x) => x.p99)).toFixed(2)} | ${median(s.map((x) => x.cpuPerReq)).toFixed(1)} | ${median(s.map((x) => x.clientCpuPerReq)).toFixed(1)} | ${median(ratios.get(c.name)!).toFixed(2)}× | ${errors} |`;
-    });
-    return `### ${title} — ${layout}\n\n| contender | req/s | p50 ms | p99 ms | µs CPU/req | wrk µs CPU/req | vs ${reference} | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`;
-  } finally {
-    for (const r of running) await stop(r.proc);
-    await stop(upstream);
-  }
-}
+) =>
+  runScenario({
+    title,
+    contenders,
+    path,
+    layout,
+    reference,
+    work,
+    files,
+    rounds: ROUNDS,
+    seconds: SECONDS,
+    warmupSeconds: WARMUP_SECONDS,
+    connections: CONNECTIONS,
+  });
 
 /** New full handshakes per second (`openssl s_time -new`) and HTTP/2 req/s (`h2load`). */
 async function tlsSection(contenders: Contender[]): Promise<string> {
