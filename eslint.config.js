@@ -2,6 +2,67 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The direction of dependencies (docs/architecture.md): each folder of src/ may import only
+ * the folders named here (and itself). `app/` is the composition root and may use any.
+ */
+export const LAYERS = {
+  model: [],
+  observability: ['model'],
+  http: ['model'],
+  live: ['model'],
+  balancing: ['model'],
+  request: ['model', 'observability', 'http'],
+  proxy: ['model', 'observability', 'http', 'request'],
+  store: ['model', 'observability'],
+  config: ['model', 'http', 'proxy'],
+  origin: ['model', 'http', 'request'],
+  routing: ['model', 'http', 'origin', 'request'],
+  static: ['model', 'http', 'origin', 'request', 'observability'],
+  upstream: ['model', 'http', 'origin', 'request', 'proxy', 'balancing', 'observability'],
+  cache: ['model', 'http', 'origin', 'request', 'proxy', 'upstream', 'observability', 'config'],
+  tls: ['model', 'http', 'store', 'observability', 'config'],
+  control: ['model', 'http', 'store', 'observability', 'live'],
+  admin: ['model', 'control', 'live', 'observability', 'config'],
+  server: [
+    'model',
+    'http',
+    'origin',
+    'request',
+    'proxy',
+    'balancing',
+    'observability',
+    'routing',
+    'static',
+    'upstream',
+    'cache',
+    'live',
+    'tls',
+    'config',
+  ],
+  cli: ['app', 'config', 'model', 'http', 'observability'],
+  app: null, // everything
+};
+
+const layerRules = Object.entries(LAYERS)
+  .filter(([, allowed]) => allowed !== null)
+  .map(([folder, allowed]) => ({
+    files: [`src/${folder}/**/*.ts`],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: Object.keys(LAYERS)
+            .filter((other) => other !== folder && !allowed.includes(other))
+            .map((other) => ({
+              group: [`**/${other}/**`],
+              message: `src/${folder}/ may not import src/${other}/ (eslint.config.js LAYERS; docs/architecture.md).`,
+            })),
+        },
+      ],
+    },
+  }));
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'demo/', 'test/fixtures/', 'coverage/'] },
   js.configs.recommended,
@@ -26,6 +87,7 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
+  ...layerRules,
   {
     // Tests read parsed JSON responses (`res.body.field`); a missing field fails the
     // assertion that reads it, so typing every response buys nothing there.

@@ -1,6 +1,7 @@
 /** Request and response schemas of the admin API (TypeBox → JSON Schema → OpenAPI). */
 import { Type } from '@sinclair/typebox';
-import { BalancingSchema, NAME_PATTERN } from '../config/schema.js';
+import { BalancingSchema } from '../config/schema.js';
+import { DEPLOYMENT_STATUSES, NAME_PATTERN } from '../model/vocabulary.js';
 
 export const Name = Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: 63 });
 
@@ -49,13 +50,7 @@ export const ProjectUpdate = Type.Object(
   { additionalProperties: false },
 );
 
-export const Status = Type.Union([
-  Type.Literal('queued'),
-  Type.Literal('building'),
-  Type.Literal('ready'),
-  Type.Literal('error'),
-  Type.Literal('canceled'),
-]);
+export const Status = Type.Union(DEPLOYMENT_STATUSES.map((status) => Type.Literal(status)));
 
 /** Over the API an origin is upstream replicas; static files arrive as an upload. */
 export const OriginInput = Type.Object(

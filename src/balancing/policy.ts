@@ -24,4 +24,6 @@ export interface SelectionPolicy {
   pick<T extends Weighted>(candidates: readonly T[], key: string | undefined): T;
 }
 
-export type PolicyName = 'round-robin' | 'least-outstanding' | 'power-of-two' | 'consistent-hash';
+import type { PolicyName } from '../model/vocabulary.js';
+
+export type { PolicyName };

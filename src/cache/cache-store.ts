@@ -20,6 +20,8 @@ export interface EntryMeta {
   readonly tags: readonly string[];
   /** Encoded copies stored next to this one (`br`, `gzip`), compressed once by the cache. */
   readonly encodings?: readonly string[];
+  /** On a Vary marker entry: the request header names the URL's responses vary on. */
+  readonly vary?: readonly string[];
 }
 
 export interface Entry {
@@ -27,12 +29,8 @@ export interface Entry {
   readonly body: Buffer;
 }
 
-export interface PurgeSelector {
-  readonly project?: string;
-  readonly deployment?: string;
-  readonly url?: string;
-  readonly tag?: string;
-}
+export type { PurgeSelector } from '../model/purge.js';
+import type { PurgeSelector } from '../model/purge.js';
 
 export interface CacheStore {
   /** The entry under `key`, or undefined. A hit makes it recently used. */

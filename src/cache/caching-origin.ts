@@ -6,7 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Origin } from '../origin/origin.js';
-import type { RequestContext } from '../server/request-context.js';
+import type { RequestContext } from '../request/request-context.js';
 import type { UpstreamOrigin } from '../upstream/upstream-origin.js';
 import type { ResponseTee } from '../upstream/proxy-exchange.js';
 import { HttpCache, type Scope } from './http-cache.js';

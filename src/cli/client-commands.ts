@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { c as createTar } from 'tar';
-import type { DeploymentRecord, ProjectRecord } from '../control/records.js';
+import type { DeploymentRecord, ProjectRecord } from '../model/records.js';
 import type { AdminClient } from './admin-client.js';
 import { ClientError } from './admin-client.js';
 

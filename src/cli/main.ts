@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config-error.js';
 import { VERSION } from '../package-info.js';
-import { start } from './start.js';
+import { start } from '../app/start.js';
 import { AdminClient, ClientError, clientSettings } from './admin-client.js';
 import { deploy, listProjects, rollback } from './client-commands.js';
 

@@ -10,7 +10,7 @@ import { parseDocument } from 'yaml';
 import { demoProject } from '../model/demo.js';
 import type { DeploymentSpec, ProjectSpec } from '../model/site.js';
 import { TrustedPeers } from '../proxy/trusted-peers.js';
-import { normalizeHost } from '../routing/host.js';
+import { normalizeHost } from '../http/host.js';
 import { ConfigError } from './config-error.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import { ConfigSchema, type Config, type ProjectConfig } from './schema.js';

@@ -6,12 +6,16 @@
  * that says what it trades off.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import {
+  DEPLOYMENT_STATUSES,
+  NAME_MAX_LENGTH,
+  NAME_PATTERN,
+  POLICY_NAMES,
+} from '../model/vocabulary.js';
 
-/** Slugs and deployment ids are DNS-label-like and never contain `--` (it separates preview hosts). */
-export const NAME_PATTERN = '^[a-z0-9](?:-?[a-z0-9])*$';
-
+/** Slugs and deployment ids are DNS-label-like and never contain `--` (model/vocabulary.ts). */
 const Name = (description: string) =>
-  Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: 63, description });
+  Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: NAME_MAX_LENGTH, description });
 
 export const StaticOriginSchema = Type.Object(
   {
@@ -36,12 +40,7 @@ export const StaticOriginSchema = Type.Object(
 export const BalancingSchema = Type.Object(
   {
     policy: Type.Union(
-      [
-        Type.Literal('round-robin'),
-        Type.Literal('least-outstanding'),
-        Type.Literal('power-of-two'),
-        Type.Literal('consistent-hash'),
-      ],
+      POLICY_NAMES.map((name) => Type.Literal(name)),
       {
         default: 'round-robin',
         description:
@@ -66,7 +65,7 @@ export const UpstreamOriginSchema = Type.Object(
       {
         minItems: 1,
         description:
-          'The containers serving this deployment, as `http://host:port`. Requests are spread over them by `balancing`; a replica refusing connections is skipped for requests that are safe to retry.',
+          'The containers serving this deployment, as `http://host:port`. Requests are spread over them by `balancing`; a replica refusing connections is skipped (nothing reached it, so any request may go on to another).',
       },
     ),
     healthCheckPath: Type.Optional(
@@ -88,13 +87,7 @@ export const UpstreamOriginSchema = Type.Object(
 );
 
 export const DeploymentStatusSchema = Type.Union(
-  [
-    Type.Literal('queued'),
-    Type.Literal('building'),
-    Type.Literal('ready'),
-    Type.Literal('error'),
-    Type.Literal('canceled'),
-  ],
+  DEPLOYMENT_STATUSES.map((status) => Type.Literal(status)),
   {
     default: 'ready',
     description: 'Only `ready` deployments serve traffic; the others get a status page.',
@@ -602,4 +595,3 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type ProjectConfig = Static<typeof ProjectSchema>;
 export type DeploymentConfig = Static<typeof DeploymentSchema>;
-export type DeploymentStatus = Static<typeof DeploymentStatusSchema>;

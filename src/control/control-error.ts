@@ -1,42 +1,30 @@
 /**
- * Errors of the control plane, rendered by the admin API as `application/problem+json`
- * (RFC 9457). `field` names the part of the request that is wrong, as a JSON pointer.
+ * Errors of the control plane: the admin API renders them as `application/problem+json`
+ * (RFC 9457), `field` naming the part of the request that is wrong, as a JSON pointer.
  */
-export type ControlErrorCode =
-  | 'not-found'
-  | 'conflict'
-  | 'illegal-transition'
-  | 'not-ready'
-  | 'invalid'
-  | 'store-unavailable'
-  | 'forbidden'
-  | 'too-large';
+import { SwitchyardError, type ErrorCode } from '../model/errors.js';
 
-const STATUS: Record<ControlErrorCode, number> = {
-  'not-found': 404,
-  conflict: 409,
-  'illegal-transition': 409,
-  'not-ready': 409,
-  invalid: 400,
-  'store-unavailable': 503,
-  forbidden: 403,
-  'too-large': 413,
-};
+export type ControlErrorCode = Extract<
+  ErrorCode,
+  | 'SY_RESOURCE_NOT_FOUND'
+  | 'SY_CONFLICT'
+  | 'SY_ILLEGAL_TRANSITION'
+  | 'SY_NOT_READY'
+  | 'SY_INVALID'
+  | 'SY_STORE_UNAVAILABLE'
+  | 'SY_FORBIDDEN'
+  | 'SY_TOO_LARGE'
+>;
 
-export class ControlError extends Error {
-  readonly code: ControlErrorCode;
-  readonly status: number;
-  readonly field: string | undefined;
+export class ControlError extends SwitchyardError {
+  declare readonly code: ControlErrorCode;
 
   constructor(
     code: ControlErrorCode,
     message: string,
     options: { field?: string; cause?: unknown } = {},
   ) {
-    super(message, { cause: options.cause });
+    super(code, message, options);
     this.name = 'ControlError';
-    this.code = code;
-    this.status = STATUS[code];
-    this.field = options.field;
   }
 }

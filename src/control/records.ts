@@ -2,56 +2,17 @@
  * The typed records the control plane keeps in the state store, and how they become the
  * site model the route table is compiled from. The store itself only sees JSON.
  */
-import type { DeploymentStatus, OriginSpec, ProjectSpec } from '../model/site.js';
-import type { Replica } from '../store/replica.js';
+import type { DeploymentRecord, DomainRecord, ProjectRecord } from '../model/records.js';
+import type { ProjectSpec } from '../model/site.js';
 
-export interface ProjectRecord {
-  readonly slug: string;
-  readonly rootPaths: readonly string[];
-  /** Redirect plain HTTP to HTTPS (absent in records written before it existed: false). */
-  readonly httpsRedirect?: boolean;
-  /** Deployment id the production alias points at; null before the first promote. */
-  readonly production: string | null;
-  /** Earlier production deployments, most recent first (rollback walks this). */
-  readonly history: readonly string[];
-  /** Branch aliases: name → deployment id. */
-  readonly aliases: Readonly<Record<string, string>>;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
-
-export interface DeploymentRecord {
-  readonly project: string;
-  readonly id: string;
-  readonly status: DeploymentStatus;
-  /** What the build server said with the last status (an error's cause, say). */
-  readonly message: string | null;
-  readonly origin: OriginSpec | null;
-  /** Free-form labels from the build server (branch, commit …). */
-  readonly meta: Readonly<Record<string, string>>;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-}
-
-export interface DomainRecord {
-  readonly domain: string;
-  readonly project: string;
-  readonly verified: boolean;
-  /** What the owner publishes in the TXT record `_switchyard.<domain>`. */
-  readonly verificationToken: string;
-  readonly createdAt: string;
-}
-
-export type TokenScope = 'admin' | 'deploy';
-
-export interface TokenRecord {
-  readonly id: string;
-  readonly name: string;
-  readonly scope: TokenScope;
-  /** SHA-256 of the secret, hex; the secret itself is shown once, at creation. */
-  readonly sha256: string;
-  readonly createdAt: string;
-}
+export type {
+  DeploymentRecord,
+  DomainRecord,
+  ProjectRecord,
+  TokenRecord,
+  TokenScope,
+} from '../model/records.js';
+import type { StoreMirror } from '../store/store-mirror.js';
 
 /** Deployments are keyed `<project>/<id>`: listing by prefix gives a project's deployments. */
 export const deploymentKey = (project: string, id: string) => `${project}/${id}`;
@@ -59,17 +20,8 @@ export const deploymentKey = (project: string, id: string) => `${project}/${id}`
 /** Production history kept for rollback. */
 export const HISTORY_KEPT = 20;
 
-/** Legal status transitions (the build server reports them in this order). */
-export const TRANSITIONS: Readonly<Record<DeploymentStatus, readonly DeploymentStatus[]>> = {
-  queued: ['building', 'ready', 'error', 'canceled'],
-  building: ['ready', 'error', 'canceled'],
-  ready: [],
-  error: [],
-  canceled: [],
-};
-
 /** The site model of every project in the store (the route table's input). */
-export function projectsFromReplica(replica: Replica): ProjectSpec[] {
+export function projectsFromMirror(replica: StoreMirror): ProjectSpec[] {
   const byProject = new Map<string, DeploymentRecord[]>();
   for (const r of replica.values('deployment')) {
     const d = r.value as unknown as DeploymentRecord;

@@ -3,8 +3,7 @@
  * Every source of routes (the configuration file today, the state store later) produces these
  * plain, immutable values; nothing here does I/O.
  */
-import type { DeploymentStatus } from '../config/schema.js';
-import type { PolicyName } from '../balancing/policy.js';
+import type { DeploymentStatus, PolicyName } from './vocabulary.js';
 
 export type { DeploymentStatus };
 

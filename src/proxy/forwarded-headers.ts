@@ -5,7 +5,7 @@
  * and `X-Request-Id`. A client's own forwarding fields survive only from a trusted peer.
  */
 import type { IncomingMessage } from 'node:http';
-import type { RequestContext } from '../server/request-context.js';
+import type { RequestContext } from '../request/request-context.js';
 import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
 
 /** Fields rebuilt here rather than copied. */

@@ -4,7 +4,7 @@
  * serves from, so the answer is what a request would get now.
  */
 import type { OriginSpec, ProjectSpec } from '../model/site.js';
-import { normalizeHost } from './host.js';
+import { normalizeHost } from '../http/host.js';
 import type { RouteTable, RoutedDeployment } from './route-table.js';
 
 export interface Explanation {

@@ -8,7 +8,7 @@
  * A project's own path is never shadowed: referral only applies to unknown first segments.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { normalizeHost } from './host.js';
+import { normalizeHost } from '../http/host.js';
 import type { RouteTable, RoutedProject } from './route-table.js';
 
 export const PROJECT_COOKIE = 'sy-project';

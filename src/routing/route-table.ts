@@ -5,7 +5,7 @@
  */
 import type { Origin } from '../origin/origin.js';
 import type { DeploymentStatus, ProjectSpec } from '../model/site.js';
-import { normalizeHost } from './host.js';
+import { normalizeHost } from '../http/host.js';
 
 export interface RoutedDeployment {
   readonly id: string;

@@ -5,7 +5,7 @@
  * (or shows the error it failed with). Served with 503 and Retry-After: crawlers and
  * monitors see "not yet", browsers see the progress.
  */
-import { escapeHtml } from './error-page.js';
+import { escapeHtml } from '../request/error-renderer.js';
 
 /** Log lines the page keeps on screen. */
 const LINES_SHOWN = 30;

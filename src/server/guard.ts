@@ -4,8 +4,8 @@
  * Host on HTTP/1.1; this adds what it lets through.
  */
 import type { IncomingMessage } from 'node:http';
-import { normalizeHost } from '../routing/host.js';
-import { SwitchyardError } from './errors.js';
+import { normalizeHost } from '../http/host.js';
+import { SwitchyardError } from '../model/errors.js';
 
 export interface Target {
   /** Normalised host to route by. */

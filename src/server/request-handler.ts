@@ -5,21 +5,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { logAccess } from '../observability/access-log.js';
+import { logAccess } from '../request/access-log.js';
 import { countRequest } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { requestId } from '../proxy/request-id.js';
 import type { TrustedPeers } from '../proxy/trusted-peers.js';
 import { projectCookie, referredProject } from '../routing/root-path-referral.js';
 import type { RouteTable, RoutedDeployment } from '../routing/route-table.js';
-import { sendError, wantsJson, writeErrorToSocket } from './error-page.js';
-import { SwitchyardError } from './errors.js';
+import { sendError, wantsJson, writeErrorToSocket } from '../request/error-renderer.js';
+import { SwitchyardError } from '../model/errors.js';
 import { requestTarget } from './guard.js';
 import { renderBuildingPage } from './building-page.js';
-import { lastEventId, streamDeployment } from '../control/event-stream.js';
-import type { EventHub } from '../control/event-hub.js';
-import type { StateStore } from '../store/state-store.js';
-import type { RequestContext } from './request-context.js';
+import { lastEventId, streamDeployment } from '../live/event-stream.js';
+import type { LiveEvents } from '../live/live-events.js';
+import type { RequestContext } from '../request/request-context.js';
 
 /** Platform endpoints live under this prefix on platform hosts; slugs cannot start with `_`. */
 export const PLATFORM_PREFIX = '/_switchyard/';
@@ -31,6 +30,8 @@ export interface HandlerOptions {
   readonly proto: 'http' | 'https';
   /** What /_switchyard/health reports. */
   readonly health?: () => { status: string; projects: number; store: string };
+  /** Where errors that are Switchyard's own fault are logged, with their cause. */
+  readonly onInternalError: (err: SwitchyardError) => void;
 }
 
 /** What the HTTPS side lends the request path (set once TLS is running). */
@@ -46,12 +47,6 @@ export interface HttpsSettings {
 /** RFC 8555 §8.3: where an ACME server fetches HTTP-01 challenges. */
 const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
 
-/** Deployment events for the building page (absent: plain status pages). */
-export interface LiveStatus {
-  readonly hub: EventHub;
-  readonly store: StateStore;
-}
-
 type Routed =
   | { deployment: RoutedDeployment }
   | { building: RoutedDeployment }
@@ -62,7 +57,7 @@ export class RequestHandler {
   #table: RouteTable;
   #options: HandlerOptions;
   #closing = false;
-  #live: LiveStatus | undefined;
+  #live: LiveEvents | undefined;
   #https: HttpsSettings | undefined;
 
   constructor(table: RouteTable, options: HandlerOptions) {
@@ -79,7 +74,8 @@ export class RequestHandler {
     this.#table = table;
   }
 
-  setLive(live: LiveStatus): void {
+  /** Deployment events for the building page (absent: plain status pages). */
+  setLive(live: LiveEvents): void {
     this.#live = live;
   }
 
@@ -120,6 +116,7 @@ export class RequestHandler {
       projectCookie: undefined,
       httpsRedirect: false,
       hsts: undefined,
+      onInternalError: this.#options.onInternalError,
     };
   }
 
@@ -315,12 +312,13 @@ export class RequestHandler {
     const project = ctx.project ?? '';
     const method = req.method;
     if (live !== undefined && method === 'GET' && accept.includes('text/event-stream')) {
+      const after = lastEventId(req.headers['last-event-id']);
       streamDeployment(res, {
-        store: live.store,
-        hub: live.hub,
+        live,
         project,
         deployment: d.id,
-        after: lastEventId(req.headers['last-event-id']),
+        after,
+        backlog: live.recent(project, d.id, after), // memory only: the request path never awaits the store
         headers: { 'x-request-id': ctx.id },
       });
       return;

@@ -8,7 +8,7 @@
  * anything outside it — except through a symbolic link, which the static origin checks
  * with realpath.
  */
-import { SwitchyardError } from '../server/errors.js';
+import { SwitchyardError } from '../model/errors.js';
 
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN = /[\\/\u0000-\u001f\u007f]/;

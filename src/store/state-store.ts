@@ -9,9 +9,10 @@
  * typed rules (what a project or a deployment is, which transitions are legal) live in
  * src/control/, above this interface, so both implementations stay small.
  *
- * The data plane never calls the store on a request: a `Replica` (replica.ts) mirrors it in
+ * The data plane never calls the store on a request: a `StoreMirror` (store-mirror.ts) mirrors it in
  * memory from a snapshot plus the change feed, and the route table is compiled from that.
  */
+import { SwitchyardError } from '../model/errors.js';
 
 export type JsonValue =
   | string
@@ -153,9 +154,9 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-export class StoreUnavailableError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
+export class StoreUnavailableError extends SwitchyardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SY_STORE_UNAVAILABLE', message, options);
     this.name = 'StoreUnavailableError';
   }
 }

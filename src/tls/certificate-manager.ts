@@ -8,7 +8,7 @@
  * order budget.
  */
 import type { Logger } from 'pino';
-import type { Replica } from '../store/replica.js';
+import type { StoreMirror } from '../store/store-mirror.js';
 import type { JsonValue, StateStore } from '../store/state-store.js';
 import type { CertificateIndex, CertificateRecord } from './certificate-index.js';
 import type { Issuer } from './issuer.js';
@@ -44,7 +44,7 @@ const HOUR_MS = 60 * 60_000;
 
 export class CertificateManager {
   readonly #store: StateStore;
-  readonly #replica: Replica;
+  readonly #replica: StoreMirror;
   readonly #issuer: Issuer;
   readonly #index: CertificateIndex;
   readonly #eligible: (name: string) => Eligibility | undefined;
@@ -56,7 +56,7 @@ export class CertificateManager {
 
   constructor(options: {
     store: StateStore;
-    replica: Replica;
+    replica: StoreMirror;
     issuer: Issuer;
     index: CertificateIndex;
     eligible: (name: string) => Eligibility | undefined;

@@ -7,8 +7,8 @@
  */
 import { Resolver } from 'node:dns/promises';
 import type { Logger } from 'pino';
-import type { DomainRecord } from '../control/records.js';
-import type { Replica } from '../store/replica.js';
+import type { DomainRecord } from '../model/records.js';
+import type { StoreMirror } from '../store/store-mirror.js';
 import type { JsonValue, StateStore } from '../store/state-store.js';
 
 export interface VerifierSettings {
@@ -28,7 +28,7 @@ export type VerifiedDomain = DomainRecord & {
 
 export class DomainVerifier {
   readonly #store: StateStore;
-  readonly #replica: Replica;
+  readonly #replica: StoreMirror;
   readonly #settings: VerifierSettings;
   readonly #logger: Logger;
   readonly #resolver = new Resolver({ timeout: 2000, tries: 2 });
@@ -36,7 +36,7 @@ export class DomainVerifier {
   #running: Promise<void> | undefined;
   #stopped = false;
 
-  constructor(store: StateStore, replica: Replica, settings: VerifierSettings, logger: Logger) {
+  constructor(store: StateStore, replica: StoreMirror, settings: VerifierSettings, logger: Logger) {
     this.#store = store;
     this.#replica = replica;
     this.#settings = settings;

@@ -1,19 +1,19 @@
 /**
  * One proxied request: an undici dispatch handler that streams the response to the client
  * with back-pressure (a full client socket pauses the upstream read), cancels the upstream
- * request when the client goes away, reports each attempt's outcome to the replica set
- * (passive health), and tries another replica only when that is provably safe — see
- * `onResponseError` — and the retry budget allows it.
+ * request when the client goes away, and goes through the replicas with one
+ * `UpstreamAttempt` (picking, load accounting, passive health and the retry rule).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
-import { sendError } from '../server/error-page.js';
-import type { RequestContext } from '../server/request-context.js';
-import { decorateResponseHeaders } from '../server/response-headers.js';
-import { SwitchyardError } from '../server/errors.js';
-import { isConnectFailure, isCutBeforeAnswer, toClientError } from './upstream-errors.js';
+import { sendError } from '../request/error-renderer.js';
+import type { RequestContext } from '../request/request-context.js';
+import { decorateResponseHeaders } from '../request/response-headers.js';
+import { SwitchyardError } from '../model/errors.js';
+import { toClientError } from './upstream-errors.js';
 import type { Replica, ReplicaSet } from './replica-set.js';
+import { UpstreamAttempt } from './upstream-attempt.js';
 
 /** RFC 9110 §9.2.2 */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -28,30 +28,20 @@ export interface ResponseTee {
   abort(): void;
 }
 
-class ClientGone extends Error {
-  constructor() {
-    super('the client closed the connection');
-    this.name = 'ClientGone';
-  }
-}
+/** Why an upstream request is aborted when the client went away (not an error to report). */
+const CLIENT_GONE = new Error('the client closed the connection');
 
 export class ProxyExchange implements Dispatcher.DispatchHandler {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   readonly #ctx: RequestContext;
-  readonly #replicas: ReplicaSet;
+  readonly #attempt: UpstreamAttempt;
   readonly #headers: Record<string, string | string[]>;
   readonly #hasBody: boolean;
   readonly #via: string;
   #controller: Dispatcher.DispatchController | undefined;
-  #replica: Replica | undefined;
-  #attempts = 0;
-  /** Replicas tried so far, a bit per index (a retry goes elsewhere). */
-  #tried = 0;
-  #sentAt = 0;
   /** Response headers arrived for the current attempt. */
   #responded = false;
-  readonly #key: string | undefined;
   readonly #tee: ResponseTee | undefined;
 
   constructor(
@@ -64,12 +54,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     key: string | undefined,
     tee?: ResponseTee,
   ) {
-    this.#key = key;
     this.#tee = tee;
     this.#req = req;
     this.#res = res;
     this.#ctx = ctx;
-    this.#replicas = replicas;
+    this.#attempt = new UpstreamAttempt(replicas, key);
     this.#headers = headers;
     this.#via = via;
     const cl = req.headers['content-length'];
@@ -79,15 +68,15 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   start(): void {
-    const replica = this.#replicas.pick(this.#key, this.#tried);
+    const replica = this.#attempt.next();
     if (replica !== undefined) {
       this.#dispatch(replica);
       return;
     }
     // Every replica is at its concurrency limit: wait in the bounded queue, or 503 at once.
-    void this.#replicas.wait(this.#key).then((r) => {
+    void this.#attempt.wait().then((r) => {
       if (this.#res.destroyed) {
-        if (r !== undefined) this.#replicas.release();
+        this.#attempt.done();
         return;
       }
       if (r !== undefined) this.#dispatch(r);
@@ -110,13 +99,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   #dispatch(replica: Replica): void {
-    this.#tried |= 1 << (replica.index % 31);
-    replica.inFlight++;
-    this.#replica = replica;
-    this.#sentAt = performance.now();
     this.#responded = false;
     this.#ctx.upstream = replica.url;
-    this.#attempts++;
     replica.pool.dispatch(
       {
         path: this.#ctx.path,
@@ -129,7 +113,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   #onClientClose = (): void => {
-    if (!this.#res.writableFinished) this.#controller?.abort(new ClientGone());
+    if (!this.#res.writableFinished) this.#controller?.abort(CLIENT_GONE);
   };
 
   #resume = (): void => {
@@ -138,7 +122,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    if (this.#res.destroyed) controller.abort(new ClientGone());
+    if (this.#res.destroyed) controller.abort(CLIENT_GONE);
   }
 
   onResponseStart(
@@ -149,10 +133,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   ): void {
     if (statusCode < 200) return; // 1xx: informational, not forwarded
     this.#responded = true;
-    if (this.#replica !== undefined) {
-      // Passive health: a 5xx counts against the replica (outlier detection).
-      this.#replicas.report(this.#replica, statusCode < 500, performance.now() - this.#sentAt);
-    }
+    this.#attempt.report(statusCode < 500); // passive health: a 5xx counts against the replica
     const out = decorateResponseHeaders(downstreamResponseHeaders(headers, this.#via), this.#ctx);
     if (this.#tee !== undefined) out['cache-status'] = this.#tee.start(statusCode, headers);
     // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
@@ -169,21 +150,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  /** The attempt is over (response ended, failed or was cut): it no longer counts as load. */
-  #done(): void {
-    const replica = this.#replica;
-    if (replica !== undefined) {
-      replica.inFlight--;
-      this.#replica = undefined;
-      this.#replicas.release();
-    }
-  }
-
   onResponseEnd(
     _controller: Dispatcher.DispatchController,
     trailers: Record<string, string | string[] | undefined>,
   ): void {
-    this.#done();
+    this.#attempt.done();
     // RFC 9110 §6.5: trailer fields go on when the response can carry them (chunked HTTP/1.1, HTTP/2).
     if (hasFields(trailers)) this.#res.addTrailers(trailers);
     this.#res.end();
@@ -191,14 +162,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    const replica = this.#replica;
-    const failed = replica?.url ?? '';
-    if (replica !== undefined && !(err instanceof ClientGone) && !this.#responded) {
-      this.#replicas.report(replica, false, performance.now() - this.#sentAt);
-    }
-    this.#done();
+    const failed = this.#attempt.replica?.url ?? '';
+    if (err !== CLIENT_GONE && !this.#responded) this.#attempt.report(false);
+    this.#attempt.done();
     const res = this.#res;
-    if (err instanceof ClientGone || res.destroyed) {
+    if (err === CLIENT_GONE || res.destroyed) {
       this.#tee?.abort();
       return;
     }
@@ -207,13 +175,9 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       res.destroy(); // the response cannot be completed: the client must see it cut short
       return;
     }
-    // Another replica, only where provably safe: nothing was sent (a connection never made),
-    // or an idempotent request without a body that got no answer (the replica died under it).
-    const safe =
-      !this.#hasBody &&
-      IDEMPOTENT.has(this.#req.method ?? '') &&
-      (isConnectFailure(err) || (!this.#responded && isCutBeforeAnswer(err)));
-    if (safe && this.#attempts < this.#replicas.size && this.#replicas.mayRetry()) {
+    // Another replica, only where provably safe (UpstreamAttempt says when).
+    const replayable = !this.#hasBody && !this.#responded && IDEMPOTENT.has(this.#req.method ?? '');
+    if (this.#attempt.mayRetry(err, replayable)) {
       this.#controller = undefined;
       this.start();
       return;

@@ -2,7 +2,7 @@
  * What an upstream failure means for the client, and whether another replica may be tried.
  * Only failures to connect are retryable: nothing reached the app, so nothing can happen twice.
  */
-import { SwitchyardError } from '../server/errors.js';
+import { SwitchyardError } from '../model/errors.js';
 
 const CONNECT_FAILURES = new Set([
   'ECONNREFUSED',

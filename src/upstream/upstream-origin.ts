@@ -4,13 +4,14 @@ import type { Duplex } from 'node:stream';
 import type { UpstreamOriginSpec } from '../model/site.js';
 import type { Origin } from '../origin/origin.js';
 import { upstreamRequestHeaders } from '../proxy/forwarded-headers.js';
-import type { RequestContext } from '../server/request-context.js';
+import type { RequestContext } from '../request/request-context.js';
 import { ProxyExchange, type ResponseTee } from './proxy-exchange.js';
 import { ReplicaSet, type UpstreamSettings } from './replica-set.js';
 import { tunnelUpgrade } from './websocket-tunnel.js';
 import type { Readable } from 'node:stream';
-import { SwitchyardError } from '../server/errors.js';
-import { isConnectFailure, toClientError } from './upstream-errors.js';
+import { SwitchyardError } from '../model/errors.js';
+import { toClientError } from './upstream-errors.js';
+import { UpstreamAttempt } from './upstream-attempt.js';
 import { countUpstreamEvent } from '../observability/metrics.js';
 import type { ReplicaView } from './replica-set.js';
 
@@ -22,6 +23,8 @@ export class UpstreamOrigin implements Origin {
   readonly #drainMs: number;
   /** Client sockets of WebSockets tunnelled to this deployment (drained on close). */
   readonly #tunnels = new Set<Duplex>();
+  /** Set once closing starts: closing again waits for the same drain. */
+  #closed: Promise<void> | undefined;
   /** How to read a request's affinity key; undefined unless the policy hashes. */
   readonly #affinity:
     ((req: IncomingMessage, ctx: RequestContext) => string | undefined) | undefined;
@@ -51,10 +54,17 @@ export class UpstreamOrigin implements Origin {
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): void {
     this.#tunnels.add(socket);
     socket.once('close', () => this.#tunnels.delete(socket));
-    tunnelUpgrade(req, socket, head, ctx, this.#replicas, {
-      via: this.#via,
-      connectTimeoutMs: this.#connectTimeoutMs,
-    });
+    tunnelUpgrade(
+      req,
+      socket,
+      head,
+      ctx,
+      new UpstreamAttempt(this.#replicas, this.#affinity?.(req, ctx)),
+      {
+        via: this.#via,
+        connectTimeoutMs: this.#connectTimeoutMs,
+      },
+    );
   }
 
   /**
@@ -72,10 +82,9 @@ export class UpstreamOrigin implements Origin {
     body: Readable;
   }> {
     const headers = { ...upstreamRequestHeaders(req, ctx, { via: this.#via }), ...extraHeaders };
-    const key = this.#affinity?.(req, ctx);
-    let tried = 0;
-    for (let attempt = 0; attempt < this.#replicas.size; attempt++) {
-      const replica = this.#replicas.pick(key, tried);
+    const attempt = new UpstreamAttempt(this.#replicas, this.#affinity?.(req, ctx));
+    for (;;) {
+      const replica = attempt.next();
       if (replica === undefined) {
         throw new SwitchyardError(
           'SY_UPSTREAM_BUSY',
@@ -85,35 +94,22 @@ export class UpstreamOrigin implements Origin {
           },
         );
       }
-      tried |= 1 << (replica.index % 31);
-      replica.inFlight++;
       ctx.upstream = replica.url;
-      const sentAt = performance.now();
-      let settled = false;
-      const settle = () => {
-        if (settled) return;
-        settled = true;
-        replica.inFlight--;
-        this.#replicas.release();
-      };
       try {
         const res = await replica.pool.request({ method: 'GET', path: ctx.path, headers });
-        this.#replicas.report(replica, res.statusCode < 500, performance.now() - sentAt);
+        attempt.report(res.statusCode < 500);
+        const settle = () => attempt.done();
         res.body.once('close', settle);
         res.body.once('end', settle);
         res.body.once('error', settle);
         return { statusCode: res.statusCode, headers: res.headers, body: res.body };
       } catch (err) {
-        settle();
-        this.#replicas.report(replica, false, performance.now() - sentAt);
-        if (isConnectFailure(err) && attempt + 1 < this.#replicas.size) continue;
-        throw toClientError(err, replica.url);
+        attempt.report(false);
+        attempt.done();
+        // A cache fill is a bodiless GET that got no answer: replayable.
+        if (!attempt.mayRetry(err, true)) throw toClientError(err, replica.url);
       }
     }
-    throw new SwitchyardError(
-      'SY_UPSTREAM_UNREACHABLE',
-      'no replica of this deployment accepts connections',
-    );
   }
 
   /** Each replica's state and recent figures (admin API). */
@@ -125,7 +121,12 @@ export class UpstreamOrigin implements Origin {
    * Retire this replica set: new requests already go to its successor; in-flight requests
    * and WebSockets run up to `drainMs`, then what is left is cut.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closed ??= this.#close();
+    return this.#closed;
+  }
+
+  async #close(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'deadline'>((resolve) => {
       timer = setTimeout(() => resolve('deadline'), this.#drainMs);

@@ -2,17 +2,18 @@
  * `Upgrade` requests (WebSocket, RFC 6455 §4.1): the handshake is forwarded to a replica with
  * the usual forwarding fields, and from then on bytes flow both ways untouched — frames,
  * fragments, pings and close codes are the two ends' business. Back-pressure comes from
- * pipe(); either side closing closes the other.
+ * pipe(); either side closing closes the other. A tunnel counts as load on its replica (the
+ * same `UpstreamAttempt` as a request) until it closes.
  */
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { upstreamRequestHeaders } from '../proxy/forwarded-headers.js';
-import { writeErrorToSocket } from '../server/error-page.js';
-import { SwitchyardError } from '../server/errors.js';
-import type { RequestContext } from '../server/request-context.js';
-import { isConnectFailure, toClientError } from './upstream-errors.js';
-import type { ReplicaSet } from './replica-set.js';
+import { writeErrorToSocket } from '../request/error-renderer.js';
+import { SwitchyardError } from '../model/errors.js';
+import type { RequestContext } from '../request/request-context.js';
+import { toClientError } from './upstream-errors.js';
+import type { UpstreamAttempt } from './upstream-attempt.js';
 
 function requestHead(req: IncomingMessage, ctx: RequestContext, via: string): string {
   const headers = upstreamRequestHeaders(req, ctx, { via, upgrade: true });
@@ -30,16 +31,13 @@ export function tunnelUpgrade(
   client: Duplex,
   head: Buffer,
   ctx: RequestContext,
-  replicas: ReplicaSet,
+  attempt: UpstreamAttempt,
   options: { via: string; connectTimeoutMs: number },
 ): void {
   const requestText = requestHead(req, ctx, options.via);
-  let attempts = 0;
-  let tried = 0;
 
-  const attempt = (): void => {
-    attempts++;
-    const replica = replicas.pick(undefined, tried);
+  const tryReplica = (): void => {
+    const replica = attempt.next();
     if (replica === undefined) {
       writeErrorToSocket(
         client,
@@ -48,10 +46,16 @@ export function tunnelUpgrade(
       );
       return;
     }
-    tried |= 1 << (replica.index % 31);
     ctx.upstream = replica.url;
     const upstream: Socket = connect({ host: replica.host, port: replica.port });
     let connected = false;
+    let over = false;
+    /** This attempt no longer counts as load (once, whichever way it ends). */
+    const finish = () => {
+      if (over) return;
+      over = true;
+      attempt.done();
+    };
     const timer = setTimeout(() => {
       upstream.destroy(
         Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
@@ -63,6 +67,7 @@ export function tunnelUpgrade(
     upstream.once('connect', () => {
       connected = true;
       clearTimeout(timer);
+      attempt.report(true);
       upstream.setNoDelay(true);
       upstream.write(requestText);
       if (head.length > 0) upstream.write(head);
@@ -76,18 +81,22 @@ export function tunnelUpgrade(
         return;
       }
       client.off('close', onClientGone);
-      if (isConnectFailure(err) && attempts < replicas.size && !client.destroyed) {
-        attempt();
+      attempt.report(false);
+      finish();
+      // The handshake never reached the app when the connection failed: retryable.
+      if (!client.destroyed && attempt.mayRetry(err, false)) {
+        tryReplica();
         return;
       }
       writeErrorToSocket(client, ctx, toClientError(err, replica.url));
     });
     upstream.once('close', () => {
       clearTimeout(timer);
+      finish(); // the tunnel (or a connect the client gave up on) is over
       if (connected) client.destroy();
     });
   };
 
   client.on('error', () => client.destroy());
-  attempt();
+  tryReplica();
 }

@@ -135,6 +135,15 @@ describe('admin API', () => {
       assert.equal(bad.status, 400);
       assert.equal(bad.body.field, '/slug');
       assert.equal(bad.headers['content-type'], 'application/problem+json; charset=utf-8');
+      // One catalogue for the data plane and the API (src/model/errors.ts).
+      assert.equal(bad.body.code, 'SY_INVALID');
+      assert.equal(bad.body.type, 'urn:switchyard:error:SY_INVALID');
+      const gone = await edge.api('GET', '/v1/projects/no-such-project');
+      assert.equal(gone.status, 404);
+      assert.equal(gone.body.code, 'SY_RESOURCE_NOT_FOUND');
+      const anonymous = await edge.api('GET', '/v1/projects', undefined, null);
+      assert.equal(anonymous.status, 401);
+      assert.equal(anonymous.body.code, 'SY_UNAUTHORIZED');
       const extra = await edge.api('POST', '/v1/projects', { slug: 'ok', colour: 'red' });
       assert.equal(extra.status, 400);
       assert.equal(extra.body.field, '/colour');

@@ -8,7 +8,7 @@ import { eventually } from '../support/eventually.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startEdge } from '../support/edge.js';
+import { startEdge, deployUpstream } from '../support/edge.js';
 import { fetchText } from '../support/http.js';
 import { startSwitchyard, upstreamProject, type TestSwitchyard } from '../support/switchyard.js';
 import { closedPort, startUpstream, type TestUpstream } from '../support/upstream.js';
@@ -335,12 +335,7 @@ describe('HTTP cache and deployments', () => {
     });
     const edge = await startEdge({ demo: false });
     try {
-      await edge.api('POST', '/v1/projects', { slug: 'shop' });
-      await edge.api('POST', '/v1/projects/shop/deployments', {
-        id: 'd1',
-        status: 'ready',
-        origin: { upstream: { replicas: [tagged.url] } },
-      });
+      await deployUpstream(edge, 'shop', [tagged.url]);
       const get = async (path: string) => (await fetchText(`${edge.origin}/shop${path}`)).body;
       assert.equal(await get('/a'), '/a #1');
       assert.equal(await get('/b'), '/b #2');
@@ -396,6 +391,97 @@ describe('HTTP cache and deployments', () => {
       assert.equal(n, 1, 'the app was asked once, before the restart');
     } finally {
       await second.close();
+      await u.close();
+    }
+  });
+
+  it('serves entries stored with Vary, and compressed copies, after a restart (disk tier)', async () => {
+    let n = 0;
+    const u = await startUpstream((req, res) => {
+      n++;
+      if (req.url === '/lang') {
+        res.writeHead(200, {
+          'cache-control': 'max-age=600',
+          vary: 'Accept-Language',
+          'content-type': 'text/plain',
+        });
+        res.end(`lang ${String(req.headers['accept-language'])}`);
+        return;
+      }
+      res.writeHead(200, { 'cache-control': 'max-age=600', 'content-type': 'text/html' });
+      res.end('<p>compress me</p>'.repeat(100));
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), 'sy-cache-disk-'));
+    const raw = {
+      dataDir,
+      cache: { diskBytes: 10 * 1024 * 1024 },
+      projects: [upstreamProject('app', [u.url])],
+    };
+    const get = (origin: string, path: string, headers: Record<string, string>) =>
+      request(`${origin}/app${path}`, { headers: { host: '127.0.0.1', ...headers } });
+    const first = await startSwitchyard(raw);
+    try {
+      for (const lang of ['en', 'fr']) {
+        const res = await get(first.origin, '/lang', { 'accept-language': lang });
+        assert.equal(await res.body.text(), `lang ${lang}`);
+      }
+      await (await get(first.origin, '/text', {})).body.text();
+      // Stored: two variants, their Vary marker, the page and its two encoded copies.
+      await eventually(() =>
+        assert.equal(
+          readdirSync(join(dataDir, 'cache')).filter((f) => f.endsWith('.entry')).length,
+          6,
+        ),
+      );
+    } finally {
+      await first.close();
+    }
+    const asked = n;
+    const second = await startSwitchyard(raw);
+    try {
+      for (const lang of ['en', 'fr']) {
+        const res = await get(second.origin, '/lang', { 'accept-language': lang });
+        assert.equal(await res.body.text(), `lang ${lang}`);
+        assert.match(String(res.headers['cache-status']), /hit/, lang);
+      }
+      const br = await get(second.origin, '/text', { 'accept-encoding': 'br' });
+      assert.equal(br.headers['content-encoding'], 'br');
+      assert.equal(
+        brotliDecompressSync(Buffer.from(await br.body.arrayBuffer())).toString(),
+        '<p>compress me</p>'.repeat(100),
+      );
+      assert.equal(n, asked, 'nothing was asked of the app after the restart');
+    } finally {
+      await second.close();
+      await u.close();
+    }
+  });
+
+  it('keeps its bookkeeping bounded however many URLs pass (Vary, pass, pending)', async () => {
+    const u = await startUpstream((req, res) => {
+      res.writeHead(200, { 'cache-control': 'max-age=600', vary: 'Accept-Language' });
+      res.end(req.url);
+    });
+    const sy = await startSwitchyard({
+      cache: { memoryBytes: 1024 * 1024 },
+      projects: [upstreamProject('app', [u.url])],
+    });
+    try {
+      const cache = sy.sy.cache!;
+      for (let i = 0; i < 12_000; i += 200) {
+        await Promise.all(
+          Array.from({ length: 200 }, async (_, j) => {
+            const res = await request(`${sy.origin}/app/u${i + j}`, {
+              headers: { host: '127.0.0.1', 'accept-language': 'en' },
+            });
+            await res.body.text();
+          }),
+        );
+      }
+      assert.ok(cache.store.size <= 1024 * 1024, `store holds ${cache.store.size} bytes`);
+      assert.ok(cache.tracked <= 10_000, `${cache.tracked} keys tracked in memory`);
+    } finally {
+      await sy.close();
       await u.close();
     }
   });

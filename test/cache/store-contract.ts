@@ -1,4 +1,4 @@
-/** What every cache store tier must do; stores.test.ts runs it for memory and disk. */
+/** What every cache store must do; stores.test.ts runs it for memory, disk and tiered. */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';

@@ -5,12 +5,24 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DiskStore } from '../../src/cache/disk-store.js';
 import { MemoryStore } from '../../src/cache/memory-store.js';
+import { TieredStore } from '../../src/cache/tiered-store.js';
 import { entry, storeContract } from './store-contract.js';
 
 storeContract('memory', (maxBytes) => Promise.resolve(new MemoryStore(maxBytes)));
 storeContract('disk', (maxBytes) =>
   DiskStore.open(mkdtempSync(join(tmpdir(), 'sy-cache-')), maxBytes),
 );
+storeContract('tiered (memory in front of disk)', async (maxBytes) => {
+  const tiered = new TieredStore(
+    new MemoryStore(maxBytes),
+    DiskStore.open(mkdtempSync(join(tmpdir(), 'sy-cache-')), maxBytes),
+    (err) => {
+      throw err;
+    },
+  );
+  await tiered.ready();
+  return tiered;
+});
 
 describe('disk store', () => {
   it('survives a restart, and drops torn entries and interrupted writes', async () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { needsBinary } from '../support/binaries.js';
-import { startEdge, type TestEdge } from '../support/edge.js';
+import { startEdge, type TestEdge, deployUpstream } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -32,18 +32,9 @@ describe('a fleet of two instances sharing Redis', needsBinary('redis-server'), 
   const body = async (edge: TestEdge) => (await fetchText(`${edge.origin}/shop/`)).body;
 
   it('serves on every instance what was deployed through one, a promote reaching the other within a second', async () => {
-    await a.api('POST', '/v1/projects', { slug: 'shop' });
-    await a.api('POST', '/v1/projects/shop/deployments', {
-      id: 'd1',
-      status: 'ready',
-      origin: { upstream: { replicas: [v1.url] } },
-    });
+    await deployUpstream(a, 'shop', [v1.url]);
     await eventually(async () => assert.equal(await body(b), 'one'));
-    await a.api('POST', '/v1/projects/shop/deployments', {
-      id: 'd2',
-      status: 'ready',
-      origin: { upstream: { replicas: [v2.url] } },
-    });
+    await deployUpstream(a, 'shop', [v2.url], { id: 'd2', create: false });
     const started = Date.now();
     await a.api('POST', '/v1/projects/shop/promote', { deployment: 'd2' });
     await eventually(async () => assert.equal(await body(b), 'two'), 1000);
@@ -70,17 +61,24 @@ describe('a fleet of two instances sharing Redis', needsBinary('redis-server'), 
     const write = await a.api('POST', '/v1/projects/shop/rollback');
     assert.equal(write.status, 503, 'writes fail fast while the store is away');
     assert.match(write.body.detail, /state store is unreachable/);
+    assert.equal(write.body.code, 'SY_STORE_UNAVAILABLE');
+    assert.equal(write.headers['retry-after'], '1');
+    // Tokens and purges go through the control plane too: 503, never a 500.
+    for (const [path, input] of [
+      ['/v1/tokens', { name: 'ci', scope: 'deploy' }],
+      ['/v1/cache/purge', { project: 'shop' }],
+    ] as const) {
+      const refused = await a.api('POST', path, input);
+      assert.equal(refused.status, 503, path);
+      assert.equal(refused.body.code, 'SY_STORE_UNAVAILABLE', path);
+    }
 
     await redis.start();
     await eventually(async () => {
       const health = await a.api('GET', '/health', undefined, null);
       assert.equal(health.body.status, 'ok');
     }, 10_000);
-    await a.api('POST', '/v1/projects/shop/deployments', {
-      id: 'd3',
-      status: 'ready',
-      origin: { upstream: { replicas: [v3.url] } },
-    });
+    await deployUpstream(a, 'shop', [v3.url], { id: 'd3', create: false });
     await a.api('POST', '/v1/projects/shop/promote', { deployment: 'd3' });
     await eventually(async () => assert.equal(await body(b), 'three'), 10_000);
     await eventually(async () => {
@@ -97,12 +95,7 @@ describe('a fleet of two instances sharing Redis', needsBinary('redis-server'), 
       res.end(`copy ${n}`);
     });
     try {
-      await a.api('POST', '/v1/projects', { slug: 'cached' });
-      await a.api('POST', '/v1/projects/cached/deployments', {
-        id: 'd1',
-        status: 'ready',
-        origin: { upstream: { replicas: [cached.url] } },
-      });
+      await deployUpstream(a, 'cached', [cached.url]);
       const onB = async () => (await fetchText(`${b.origin}/cached/page`)).body;
       await eventually(async () => assert.equal(await onB(), 'copy 1'));
       assert.equal(await onB(), 'copy 1', 'B serves its stored copy');

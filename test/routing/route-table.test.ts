@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ProjectSpec } from '../../src/model/site.js';
 import type { Origin } from '../../src/origin/origin.js';
-import { normalizeHost } from '../../src/routing/host.js';
+import { normalizeHost } from '../../src/http/host.js';
 import { RouteTable } from '../../src/routing/route-table.js';
 
 const origin = (name: string): Origin =>

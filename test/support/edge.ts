@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { loadConfig } from '../../src/config/load-config.js';
-import { startInstance, type Instance } from '../../src/instance.js';
+import { startInstance, type Instance } from '../../src/app/instance.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -83,4 +83,26 @@ export async function startEdge(
     },
     close: () => instance.close(0),
   };
+}
+
+/**
+ * A ready upstream deployment `id` of `slug` with the given replicas, through the admin API;
+ * the project is created first unless `create` is false. Fails loudly on a non-2xx answer.
+ */
+export async function deployUpstream(
+  edge: Pick<TestEdge, 'api'>,
+  slug: string,
+  replicas: string[],
+  options: { id?: string; create?: boolean } = {},
+): Promise<void> {
+  if (options.create !== false) {
+    const project = await edge.api('POST', '/v1/projects', { slug });
+    if (project.status >= 300) throw new Error(`project ${slug}: ${JSON.stringify(project.body)}`);
+  }
+  const res = await edge.api('POST', `/v1/projects/${slug}/deployments`, {
+    id: options.id ?? 'd1',
+    status: 'ready',
+    origin: { upstream: { replicas } },
+  });
+  if (res.status >= 300) throw new Error(`deployment of ${slug}: ${JSON.stringify(res.body)}`);
 }

@@ -1,10 +1,10 @@
-/** Start a real Switchyard on a free loopback port, with its log lines collected in memory. */
+/** Start a real data plane (EdgeServer) on a free loopback port, with its log lines collected in memory. */
 import { pino } from 'pino';
 import { loadConfig } from '../../src/config/load-config.js';
-import { Switchyard } from '../../src/server/switchyard.js';
+import { EdgeServer } from '../../src/server/edge-server.js';
 
 export interface TestSwitchyard {
-  readonly sy: Switchyard;
+  readonly sy: EdgeServer;
   /** `http://127.0.0.1:<port>` */
   readonly origin: string;
   readonly port: number;
@@ -27,7 +27,7 @@ export async function startSwitchyard(raw: Record<string, unknown> = {}): Promis
     { level: 'info' },
     { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
   );
-  const sy = await Switchyard.start(loaded, { logger });
+  const sy = await EdgeServer.start(loaded, { logger });
   return {
     sy,
     origin: `http://127.0.0.1:${sy.port}`,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { needsBinaries } from '../support/binaries.js';
-import { startEdge, type TestEdge } from '../support/edge.js';
+import { startEdge, type TestEdge, deployUpstream } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
 import { preparePebble, type TestPebble } from '../support/pebble.js';
@@ -65,12 +65,7 @@ describe('certificates in a fleet (Redis, Pebble)', needsBinaries('pebble', 'red
   });
 
   it('orders one certificate for a name and every instance serves it', async () => {
-    await a.api('POST', '/v1/projects', { slug: 'shop' });
-    await a.api('POST', '/v1/projects/shop/deployments', {
-      id: 'd1',
-      status: 'ready',
-      origin: { upstream: { replicas: [app.url] } },
-    });
+    await deployUpstream(a, 'shop', [app.url]);
     const attached = await a.api('POST', '/v1/projects/shop/domains', {
       domain: 'fleet.example.com',
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { needsBinary } from '../support/binaries.js';
-import { startEdge, type TestEdge } from '../support/edge.js';
+import { startEdge, type TestEdge, deployUpstream } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { preparePebble, type TestPebble } from '../support/pebble.js';
 import { h1, h2 } from '../support/tls-client.js';
@@ -27,12 +27,7 @@ describe('ACME certificates for verified custom domains (Pebble)', needsBinary('
       domains: { resolvers: [pebble.dns], verifyIntervalMs: 100 },
     });
     await pebble.start(edge.port);
-    await edge.api('POST', '/v1/projects', { slug: 'shop' });
-    await edge.api('POST', '/v1/projects/shop/deployments', {
-      id: 'd1',
-      status: 'ready',
-      origin: { upstream: { replicas: [app.url] } },
-    });
+    await deployUpstream(edge, 'shop', [app.url]);
   });
   after(async () => {
     await edge.close();

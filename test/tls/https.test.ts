@@ -8,7 +8,7 @@ import { connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { needsBinary } from '../support/binaries.js';
 import { CHROMIUM, launchChromium } from '../support/browser.js';
-import { startEdge, type TestEdge } from '../support/edge.js';
+import { startEdge, type TestEdge, deployUpstream } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
 import { h1, h2 } from '../support/tls-client.js';
@@ -60,17 +60,8 @@ describe('HTTPS with the local CA', () => {
     port = edge.instance.sy.httpsPort!;
     ca = edge.instance.control.tls!.localCa.caPem;
     await edge.api('POST', '/v1/projects', { slug: 'app', httpsRedirect: true });
-    await edge.api('POST', '/v1/projects/app/deployments', {
-      id: 'd1',
-      status: 'ready',
-      origin: { upstream: { replicas: [app.url] } },
-    });
-    await edge.api('POST', '/v1/projects', { slug: 'plain' });
-    await edge.api('POST', '/v1/projects/plain/deployments', {
-      id: 'd1',
-      status: 'ready',
-      origin: { upstream: { replicas: [app.url] } },
-    });
+    await deployUpstream(edge, 'app', [app.url], { create: false });
+    await deployUpstream(edge, 'plain', [app.url]);
   });
   after(async () => {
     await edge.close();
@@ -259,12 +250,7 @@ describe('HTTPS: sessions, WebSocket, domain instructions', () => {
       demo: false,
       domains: { cnameTarget: 'edge.example.net', addresses: ['203.0.113.7'] },
     });
-    await edge.api('POST', '/v1/projects', { slug: 'live' });
-    await edge.api('POST', '/v1/projects/live/deployments', {
-      id: 'd1',
-      status: 'ready',
-      origin: { upstream: { replicas: [wsUrl] } },
-    });
+    await deployUpstream(edge, 'live', [wsUrl]);
   });
   after(async () => {
     await edge.close();

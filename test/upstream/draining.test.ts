@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { ADMIN_TOKEN, startEdge, type TestEdge } from '../support/edge.js';
+import { ADMIN_TOKEN, startEdge, type TestEdge, deployUpstream } from '../support/edge.js';
 import { tarball } from '../support/tarball.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
@@ -25,12 +25,7 @@ describe('changing replicas while serving: the old set drains', () => {
     );
     newApp = await startUpstream((_req, res) => res.end('new'));
     edge = await startEdge({ demo: false, upstream: { drainMs: 1500 } });
-    await edge.api('POST', '/v1/projects', { slug: 'app' });
-    await edge.api('POST', '/v1/projects/app/deployments', {
-      id: 'd1',
-      status: 'ready',
-      origin: { upstream: { replicas: [oldApp.url] } },
-    });
+    await deployUpstream(edge, 'app', [oldApp.url]);
   });
   after(async () => {
     await edge.close();

@@ -1,29 +1,29 @@
 /**
- * One Switchyard instance: the HTTP listener, the current route table and the origins behind
- * it. `apply()` compiles a new table and swaps it in whole; `close()` drains and stops.
+ * The data plane of one instance: the HTTP and HTTPS listeners, the current route table and
+ * the origins behind it. `apply()` / `setStoreProjects()` compile a new table and swap it in
+ * whole on every listener; `close()` drains and stops. Nothing here reads the store.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { SNICallback } from '../tls/sni.js';
 import { TLS_POLICY } from '../tls/tls-policy.js';
-import { HttpCache } from '../cache/http-cache.js';
-import { MemoryStore } from '../cache/memory-store.js';
-import { DiskStore } from '../cache/disk-store.js';
-import { TieredStore } from '../cache/tiered-store.js';
-import { join } from 'node:path';
+import { createHttpCache } from '../cache/create-cache.js';
+import type { HttpCache } from '../cache/http-cache.js';
+import { mergeProjects } from '../routing/project-sources.js';
+import type { SwitchyardError } from '../model/errors.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
-import { OriginRegistry } from '../origin/origin-registry.js';
+import { OriginRegistry } from './origin-registry.js';
 import { TrustedPeers } from '../proxy/trusted-peers.js';
 import { RouteTable } from '../routing/route-table.js';
 import type { ProjectSpec } from '../model/site.js';
-import { onInternalError } from './error-page.js';
 import type { ReplicaFigures } from '../observability/metrics.js';
-import { RequestHandler, type HttpsSettings, type LiveStatus } from './request-handler.js';
+import type { LiveEvents } from '../live/live-events.js';
+import { RequestHandler, type HttpsSettings } from './request-handler.js';
 
 export interface StartOptions {
   readonly logger: Logger;
@@ -35,16 +35,16 @@ const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
   ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
 };
 
-export class Switchyard {
+export class EdgeServer {
   readonly #server: Server;
   readonly #handler: RequestHandler;
+  /** Every listener's handler (HTTP, and HTTPS once it runs), kept in step. */
+  readonly #handlers: RequestHandler[] = [];
   /** The HTTP cache, when enabled. */
   readonly cache: HttpCache | undefined;
   readonly #cacheReady: Promise<void>;
-  /** The HTTPS listener's handler (same table, `proto: https`), once it listens. */
-  #secureHandler: RequestHandler | undefined;
   #secureServer: Http2SecureServer | undefined;
-  #live: LiveStatus | undefined;
+  #live: LiveEvents | undefined;
   #https: HttpsSettings | undefined;
   readonly #secureSockets = new Set<Duplex>();
   readonly #origins: OriginRegistry;
@@ -55,8 +55,8 @@ export class Switchyard {
   #fileProjects: readonly ProjectSpec[];
   /** Projects from the state store (set by the control plane). */
   #storeProjects: readonly ProjectSpec[] = [];
-  #specs = new Map<string, ProjectSpec>();
-  #shadowed = new Set<string>();
+  #specs: ReadonlyMap<string, ProjectSpec> = new Map<string, ProjectSpec>();
+  #shadowed: ReadonlySet<string> = new Set<string>();
   #storeHealth: 'ok' | 'degraded' = 'ok';
   #fileListeners: ((slugs: ReadonlySet<string>) => void)[] = [];
 
@@ -65,24 +65,9 @@ export class Switchyard {
     this.#config = config;
     this.#logger = logger;
     this.#fileProjects = loaded.projects;
-    const memory = new MemoryStore(config.cache.memoryBytes);
-    const store =
-      config.cache.diskBytes > 0
-        ? new TieredStore(
-            memory,
-            DiskStore.open(join(loaded.dataDir, 'cache'), config.cache.diskBytes),
-            (err) => logger.error({ err }, 'the cache disk tier could not open; memory only'),
-          )
-        : memory;
-    this.#cacheReady = store instanceof TieredStore ? store.ready() : Promise.resolve();
-    this.cache = config.cache.enabled
-      ? new HttpCache(store, {
-          maxObjectBytes: config.cache.maxObjectBytes,
-          heuristicFreshness: config.cache.heuristicFreshness,
-          lockTimeoutMs: config.cache.lockTimeoutMs,
-          via: config.proxy.via,
-        })
-      : undefined;
+    const { cache, ready } = createHttpCache(config, loaded.dataDir, logger);
+    this.cache = cache;
+    this.#cacheReady = ready;
     this.#origins = new OriginRegistry({
       upstream: config.upstream,
       via: config.proxy.via,
@@ -90,13 +75,7 @@ export class Switchyard {
     });
     const table = this.#compile();
     void this.#origins.commit();
-    this.#handler = new RequestHandler(table, {
-      trusted: new TrustedPeers(config.proxy.trustedProxies),
-      accessLog: config.log.access ? logger : undefined,
-      proto: 'http',
-      health: () => this.health(),
-    });
-    onInternalError((err) => logger.error({ err: err.cause ?? err, code: err.code }, err.detail));
+    this.#handler = this.#newHandler(table, 'http');
     const limits = config.limits;
     this.#server = createServer(
       {
@@ -122,6 +101,23 @@ export class Switchyard {
     });
   }
 
+  /** A request handler for one listener, with everything the others already have. */
+  #newHandler(table: RouteTable, proto: 'http' | 'https'): RequestHandler {
+    const logger = this.#logger;
+    const handler = new RequestHandler(table, {
+      trusted: new TrustedPeers(this.#config.proxy.trustedProxies),
+      accessLog: this.#config.log.access ? logger : undefined,
+      proto,
+      health: () => this.health(),
+      onInternalError: (err: SwitchyardError) =>
+        logger.error({ err: err.cause ?? err, code: err.code }, err.detail),
+    });
+    if (this.#live !== undefined) handler.setLive(this.#live);
+    if (this.#https !== undefined) handler.setHttps(this.#https);
+    this.#handlers.push(handler);
+    return handler;
+  }
+
   #upgradeWith(handler: RequestHandler) {
     return (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       this.#upgraded.add(socket);
@@ -142,14 +138,7 @@ export class Switchyard {
     key: string;
     SNICallback: SNICallback;
   }): Promise<number> {
-    const handler = new RequestHandler(this.#handler.table, {
-      trusted: new TrustedPeers(this.#config.proxy.trustedProxies),
-      accessLog: this.#config.log.access ? this.#logger : undefined,
-      proto: 'https',
-      health: () => this.health(),
-    });
-    if (this.#live !== undefined) handler.setLive(this.#live);
-    if (this.#https !== undefined) handler.setHttps(this.#https);
+    const handler = this.#newHandler(this.#handler.table, 'https');
     const limits = this.#config.limits;
     const server = createSecureServer(
       {
@@ -173,7 +162,6 @@ export class Switchyard {
     server.on('tlsClientError', () => {});
     server.listen(options.port, options.host);
     await once(server, 'listening');
-    this.#secureHandler = handler;
     this.#secureServer = server;
     return (server.address() as AddressInfo).port;
   }
@@ -187,8 +175,8 @@ export class Switchyard {
   }
 
   /** Listen with `loaded.config.listen`; resolves when the listener is up. */
-  static async start(loaded: LoadedConfig, options: StartOptions): Promise<Switchyard> {
-    const sy = new Switchyard(loaded, options.logger);
+  static async start(loaded: LoadedConfig, options: StartOptions): Promise<EdgeServer> {
+    const sy = new EdgeServer(loaded, options.logger);
     await sy.#cacheReady; // what earlier runs left on disk is served from the first request
     const { host, port } = loaded.config.listen;
     sy.#server.listen(port, host);
@@ -234,17 +222,15 @@ export class Switchyard {
   }
 
   /** Live deployment events for the building page (the control plane provides them). */
-  setLive(live: LiveStatus): void {
+  setLive(live: LiveEvents): void {
     this.#live = live;
-    this.#handler.setLive(live);
-    this.#secureHandler?.setLive(live);
+    for (const h of this.#handlers) h.setLive(live);
   }
 
   /** Redirects, HSTS and ACME challenges, once the HTTPS side runs. */
   setHttps(settings: HttpsSettings): void {
     this.#https = settings;
-    this.#handler.setHttps(settings);
-    this.#secureHandler?.setHttps(settings);
+    for (const h of this.#handlers) h.setHttps(settings);
   }
 
   setStoreHealth(health: 'ok' | 'degraded'): void {
@@ -285,27 +271,14 @@ export class Switchyard {
 
   #swap(): void {
     const table = this.#compile();
-    this.#handler.setTable(table);
-    this.#secureHandler?.setTable(table);
+    for (const h of this.#handlers) h.setTable(table);
     void this.#origins
       .commit()
       .catch((err: unknown) => this.#logger.warn({ err }, 'closing retired origins failed'));
   }
 
   #compile(): RouteTable {
-    const specs = new Map<string, ProjectSpec>();
-    for (const p of this.#fileProjects) specs.set(p.slug, p);
-    const shadowed = new Set<string>();
-    const domains = new Set(this.#fileProjects.flatMap((p) => p.domains));
-    for (const p of this.#storeProjects) {
-      if (specs.has(p.slug)) {
-        shadowed.add(p.slug);
-        continue;
-      }
-      // A domain claimed by the file stays with the file's project.
-      const own = p.domains.filter((d) => !domains.has(d));
-      specs.set(p.slug, own.length === p.domains.length ? p : { ...p, domains: own });
-    }
+    const { specs, shadowed } = mergeProjects(this.#fileProjects, this.#storeProjects);
     for (const slug of shadowed) {
       if (!this.#shadowed.has(slug)) {
         this.#logger.warn(
@@ -324,8 +297,7 @@ export class Switchyard {
    * every connection and origin.
    */
   async close(graceMs = this.#config.shutdown.graceMs): Promise<void> {
-    this.#handler.startClosing();
-    this.#secureHandler?.startClosing();
+    for (const h of this.#handlers) h.startClosing();
     const secure = this.#secureServer;
     const secureClosed =
       secure === undefined

@@ -1,11 +1,13 @@
 /**
  * The one error renderer: every error page Switchyard answers with comes from here.
- * HTML for browsers, JSON (RFC 9457 problem fields) for clients that ask for JSON.
+ * HTML for browsers, JSON (RFC 9457 problem fields) for clients that ask for JSON. Errors
+ * that are Switchyard's own fault go to the reporter the request context carries (the
+ * server's logger), so two servers in one process each log their own.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { RequestContext } from './request-context.js';
-import type { SwitchyardError } from './errors.js';
+import { problemType, type SwitchyardError } from '../model/errors.js';
 
 const ESCAPES: Record<string, string> = {
   '&': '&amp;',
@@ -15,13 +17,6 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 export const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-
-let reportInternalError: (err: SwitchyardError) => void = () => {};
-
-/** Where errors that are Switchyard's own fault (SY_INTERNAL) are logged, with their cause. */
-export function onInternalError(report: (err: SwitchyardError) => void): void {
-  reportInternalError = report;
-}
 
 /** Prefers JSON when the client asks for application/json and not for HTML. */
 export function wantsJson(accept: string | undefined): boolean {
@@ -43,7 +38,7 @@ h1{font-size:1.4rem}code{background:#f2f2f2;padding:.1rem .3rem;border-radius:3p
 
 export function renderJson(err: SwitchyardError, requestId: string): string {
   return JSON.stringify({
-    type: `urn:switchyard:error:${err.code}`,
+    type: problemType(err.code),
     title: err.title,
     status: err.status,
     detail: err.detail,
@@ -63,7 +58,7 @@ export function sendError(
   err: SwitchyardError,
 ): void {
   ctx.error = err.code;
-  if (err.source === 'internal') reportInternalError(err);
+  if (err.source === 'internal') ctx.onInternalError(err); // logged with its cause
   if (res.headersSent) {
     res.destroy();
     return;

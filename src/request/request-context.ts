@@ -1,3 +1,5 @@
+import type { SwitchyardError } from '../model/errors.js';
+
 /**
  * What one request carries through the phases: who asked, where it was routed, and what the
  * access log records at the end. One small object per request, filled in as phases run.
@@ -32,4 +34,6 @@ export interface RequestContext {
   httpsRedirect: boolean;
   /** `Strict-Transport-Security` value to add, if any. */
   hsts: string | undefined;
+  /** Where an error that is Switchyard's own fault is reported (the server's log). */
+  readonly onInternalError: (err: SwitchyardError) => void;
 }

@@ -1,28 +1,28 @@
 /**
- * The control plane of one instance: opens the state store (embedded or Redis), mirrors it
- * in a replica that recompiles the route table on every change, fans deployment events out
- * to event streams, and runs the admin API. The data plane only ever sees the compiled table.
+ * Wiring of one instance's control side: opens the state store (embedded or Redis), mirrors
+ * it in memory and recompiles the data plane's route table on every change, fans deployment
+ * events out to event streams, starts TLS and the admin API over the control plane. The
+ * data plane only ever sees the compiled table and the in-memory event hub.
  */
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
-import { adminToken, TokenVerifier } from '../admin/tokens.js';
-import { Uploads } from '../admin/uploads.js';
+import { ControlPlane } from '../control/control-plane.js';
+import { projectsFromMirror } from '../control/records.js';
+import { adminToken } from '../control/tokens.js';
+import { EventHub } from '../live/event-hub.js';
+import type { DeploymentRecord } from '../model/records.js';
+import type { PurgeSelector } from '../model/purge.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
 import { gauge, replicaGauges } from '../observability/metrics.js';
 import { explainUrl } from '../routing/explain.js';
-import type { Switchyard } from '../server/switchyard.js';
-import { EmbeddedStore } from '../store/embedded-store.js';
+import type { EdgeServer } from '../server/edge-server.js';
 import { RedisStore, redact } from '../store/redis-store.js';
-import { Replica } from '../store/replica.js';
-import type { Change, JsonValue, StateStore } from '../store/state-store.js';
-import { TlsNode } from '../tls/tls-node.js';
-import type { PurgeSelector } from '../cache/cache-store.js';
-import { upstreamOf } from '../origin/origin-registry.js';
-import { ControlPlane } from './control-plane.js';
-import { EventHub } from './event-hub.js';
-import { projectsFromReplica } from './records.js';
+import { StoreMirror } from '../store/store-mirror.js';
+import type { Change, StateStore } from '../store/state-store.js';
+import { TlsNode } from './tls-node.js';
+import { upstreamOf } from '../server/origin-registry.js';
 
 export interface ControlNodeOptions {
   readonly logger: Logger;
@@ -35,7 +35,11 @@ const STALE_UPLOAD_MS = 60 * 60 * 1000;
 
 export async function openStore(loaded: LoadedConfig): Promise<StateStore> {
   const spec = loaded.config.store;
-  if (spec === 'embedded') return new EmbeddedStore(join(loaded.dataDir, 'state.db'));
+  if (spec === 'embedded') {
+    // Loaded only when used: a fleet instance on Redis never opens SQLite.
+    const { EmbeddedStore } = await import('../store/embedded-store.js');
+    return new EmbeddedStore(join(loaded.dataDir, 'state.db'));
+  }
   if (spec.startsWith('unix:')) return RedisStore.connect({ url: spec.slice('unix:'.length) });
   const url = new URL(spec);
   const prefix = url.searchParams.get('prefix') ?? undefined;
@@ -45,7 +49,7 @@ export async function openStore(loaded: LoadedConfig): Promise<StateStore> {
 
 export class ControlNode {
   readonly store: StateStore;
-  readonly replica: Replica;
+  readonly mirror: StoreMirror;
   readonly hub: EventHub;
   readonly control: ControlPlane;
   readonly #admin: AdminServer | undefined;
@@ -54,7 +58,7 @@ export class ControlNode {
 
   private constructor(parts: {
     store: StateStore;
-    replica: Replica;
+    mirror: StoreMirror;
     hub: EventHub;
     control: ControlPlane;
     admin: AdminServer | undefined;
@@ -63,7 +67,7 @@ export class ControlNode {
   }) {
     this.tls = parts.tls;
     this.store = parts.store;
-    this.replica = parts.replica;
+    this.mirror = parts.mirror;
     this.hub = parts.hub;
     this.control = parts.control;
     this.#admin = parts.admin;
@@ -72,7 +76,7 @@ export class ControlNode {
 
   static async start(
     loaded: LoadedConfig,
-    sy: Switchyard,
+    sy: EdgeServer,
     options: ControlNodeOptions,
   ): Promise<ControlNode> {
     const { logger } = options;
@@ -92,12 +96,12 @@ export class ControlNode {
     const recompile = (changes: readonly Change[] | 'reloaded') => {
       changed =
         changes === 'reloaded' || changed === 'reloaded' ? 'reloaded' : [...changed, ...changes];
-      // Coalesce a burst of changes into one compile; runs after `replica` is assigned.
+      // Coalesce a burst of changes into one compile; runs after `mirror` is assigned.
       pending ??= setImmediate(() => {
         pending = undefined;
         const batch = changed;
         changed = [];
-        sy.setStoreProjects(projectsFromReplica(replica));
+        sy.setStoreProjects(projectsFromMirror(mirror));
         // Purges travel as store records so every instance of a fleet applies them.
         if (batch !== 'reloaded' && sy.cache !== undefined) {
           for (const c of batch) {
@@ -109,7 +113,7 @@ export class ControlNode {
         tls?.onDomains(batch); // after the compile: a newly verified domain now routes
       });
     };
-    const replica: Replica = await Replica.open(store, logger, {
+    const mirror: StoreMirror = await StoreMirror.open(store, logger, {
       onRecords: recompile,
       onDeploymentEvent: (e) =>
         hub.publish({
@@ -120,17 +124,18 @@ export class ControlNode {
         }),
       onConnection: (connected) => sy.setStoreHealth(connected ? 'ok' : 'degraded'),
     });
-    sy.setStoreProjects(projectsFromReplica(replica));
-    sy.setLive({ hub, store });
+    sy.setStoreProjects(projectsFromMirror(mirror));
+    sy.setLive(hub);
+    seedBuildingEvents(store, mirror, hub);
     gauge(
       'switchyard_store_connected',
       '1 while the state store is reachable, 0 while degraded.',
-      () => (replica.degraded ? 0 : 1),
+      () => (mirror.degraded ? 0 : 1),
     );
     gauge(
       'switchyard_store_revision',
       'Store revision the route table reflects.',
-      () => replica.revision,
+      () => mirror.revision,
     );
     replicaGauges(() => sy.replicaFigures());
     gauge(
@@ -139,66 +144,65 @@ export class ControlNode {
       () => sy.routes.size,
     );
 
-    const control = new ControlPlane(store, new Set(loaded.projects.map((p) => p.slug)));
+    const withAdmin = options.admin ?? config.admin.enabled;
+    const token = withAdmin ? adminToken(config.admin.token, loaded.dataDir) : undefined;
+    const control = new ControlPlane({
+      store,
+      mirror,
+      adminSecret: token?.token,
+      dataDir: loaded.dataDir,
+      uploads: {
+        maxBytes: config.admin.uploadMaxBytes,
+        maxUnpackedBytes: config.admin.uploadMaxUnpackedBytes,
+        maxEntries: config.admin.uploadMaxEntries,
+      },
+    });
+    control.setDeclared(new Set(loaded.projects.map((p) => p.slug)));
     sy.onFileProjects((slugs) => control.setDeclared(slugs));
 
     if (config.https.enabled) {
-      tls = await TlsNode.start({ loaded, sy, store, replica, logger });
+      tls = await TlsNode.start({ loaded, sy, store, replica: mirror, logger });
     }
-
-    const uploads = new Uploads(control, loaded.dataDir, {
-      maxBytes: config.admin.uploadMaxBytes,
-      maxUnpackedBytes: config.admin.uploadMaxUnpackedBytes,
-      maxEntries: config.admin.uploadMaxEntries,
-    });
     await sweepStaleUploads(join(loaded.dataDir, 'deployments', '.incoming'));
 
     let admin: AdminServer | undefined;
-    let adminTokenFile: string | undefined;
-    if (options.admin ?? config.admin.enabled) {
-      const token = adminToken(config.admin.token, loaded.dataDir);
-      adminTokenFile = token.file;
+    if (withAdmin) {
       admin = await startAdminServer(
         {
           control,
-          replica,
           hub,
-          tokens: new TokenVerifier(token.token, replica),
-          uploads,
           logger,
-          health: () => {
-            const h = sy.health();
-            return {
-              ...h,
-              store: { kind: store.name, connected: !replica.degraded, revision: replica.revision },
-            };
-          },
+          health: () => ({
+            ...sy.health(),
+            store: { kind: store.name, connected: !mirror.degraded, revision: mirror.revision },
+          }),
+          revision: () => mirror.revision,
           pointTo: {
             ...(config.domains.cnameTarget === undefined
               ? {}
               : { cname: config.domains.cnameTarget }),
             ...(config.domains.addresses.length === 0 ? {} : { a: config.domains.addresses }),
           },
-          replicas: (project, deployment) => {
-            const origin = upstreamOf(sy.routes.project(project)?.previews.get(deployment)?.origin);
-            return origin === undefined ? undefined : (origin.replicas() as unknown as JsonValue);
-          },
-          certificates: () => (tls?.manager.list() ?? []) as unknown as JsonValue,
-          verifyDomain: async (domain) =>
-            ((await tls?.verifier.check(domain)) ?? null) as unknown as JsonValue,
+          replicas: (project, deployment) =>
+            upstreamOf(sy.routes.project(project)?.previews.get(deployment)?.origin)?.replicas(),
+          certificates: () => tls?.manager.list() ?? [],
+          verifyDomain: async (domain) => (await tls?.verifier.check(domain)) ?? null,
           urls: (project, deployment) => deploymentUrls(loaded, sy.port, project, deployment),
-          explain: (host, path) =>
-            explainUrl(sy.routes, sy.projectSpecs(), host, path) as unknown as JsonValue,
+          explain: (host, path) => explainUrl(sy.routes, sy.projectSpecs(), host, path),
         },
-        {
-          host: config.admin.host,
-          port: config.admin.port,
-          bodyLimitBytes: config.admin.uploadMaxBytes,
-        },
+        { host: config.admin.host, port: config.admin.port },
       );
       logger.info({ port: admin.port, host: config.admin.host }, 'admin API listening');
     }
-    return new ControlNode({ store, replica, hub, control, admin, adminTokenFile, tls });
+    return new ControlNode({
+      store,
+      mirror,
+      hub,
+      control,
+      admin,
+      adminTokenFile: token?.file,
+      tls,
+    });
   }
 
   /** Port of the admin API, if it runs. */
@@ -214,8 +218,23 @@ export class ControlNode {
   async close(): Promise<void> {
     await this.tls?.stop();
     await this.#admin?.close();
-    this.replica.close();
+    this.mirror.close();
     await this.store.close();
+  }
+}
+
+/**
+ * Building pages read deployment events from memory only: seed the hub with the events of
+ * deployments still queued or building, read from the store off the request path.
+ */
+function seedBuildingEvents(store: StateStore, mirror: StoreMirror, hub: EventHub): void {
+  for (const r of mirror.values('deployment')) {
+    const d = r.value as unknown as DeploymentRecord;
+    if (d.status !== 'queued' && d.status !== 'building') continue;
+    store
+      .readEvents(d.project, d.id)
+      .then((events) => hub.seed(d.project, d.id, events))
+      .catch(() => {}); // the store is away: live events still arrive once it is back
   }
 }
 

@@ -3,7 +3,7 @@ import { ConfigError } from '../config/config-error.js';
 import { watchConfigFile } from '../config/config-watcher.js';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../observability/logger.js';
-import { startInstance } from '../instance.js';
+import { startInstance } from './instance.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { isClusterWorker, leaveCluster, runPrimary, workerCount } from './cluster.js';
 

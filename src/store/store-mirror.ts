@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Change, FeedEvent, RecordKind, StateStore, StoredRecord } from './state-store.js';
 
-export interface ReplicaListener {
+export interface MirrorListener {
   /** Records changed (after a batch of changes or a full reload). */
   onRecords?(changes: readonly Change[] | 'reloaded'): void;
   /** A deployment event arrived (status, log line), from this instance or another. */
@@ -22,10 +22,10 @@ export interface ReplicaListener {
 const RETRY_MIN_MS = 100;
 const RETRY_MAX_MS = 5000;
 
-export class Replica {
+export class StoreMirror {
   readonly #store: StateStore;
   readonly #logger: Logger;
-  readonly #listener: ReplicaListener;
+  readonly #listener: MirrorListener;
   readonly #records = new Map<RecordKind, Map<string, StoredRecord>>();
   #revision = 0;
   #buffer: FeedEvent[] | undefined;
@@ -35,14 +35,14 @@ export class Replica {
   #degraded = false;
   #closed = false;
 
-  private constructor(store: StateStore, logger: Logger, listener: ReplicaListener) {
+  private constructor(store: StateStore, logger: Logger, listener: MirrorListener) {
     this.#store = store;
     this.#logger = logger;
     this.#listener = listener;
   }
 
-  static async open(store: StateStore, logger: Logger, listener: ReplicaListener = {}) {
-    const replica = new Replica(store, logger, listener);
+  static async open(store: StateStore, logger: Logger, listener: MirrorListener = {}) {
+    const replica = new StoreMirror(store, logger, listener);
     replica.#unwatch = store.watch((e) => replica.#onFeed(e));
     await replica.#load();
     return replica;

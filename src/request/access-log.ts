@@ -2,9 +2,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { RequestContext } from '../server/request-context.js';
-import { ACCESS_KIND, LOG } from './log-fields.js';
-import type { Logger } from './logger.js';
+import type { RequestContext } from './request-context.js';
+import { ACCESS_KIND, LOG } from '../observability/log-fields.js';
+import type { Logger } from '../observability/logger.js';
 
 export function logAccess(
   logger: Logger,

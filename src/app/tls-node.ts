@@ -7,16 +7,16 @@
 import { readFileSync } from 'node:fs';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
-import type { Switchyard } from '../server/switchyard.js';
-import type { Replica } from '../store/replica.js';
+import type { EdgeServer } from '../server/edge-server.js';
+import type { StoreMirror } from '../store/store-mirror.js';
 import type { Change, StateStore } from '../store/state-store.js';
-import { ACME_PRESETS, AcmeIssuer, type ChallengeRecord } from './acme-issuer.js';
-import { CertificateIndex, type CertificateRecord } from './certificate-index.js';
-import { CertificateManager, type Eligibility } from './certificate-manager.js';
-import { DomainVerifier } from './domain-verifier.js';
-import type { Issuer } from './issuer.js';
-import { LocalCa } from './local-ca.js';
-import type { SNICallback } from './sni.js';
+import { ACME_PRESETS, AcmeIssuer, type ChallengeRecord } from '../tls/acme-issuer.js';
+import { CertificateIndex, type CertificateRecord } from '../tls/certificate-index.js';
+import { CertificateManager, type Eligibility } from '../tls/certificate-manager.js';
+import { DomainVerifier } from '../tls/domain-verifier.js';
+import type { Issuer } from '../tls/issuer.js';
+import { LocalCa } from '../tls/local-ca.js';
+import type { SNICallback } from '../tls/sni.js';
 import { gauge } from '../observability/metrics.js';
 
 export class TlsNode {
@@ -24,14 +24,14 @@ export class TlsNode {
   readonly manager: CertificateManager;
   readonly verifier: DomainVerifier;
   readonly localCa: LocalCa;
-  readonly #replica: Replica;
+  readonly #replica: StoreMirror;
 
   private constructor(parts: {
     index: CertificateIndex;
     manager: CertificateManager;
     verifier: DomainVerifier;
     localCa: LocalCa;
-    replica: Replica;
+    replica: StoreMirror;
   }) {
     this.index = parts.index;
     this.manager = parts.manager;
@@ -42,9 +42,9 @@ export class TlsNode {
 
   static async start(options: {
     loaded: LoadedConfig;
-    sy: Switchyard;
+    sy: EdgeServer;
     store: StateStore;
-    replica: Replica;
+    replica: StoreMirror;
     logger: Logger;
   }): Promise<TlsNode> {
     const { loaded, sy, store, replica, logger } = options;

@@ -2,11 +2,10 @@
  * Server-Sent Events (https://html.spec.whatwg.org/multipage/server-sent-events.html) of a
  * deployment or a project: the backlog after `Last-Event-ID`, then live events, with a
  * heartbeat comment so proxies and browsers keep the stream open. Used by the admin API and,
- * read-only, by the building page on the data plane.
+ * read-only, by the building page on the data plane (which reads only memory).
  */
 import type { ServerResponse } from 'node:http';
-import type { StateStore } from '../store/state-store.js';
-import type { EventHub, HubEvent } from './event-hub.js';
+import type { LiveEvent, LiveEvents } from './live-events.js';
 
 export const HEARTBEAT_MS = 15_000;
 
@@ -62,44 +61,50 @@ export function lastEventId(header: string | string[] | undefined): number {
 
 /**
  * A deployment's events: `status` ({status, message}) and `log` ({line}), each with its
- * sequence number as id. Subscribes before reading the backlog so nothing falls between.
+ * sequence number as id: the backlog after `after`, then live ones. Subscribes before the
+ * backlog is read so nothing falls between; a backlog that fails to load is said in a
+ * comment and live events follow.
  */
 export function streamDeployment(
   res: ServerResponse,
   options: {
-    store: StateStore;
-    hub: EventHub;
+    live: LiveEvents;
     project: string;
     deployment: string;
     after: number;
+    /** Events after `after`: from memory on the data plane, from the store on the admin API. */
+    backlog: readonly LiveEvent[] | Promise<readonly LiveEvent[]>;
     headers?: Record<string, string>;
   },
 ): void {
   let sent = options.after;
-  const pending: HubEvent[] = [];
+  const pending: LiveEvent[] = [];
   let live = false;
-  const deliver = (e: HubEvent) => {
-    if (e.event.seq <= sent) return;
-    sent = e.event.seq;
-    stream.send(e.event.seq, e.event.type, e.event.data);
+  const deliver = (e: LiveEvent) => {
+    if (e.seq <= sent) return;
+    sent = e.seq;
+    stream.send(e.seq, e.type, e.data);
   };
-  const unsubscribe = options.hub.onDeployment(options.project, options.deployment, (e) =>
+  const unsubscribe = options.live.subscribe(options.project, options.deployment, (e) =>
     live ? deliver(e) : pending.push(e),
   );
   const stream = openEventStream(res, options.headers ?? {}, unsubscribe);
-  options.store
-    .readEvents(options.project, options.deployment, options.after)
+  const start = (backlog: readonly LiveEvent[]) => {
+    for (const event of backlog) deliver(event);
+    for (const e of pending) deliver(e);
+    pending.length = 0;
+    live = true;
+  };
+  const backlog = options.backlog;
+  if (!(backlog instanceof Promise)) {
+    start(backlog);
+    return;
+  }
+  backlog
     .catch(() => {
       stream.comment('the backlog is unavailable (state store unreachable); live events follow');
       return [];
     })
-    .then((backlog) => {
-      for (const event of backlog) {
-        deliver({ project: options.project, deployment: options.deployment, revision: 0, event });
-      }
-      for (const e of pending) deliver(e);
-      pending.length = 0;
-      live = true;
-    })
+    .then(start)
     .catch(() => res.destroy());
 }

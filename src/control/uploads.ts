@@ -13,10 +13,10 @@ import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Stats } from 'node:fs';
 import { x as extract, type ReadEntry } from 'tar';
-import { ControlError } from '../control/control-error.js';
-import type { ControlPlane } from '../control/control-plane.js';
-import { newDeploymentId } from '../control/control-plane.js';
-import type { DeploymentRecord } from '../control/records.js';
+import { ControlError } from './control-error.js';
+import { newDeploymentId, type Deployments } from './deployments.js';
+import type { Projects } from './projects.js';
+import type { DeploymentRecord } from './records.js';
 
 export interface UploadLimits {
   /** Largest archive accepted, compressed. */
@@ -33,23 +33,26 @@ export interface UploadOptions {
   readonly idempotencyKey: string | undefined;
 }
 
-/** Why an archive is refused; becomes a 400 (or 413 for size). */
-class Refused extends Error {
-  constructor(
-    message: string,
-    readonly tooLarge = false,
-  ) {
-    super(message);
+/** Why an archive is refused: a 400 naming the body (or 413 for size). */
+class Refused extends ControlError {
+  constructor(message: string, tooLarge = false) {
+    super(tooLarge ? 'SY_TOO_LARGE' : 'SY_INVALID', message, { field: '/body' });
   }
 }
 
 export class Uploads {
-  readonly #control: ControlPlane;
+  readonly #projects: Projects;
+  readonly #deployments: Deployments;
   readonly #root: string;
   readonly #limits: UploadLimits;
 
-  constructor(control: ControlPlane, dataDir: string, limits: UploadLimits) {
-    this.#control = control;
+  constructor(
+    parts: { projects: Projects; deployments: Deployments },
+    dataDir: string,
+    limits: UploadLimits,
+  ) {
+    this.#projects = parts.projects;
+    this.#deployments = parts.deployments;
     this.#root = join(dataDir, 'deployments');
     this.#limits = limits;
   }
@@ -62,7 +65,7 @@ export class Uploads {
   ): Promise<{ deployment: DeploymentRecord; created: boolean }> {
     const input = body as Readable;
     try {
-      await this.#control.getProject(project);
+      await this.#projects.get(project);
       if (contentLength !== undefined && Number(contentLength) > this.#limits.maxBytes) {
         throw new Refused(
           `the archive has ${contentLength} bytes; the limit is ${this.#limits.maxBytes}`,
@@ -70,9 +73,7 @@ export class Uploads {
         );
       }
       if (options.id !== undefined) {
-        const existing = await this.#control
-          .getDeployment(project, options.id)
-          .catch(() => undefined);
+        const existing = await this.#deployments.get(project, options.id).catch(() => undefined);
         if (existing !== undefined) {
           input.resume(); // a retried upload of a deployment that already landed
           return { deployment: existing, created: false };
@@ -80,7 +81,7 @@ export class Uploads {
       }
     } catch (err) {
       input.resume();
-      throw asControlError(err);
+      throw err;
     }
     const id = options.id ?? newDeploymentId();
     const incoming = join(this.#root, '.incoming', randomBytes(8).toString('hex'));
@@ -90,18 +91,22 @@ export class Uploads {
       await this.#unpack(input, incoming);
       await mkdir(join(this.#root, project), { recursive: true });
       await rename(incoming, dir).catch((err: unknown) => {
-        throw new ControlError('conflict', `deployment "${id}" of "${project}" already has files`, {
-          field: '/id',
-          cause: err,
-        });
+        throw new ControlError(
+          'SY_CONFLICT',
+          `deployment "${id}" of "${project}" already has files`,
+          {
+            field: '/id',
+            cause: err,
+          },
+        );
       });
     } catch (err) {
       input.resume();
       await rm(incoming, { recursive: true, force: true });
-      throw asControlError(err);
+      throw err;
     }
     try {
-      const { deployment, created } = await this.#control.createDeployment(
+      const { deployment, created } = await this.#deployments.create(
         project,
         {
           id,
@@ -254,12 +259,4 @@ function settled(stream: NodeJS.EventEmitter & { closed?: boolean }): Promise<vo
       resolve();
     });
   });
-}
-
-function asControlError(err: unknown): unknown {
-  if (err instanceof Refused)
-    return new ControlError(err.tooLarge ? 'too-large' : 'invalid', err.message, {
-      field: '/body',
-    });
-  return err;
 }

@@ -8,7 +8,7 @@ import { originKey } from '../model/site.js';
 import { StaticOrigin } from '../static/static-origin.js';
 import type { UpstreamSettings } from '../upstream/replica-set.js';
 import { UpstreamOrigin } from '../upstream/upstream-origin.js';
-import type { Origin } from './origin.js';
+import type { Origin } from '../origin/origin.js';
 import { CachingOrigin } from '../cache/caching-origin.js';
 import type { HttpCache } from '../cache/http-cache.js';
 

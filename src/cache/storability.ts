@@ -1,0 +1,44 @@
+/** Whether this cache may keep a response: RFC 9111 §3 plus its own limits. */
+import type { IncomingMessage } from 'node:http';
+import { notStorable } from './freshness.js';
+import { one, varyOf } from './cache-key.js';
+
+/** More selecting headers than this and a response is not stored (a hostile `Vary`). */
+export const MAX_VARY = 16;
+
+export interface StorabilitySettings {
+  /** Largest response body stored; larger ones pass through. */
+  readonly maxObjectBytes: number;
+  /** Store responses without explicit freshness (RFC 9111 §4.2.2 heuristics). */
+  readonly heuristicFreshness: boolean;
+}
+
+/** Why a response may not be stored, or undefined when it may. */
+export function whyNotStore(
+  settings: StorabilitySettings,
+  method: string,
+  req: IncomingMessage,
+  status: number,
+  headers: Record<string, string | string[] | undefined>,
+): string | undefined {
+  // The common uncacheable answer, decided without parsing anything.
+  if (
+    !settings.heuristicFreshness &&
+    headers['cache-control'] === undefined &&
+    headers.expires === undefined
+  ) {
+    return 'no explicit freshness';
+  }
+  let reason = notStorable({ method, headers: req.headers }, { status, headers });
+  if (reason === undefined && !settings.heuristicFreshness) {
+    const cc = one(headers['cache-control']) ?? '';
+    // Explicit freshness, or an explicit instruction to validate every time.
+    if (!/max-age|s-maxage|no-cache|must-revalidate/.test(cc) && headers.expires === undefined) {
+      reason = 'no explicit freshness';
+    }
+  }
+  if (reason === undefined && varyOf(headers.vary).length > MAX_VARY) reason = 'vary too long';
+  const length = Number(one(headers['content-length']) ?? Number.NaN);
+  if (reason === undefined && length > settings.maxObjectBytes) reason = 'too large';
+  return reason;
+}

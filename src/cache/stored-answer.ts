@@ -1,0 +1,124 @@
+/**
+ * Answering from a stored entry: the encoded copy the client accepts best, if there is one;
+ * then the client's own conditionals (RFC 9111 §4.3.2), ranges from the stored full response
+ * (RFC 9110 §14), HEAD, `Age` (§5.1) and `Cache-Status` (RFC 9211).
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { acceptedEncodings } from '../http/accept-encoding.js';
+import { ifRangeHolds, isNotModified } from '../http/conditional.js';
+import { parseRange } from '../http/range.js';
+import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
+import type { RequestContext } from '../request/request-context.js';
+import { decorateResponseHeaders } from '../request/response-headers.js';
+import type { CacheStore, Entry } from './cache-store.js';
+import { encodedKey, one } from './cache-key.js';
+
+/**
+ * Answer `req` from `entry` (stored under `key`). An encoded copy is read from memory when it
+ * is there, else from the store (after a restart it is on disk only).
+ */
+export async function answerStored(
+  store: CacheStore,
+  via: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  entry: Entry,
+  status: string,
+  age = 0,
+  key?: string,
+): Promise<void> {
+  const encodings = entry.meta.encodings;
+  const offered = encodings !== undefined && encodings.length > 0;
+  if (offered && key !== undefined && req.headers.range === undefined) {
+    for (const enc of acceptedEncodings(req.headers['accept-encoding'])) {
+      if (!encodings.includes(enc)) continue;
+      const k = encodedKey(key, enc);
+      const encoded = store.getSync?.(k) ?? (await store.get(k));
+      if (encoded !== undefined) {
+        writeStored(via, req, res, ctx, encoded, status, age, enc);
+        return;
+      }
+    }
+  }
+  writeStored(via, req, res, ctx, entry, status, age, offered ? 'identity' : undefined);
+}
+
+/** The same, without waiting: for an entry with no encoded copies (or a range request). */
+export function writeStored(
+  via: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  entry: Entry,
+  status: string,
+  age: number,
+  encoding: string | undefined,
+): void {
+  const headers: OutgoingHttpHeaders = decorateResponseHeaders(
+    downstreamResponseHeaders({ ...entry.meta.headers } as Record<string, string | string[]>, via),
+    ctx,
+  );
+  headers.age = String(Math.floor(age)); // RFC 9111 §5.1
+  headers['cache-status'] = status;
+  if (encoding !== undefined) {
+    // This cache chose among encodings: the response varies by Accept-Encoding (RFC 9110 §12.5.5).
+    const vary = headers.vary;
+    if (vary === undefined) headers.vary = 'Accept-Encoding';
+    else if (!/accept-encoding/i.test(String(vary)))
+      headers.vary = `${String(vary)}, Accept-Encoding`;
+    if (encoding !== 'identity') {
+      headers['content-encoding'] = encoding;
+      // Each encoding is its own representation: its own validator (RFC 9110 §8.8.3).
+      const etag = headers.etag;
+      if (typeof etag === 'string') headers.etag = etag.replace(/"$/, `-${encoding}"`);
+    }
+  }
+  // RFC 9111 §4.3.2: the client's own validators are checked against the stored response.
+  if (
+    entry.meta.status === 200 &&
+    isNotModified(
+      req.headers,
+      one(entry.meta.headers.etag) ?? '',
+      Date.parse(one(entry.meta.headers['last-modified']) ?? ''),
+    )
+  ) {
+    for (const name of ['content-length', 'content-type', 'content-encoding', 'transfer-encoding'])
+      delete headers[name];
+    res.writeHead(304, headers);
+    res.end();
+    return;
+  }
+  delete headers['transfer-encoding'];
+  const range = req.headers.range;
+  if (
+    range !== undefined &&
+    entry.meta.status === 200 &&
+    ifRangeHolds(
+      req.headers,
+      one(entry.meta.headers.etag) ?? '',
+      one(entry.meta.headers['last-modified']) ?? '',
+    )
+  ) {
+    const size = entry.body.length;
+    const r = parseRange(range, size);
+    if (r === 'unsatisfiable') {
+      for (const name of ['content-type', 'content-encoding']) delete headers[name];
+      headers['content-range'] = `bytes */${size}`;
+      headers['content-length'] = 0;
+      res.writeHead(416, headers);
+      res.end();
+      return;
+    }
+    if (r !== undefined) {
+      headers['content-range'] = `bytes ${r.start}-${r.end}/${size}`;
+      headers['content-length'] = r.end - r.start + 1;
+      res.writeHead(206, headers);
+      res.end(req.method === 'HEAD' ? undefined : entry.body.subarray(r.start, r.end + 1));
+      return;
+    }
+  }
+  headers['content-length'] = entry.body.length;
+  res.writeHead(entry.meta.status, headers);
+  res.end(req.method === 'HEAD' ? undefined : entry.body);
+}

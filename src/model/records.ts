@@ -1,0 +1,54 @@
+/**
+ * The records the control plane keeps in the state store (the store itself sees only JSON):
+ * what the admin API answers with, and what the route table is compiled from.
+ */
+import type { DeploymentStatus } from './vocabulary.js';
+import type { OriginSpec } from './site.js';
+
+export interface ProjectRecord {
+  readonly slug: string;
+  readonly rootPaths: readonly string[];
+  /** Redirect plain HTTP to HTTPS (absent in records written before it existed: false). */
+  readonly httpsRedirect?: boolean;
+  /** Deployment id the production alias points at; null before the first promote. */
+  readonly production: string | null;
+  /** Earlier production deployments, most recent first (rollback walks this). */
+  readonly history: readonly string[];
+  /** Branch aliases: name → deployment id. */
+  readonly aliases: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface DeploymentRecord {
+  readonly project: string;
+  readonly id: string;
+  readonly status: DeploymentStatus;
+  /** What the build server said with the last status (an error's cause, say). */
+  readonly message: string | null;
+  readonly origin: OriginSpec | null;
+  /** Free-form labels from the build server (branch, commit …). */
+  readonly meta: Readonly<Record<string, string>>;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export interface DomainRecord {
+  readonly domain: string;
+  readonly project: string;
+  readonly verified: boolean;
+  /** What the owner publishes in the TXT record `_switchyard.<domain>`. */
+  readonly verificationToken: string;
+  readonly createdAt: string;
+}
+
+export type TokenScope = 'admin' | 'deploy';
+
+export interface TokenRecord {
+  readonly id: string;
+  readonly name: string;
+  readonly scope: TokenScope;
+  /** SHA-256 of the secret, hex; the secret itself is shown once, at creation. */
+  readonly sha256: string;
+  readonly createdAt: string;
+}
