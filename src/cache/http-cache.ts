@@ -157,10 +157,15 @@ export class HttpCache {
     });
   }
 
-  /** The Vary names of a primary key: memory first, else the marker stored with its entries. */
-  async #varyNames(primary: string): Promise<readonly string[] | undefined> {
-    const hot = this.#vary.get(primary);
-    if (hot !== undefined) return hot;
+  /**
+   * The Vary names of a primary key: memory first (no await on the hot path), else the
+   * marker stored with its entries.
+   */
+  #varyNames(primary: string): readonly string[] | Promise<readonly string[] | undefined> {
+    return this.#vary.get(primary) ?? this.#storedVary(primary);
+  }
+
+  async #storedVary(primary: string): Promise<readonly string[] | undefined> {
     const marker =
       this.#store.getSync?.(varyMarkerKey(primary)) ??
       (await this.#store.get(varyMarkerKey(primary)));
@@ -177,7 +182,8 @@ export class HttpCache {
     origin: Fetcher,
   ) {
     const primary = primaryKey(scope, ctx);
-    let vary = await this.#varyNames(primary);
+    const known = this.#varyNames(primary);
+    let vary = known instanceof Promise ? await known : known;
     const key = secondaryKey(primary, vary, req);
     let entry = await this.#store.get(key);
     if (entry === undefined && req.headers.range !== undefined) {
