@@ -33,6 +33,7 @@ import { compressible, compressStored } from './compression.js';
 import { currentAge, staleIfError, usability } from './freshness.js';
 import { CACHE_NAME as NAME, MissTee, PassTee } from './response-tees.js';
 import { answerStored } from './stored-answer.js';
+import { streamBody } from './stream-body.js';
 import { whyNotStore, type StorabilitySettings } from './storability.js';
 
 export type { Scope } from './cache-key.js';
@@ -327,32 +328,9 @@ export class HttpCache {
           : `${status}; detail=${reason.replace(/ /g, '-')}`;
       res.writeHead(fetched.statusCode, headers);
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let keep = reason === undefined;
-    try {
-      for await (const chunk of fetched.body as AsyncIterable<Buffer>) {
-        if (res?.destroyed === true) {
-          fetched.body.destroy(); // the client left: stop reading the app
-          return;
-        }
-        if (keep) {
-          size += chunk.length;
-          if (size > this.#settings.maxObjectBytes) {
-            keep = false; // larger than announced: pass through, do not store
-            chunks.length = 0;
-          } else chunks.push(chunk);
-        }
-        if (res !== undefined && req.method !== 'HEAD' && !res.write(chunk)) await drained(res);
-      }
-    } catch (err) {
-      if (res !== undefined && !res.headersSent) throw err;
-      res?.destroy();
-      return;
-    }
-    res?.end();
-    if (!keep || res?.destroyed === true) return;
-    const body = Buffer.concat(chunks, size);
+    const max = this.#settings.maxObjectBytes;
+    const body = await streamBody(fetched.body, req, res, reason === undefined, max);
+    if (body === undefined) return;
     await this.#keep(
       req,
       ctx,
@@ -435,18 +413,6 @@ export class HttpCache {
   ): Promise<void> {
     return answerStored(this.#store, this.#settings.via, req, res, ctx, entry, status, age, key);
   }
-}
-
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.once('drain', done);
-    res.once('close', done);
-  });
 }
 
 function sleep(ms: number): Promise<void> {

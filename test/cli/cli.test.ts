@@ -4,7 +4,7 @@ import { copyFileSync, mkdtempSync, writeFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
 import { BIN, runSwitchyard, spawnSwitchyard } from '../support/cli.js';
 import { startUpstream } from '../support/upstream.js';
@@ -17,14 +17,6 @@ function configDir(): string {
 function writeConfig(file: string, text: string): void {
   writeFileSync(`${file}.tmp`, text);
   renameSync(`${file}.tmp`, file);
-}
-
-async function eventually(check: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await check()) return;
-    await sleep(50);
-  }
-  assert.fail(`timed out waiting for ${what}`);
 }
 
 describe('switchyard command line', () => {
@@ -92,7 +84,8 @@ describe('switchyard command line', () => {
         headers: { host: `hello.localhost:${sy.port}` },
       });
       assert.match(bySubdomain.body, /<h1>About<\/h1>/);
-      await sleep(200); // let the asynchronous log writer flush
+      // The access log is written asynchronously: wait for both lines before stopping.
+      await eventually(() => assert.equal(sy.stdout().match(/"kind":"access"/g)?.length, 2));
     } finally {
       sy.proc.kill('SIGTERM');
     }
@@ -119,18 +112,15 @@ describe('switchyard command line', () => {
     try {
       assert.equal(await body(), 'app A');
       writeConfig(file, project(b.url));
-      await eventually(async () => (await body()) === 'app B', 'the change on disk');
+      await eventually(async () => assert.equal(await body(), 'app B', 'the change on disk'));
       writeConfig(file, `${project(a.url)}    production: nope\n`);
-      await eventually(
-        () => Promise.resolve(sy.stdout().includes('configuration change refused')),
-        'the refusal',
-      );
+      await eventually(() => assert.match(sy.stdout(), /configuration change refused/));
       assert.match(sy.stdout(), /production: got \\"nope\\"/);
       assert.equal(await body(), 'app B', 'the running table stays');
       // SIGHUP re-reads too (write without a rename the watcher might coalesce).
       writeFileSync(file, project(a.url));
       sy.proc.kill('SIGHUP');
-      await eventually(async () => (await body()) === 'app A', 'SIGHUP');
+      await eventually(async () => assert.equal(await body(), 'app A', 'SIGHUP'));
     } finally {
       sy.proc.kill('SIGTERM');
       await sy.exited;
@@ -151,7 +141,7 @@ describe('switchyard command line', () => {
     const sy = await spawnSwitchyard(['--config', file]);
     try {
       const inFlight = fetchText(`http://127.0.0.1:${sy.port}/slow/`);
-      await sleep(100);
+      await eventually(() => assert.equal(slow.requests.length, 1)); // in flight at the app
       sy.proc.kill('SIGTERM');
       const res = await inFlight;
       assert.equal(res.status, 200);
@@ -174,7 +164,7 @@ describe('switchyard command line', () => {
     const sy = await spawnSwitchyard(['--config', file]);
     try {
       const inFlight = fetchText(`http://127.0.0.1:${sy.port}/hang/`).catch((err: unknown) => err);
-      await sleep(100);
+      await eventually(() => assert.equal(hang.requests.length, 1)); // in flight at the app
       const start = Date.now();
       sy.proc.kill('SIGTERM');
       assert.equal(await sy.exited, 0);

@@ -40,7 +40,8 @@ describe('ACME certificates for verified custom domains (Pebble)', needsBinary('
       domain: 'shop.example.com',
     });
     assert.equal(attached.status, 201);
-    await new Promise((r) => setTimeout(r, 300));
+    // Resolves once this instance has decided about the name (here: not eligible).
+    await edge.instance.control.tls!.manager.ensure('shop.example.com');
     assert.equal(orders(pebble), 0, 'no order before the domain is verified');
     await pebble.setTxt('_switchyard.shop.example.com', attached.body.verificationToken);
     await eventually(async () => {
@@ -76,8 +77,8 @@ describe('ACME certificates for verified custom domains (Pebble)', needsBinary('
     const port = edge.instance.sy.httpsPort!;
     for (const name of ['unproved.example.com', 'random-name.example.org']) {
       await assert.rejects(h1(port, name, '/', root), 'no valid certificate for it');
+      await edge.instance.control.tls!.manager.ensure(name); // the decision is made
     }
-    await new Promise((r) => setTimeout(r, 500));
     assert.equal(orders(pebble), before);
     const listed = await edge.api('GET', '/v1/certificates');
     assert.ok(!listed.body.items.some((c: { name: string }) => c.name !== 'shop.example.com'));

@@ -84,9 +84,8 @@ describe('certificate orders that fail', () => {
       await hello(port, 'd1--shop.apps.example.net');
       assert.equal((await order('d1--shop.apps.example.net'))?.failures, 1);
     });
-    await new Promise((r) => setTimeout(r, 100));
     await hello(port, 'd2--shop.apps.example.net');
-    await new Promise((r) => setTimeout(r, 300));
+    await edge.instance.control.tls!.manager.ensure('d2--shop.apps.example.net'); // decided
     assert.equal(await order('d2--shop.apps.example.net'), undefined, 'the budget is spent');
   });
 });

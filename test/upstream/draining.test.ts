@@ -41,7 +41,8 @@ describe('changing replicas while serving: the old set drains', () => {
     const socket = new WebSocket(`ws://127.0.0.1:${edge.port}/app/`);
     await once(socket, 'open');
     const slow = fetchText(`${edge.origin}/app/slow`);
-    await new Promise((r) => setTimeout(r, 100));
+    // In flight on the old set before its replicas change.
+    await eventually(() => assert.ok(oldApp.requests.some((r) => r.url === '/slow')));
 
     const changed = await edge.api('PUT', '/v1/projects/app/deployments/d1/origin', {
       upstream: { replicas: [newApp.url] },

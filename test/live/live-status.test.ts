@@ -16,14 +16,21 @@ interface SseEvent {
 }
 
 /** Open an event stream and collect its events until `count` arrived. */
+/**
+ * Reads `count` events from a stream. `opened` settles when the response head arrives: the
+ * server subscribes before it writes the head, so an event reported after that is seen.
+ */
 function readEvents(
   url: string,
   count: number,
   headers: Record<string, string> = {},
-): Promise<SseEvent[]> {
-  return new Promise((resolve, reject) => {
+): Promise<SseEvent[]> & { opened: Promise<void> } {
+  let opened!: () => void;
+  const openedPromise = new Promise<void>((r) => (opened = r));
+  const events = new Promise<SseEvent[]>((resolve, reject) => {
     const events: SseEvent[] = [];
     const req = request(url, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+      opened();
       if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}`));
       assert.match(String(res.headers['content-type']), /^text\/event-stream/);
       let buffer = '';
@@ -56,6 +63,7 @@ function readEvents(
     req.setTimeout(5000, () => reject(new Error(`timed out with ${JSON.stringify(events)}`)));
     req.end();
   });
+  return Object.assign(events, { opened: openedPromise });
 }
 
 describe('real-time deployment status', () => {
@@ -79,7 +87,7 @@ describe('real-time deployment status', () => {
     const url = `${edge.admin}/v1/projects/stream/deployments/d1/events`;
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const live = readEvents(url, 4, auth);
-    await new Promise((r) => setTimeout(r, 100));
+    await live.opened;
     await edge.api('POST', '/v1/projects/stream/deployments/d1/status', { status: 'building' });
     await edge.api('POST', '/v1/projects/stream/deployments/d1/logs', {
       lines: ['step 1', 'step 2'],
@@ -108,7 +116,7 @@ describe('real-time deployment status', () => {
   it('streams a project’s deployment statuses', async () => {
     const url = `${edge.admin}/v1/projects/stream/events`;
     const events = readEvents(url, 2, { authorization: `Bearer ${ADMIN_TOKEN}` });
-    await new Promise((r) => setTimeout(r, 100));
+    await events.opened;
     await edge.api('POST', '/v1/projects/stream/deployments/d1/status', {
       status: 'error',
       message: 'npm ERR! missing script: build',

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { eventually } from '../support/eventually.js';
 import { LOG } from '../../src/observability/log-fields.js';
 import { fetchText } from '../support/http.js';
 import { startSwitchyard, upstreamProject } from '../support/switchyard.js';
@@ -13,9 +13,12 @@ describe('access log', () => {
     try {
       const res = await fetchText(`${sy.origin}/api/path?q=1`, { method: 'POST', body: 'x' });
       await fetchText(`${sy.origin}/nobody/`);
-      await sleep(20);
-      const lines = sy.logs.filter((l) => l.kind === 'access');
-      assert.equal(lines.length, 2);
+      // Each line is written when its response closes: wait for both.
+      const lines = await eventually(() => {
+        const found = sy.logs.filter((l) => l.kind === 'access');
+        assert.equal(found.length, 2);
+        return found;
+      });
       const [ok, missing] = lines as [Record<string, unknown>, Record<string, unknown>];
       assert.equal(ok[LOG.requestId], res.headers['x-request-id']);
       assert.equal(ok[LOG.method], 'POST');
