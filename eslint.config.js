@@ -8,6 +8,7 @@ import tseslint from 'typescript-eslint';
  */
 export const LAYERS = {
   model: [],
+  net: ['model'],
   observability: ['model'],
   http: ['model'],
   live: ['model'],
@@ -19,13 +20,14 @@ export const LAYERS = {
   origin: ['model', 'http', 'request'],
   routing: ['model', 'http', 'origin', 'request'],
   static: ['model', 'http', 'origin', 'request', 'observability'],
-  upstream: ['model', 'http', 'origin', 'request', 'proxy', 'balancing', 'observability'],
+  upstream: ['model', 'http', 'net', 'origin', 'request', 'proxy', 'balancing', 'observability'],
   cache: ['model', 'http', 'origin', 'request', 'proxy', 'upstream', 'observability', 'config'],
   tls: ['model', 'http', 'store', 'observability', 'config'],
-  control: ['model', 'http', 'store', 'observability', 'live'],
+  control: ['model', 'http', 'net', 'store', 'observability', 'live'],
   admin: ['model', 'control', 'live', 'observability', 'config'],
   server: [
     'model',
+    'net',
     'http',
     'origin',
     'request',

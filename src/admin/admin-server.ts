@@ -8,7 +8,9 @@
 import type { AddressInfo } from 'node:net';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError } from 'fastify';
+import { mayAccess } from '../control/tokens.js';
 import { SwitchyardError } from '../model/errors.js';
+import { scopeAllows } from '../model/vocabulary.js';
 import { VERSION } from '../package-info.js';
 import type { AdminDependencies } from './dependencies.js';
 import { describeValidation, PROBLEM_TYPE, problem, sendProblem } from './problem.js';
@@ -85,11 +87,21 @@ export async function startAdminServer(
         .send(problem('SY_UNAUTHORIZED', 'a valid bearer token is required'));
       return reply;
     }
-    if (needed === 'admin' && principal.scope !== 'admin') {
+    const bound = principal.projects !== undefined;
+    if (!scopeAllows(principal.scope, needed) || (bound && request.routeOptions.config.global)) {
       await reply
         .code(403)
         .type(PROBLEM_TYPE)
         .send(problem('SY_FORBIDDEN', 'this token may not do that'));
+      return reply;
+    }
+    // A token bound to projects does not learn that others exist: 404, as for a missing one.
+    const project = (request.params as { project?: unknown } | undefined)?.project;
+    if (typeof project === 'string' && !mayAccess(principal, project)) {
+      await reply
+        .code(404)
+        .type(PROBLEM_TYPE)
+        .send(problem('SY_RESOURCE_NOT_FOUND', `no project is named "${project.slice(0, 63)}"`));
       return reply;
     }
     request.principal = principal;

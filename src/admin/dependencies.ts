@@ -1,5 +1,6 @@
 /** What the admin API is given by the composition root (app/): the control plane and views. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { SwitchyardError } from '../model/errors.js';
 import type { ControlPlane } from '../control/control-plane.js';
 import type { TokenScope } from '../model/records.js';
 import type { Principal } from '../control/tokens.js';
@@ -33,6 +34,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Least scope that may call the route; omitted: public (health, OpenAPI). */
     scope?: TokenScope;
+    /** Platform-wide (tokens, certificates, metrics): refused to tokens bound to projects. */
+    global?: boolean;
   }
   interface FastifyRequest {
     principal?: Principal;
@@ -44,6 +47,34 @@ export type RouteGroup = (app: FastifyInstance, deps: AdminDependencies) => void
 
 export const ADMIN = { scope: 'admin' as const };
 export const DEPLOY = { scope: 'deploy' as const };
+export const READ = { scope: 'read' as const };
+/** Platform-wide administration: only an admin token bound to no project. */
+export const PLATFORM = { scope: 'admin' as const, global: true };
+
+/** The platform itself (an admin token bound to no project) is trusted; anyone else is a tenant. */
+export function callerOf(request: FastifyRequest): { trusted: boolean } {
+  const p = request.principal;
+  return { trusted: p !== undefined && p.scope === 'admin' && p.projects === undefined };
+}
+
+/** The projects the caller reaches; undefined: every project. */
+export function boundTo(request: FastifyRequest): ReadonlySet<string> | undefined {
+  return request.principal?.projects;
+}
+
+/** Refuses (404, as for a missing project) a project the caller's token is not bound to. */
+export function checkProject(request: FastifyRequest, project: string | undefined): void {
+  const bound = boundTo(request);
+  if (bound !== undefined && (project === undefined || !bound.has(project))) {
+    throw new SwitchyardError(
+      'SY_RESOURCE_NOT_FOUND',
+      project === undefined
+        ? 'this token is bound to projects: name one of them'
+        : `no project is named "${project}"`,
+      { field: '/project' },
+    );
+  }
+}
 /** Problem responses every write route can give (OpenAPI). */
 export const PROBLEMS = {
   400: { $ref: 'Problem#' },

@@ -1,7 +1,7 @@
 /** Request and response schemas of the admin API (TypeBox → JSON Schema → OpenAPI). */
 import { Type } from '@sinclair/typebox';
 import { BalancingSchema } from '../config/schema.js';
-import { DEPLOYMENT_STATUSES, NAME_PATTERN } from '../model/vocabulary.js';
+import { DEPLOYMENT_STATUSES, NAME_PATTERN, TOKEN_SCOPES } from '../model/vocabulary.js';
 
 export const Name = Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: 63 });
 
@@ -38,6 +38,7 @@ export const ProjectInput = Type.Object(
     slug: Name,
     rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })),
     httpsRedirect: Type.Optional(Type.Boolean()),
+    publicBuildLogs: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -46,6 +47,7 @@ export const ProjectUpdate = Type.Object(
   {
     rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })),
     httpsRedirect: Type.Optional(Type.Boolean()),
+    publicBuildLogs: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -129,7 +131,24 @@ export const DomainInput = Type.Object(
 export const TokenInput = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    scope: Type.Union([Type.Literal('admin'), Type.Literal('deploy')]),
+    scope: Type.Union(
+      TOKEN_SCOPES.map((scope) => Type.Literal(scope)),
+      {
+        description:
+          '`read` looks; `deploy` also deploys, reports, promotes and purges; `admin` also manages projects, domains and tokens.',
+      },
+    ),
+    projects: Type.Optional(
+      Type.Array(Name, {
+        minItems: 1,
+        maxItems: 1000,
+        description:
+          'Bind the token to these projects: anything else answers 404. Absent: every project.',
+      }),
+    ),
+    expiresAt: Type.Optional(
+      Type.String({ format: 'date-time', description: 'After this time the token answers 401.' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -21,6 +21,7 @@ import type { EdgeServer } from '../server/edge-server.js';
 import { RedisStore, redact } from '../store/redis-store.js';
 import { StoreMirror } from '../store/store-mirror.js';
 import type { Change, StateStore } from '../store/state-store.js';
+import { secureDataDir } from './data-dir.js';
 import { TlsNode } from './tls-node.js';
 import { upstreamOf } from '../server/origin-registry.js';
 
@@ -81,7 +82,9 @@ export class ControlNode {
   ): Promise<ControlNode> {
     const { logger } = options;
     const { config } = loaded;
+    secureDataDir(loaded.dataDir, logger);
     const store = await openStore(loaded);
+    secureDataDir(loaded.dataDir, logger); // files the store just created
     logger.info(
       {
         store: store.name,
@@ -150,6 +153,7 @@ export class ControlNode {
       store,
       mirror,
       adminSecret: token?.token,
+      addressPolicy: sy.addressPolicy,
       dataDir: loaded.dataDir,
       uploads: {
         maxBytes: config.admin.uploadMaxBytes,
@@ -193,6 +197,7 @@ export class ControlNode {
         { host: config.admin.host, port: config.admin.port },
       );
       logger.info({ port: admin.port, host: config.admin.host }, 'admin API listening');
+      sy.addSelfEndpoint({ host: config.admin.host, port: admin.port });
     }
     return new ControlNode({
       store,

@@ -14,6 +14,8 @@ export interface StartArgs {
 
 /** Resolves with the exit code once the server has shut down. Throws ConfigError. */
 export async function start({ file, env }: StartArgs): Promise<number> {
+  // Everything Switchyard writes (store, keys, uploads, cache) is its own: owner only.
+  process.umask(0o077);
   const loaded = loadConfig({ file, env });
   const logger = createLogger(loaded.config.log.level);
   const workers = workerCount(loaded.config.workers);

@@ -221,6 +221,7 @@ function toProjectSpec(
     domains: p.domains.map(normalizeHost),
     rootPaths: p.rootPaths,
     httpsRedirect: p.httpsRedirect,
+    publicBuildLogs: p.publicBuildLogs,
     deployments,
   };
 }

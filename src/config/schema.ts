@@ -13,6 +13,9 @@ import {
   POLICY_NAMES,
 } from '../model/vocabulary.js';
 
+/** An IPv4 or IPv6 network, `address/bits`. */
+const CIDR_PATTERN = '^([0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|[0-9a-fA-F:]+/[0-9]{1,3})$';
+
 /** Slugs and deployment ids are DNS-label-like and never contain `--` (model/vocabulary.ts). */
 const Name = (description: string) =>
   Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: NAME_MAX_LENGTH, description });
@@ -131,6 +134,11 @@ export const ProjectSchema = Type.Object(
       default: false,
       description:
         'Redirect plain HTTP requests for this project to HTTPS (308); its HTTPS responses then carry HSTS when `https.hstsMaxAgeSeconds` is set.',
+    }),
+    publicBuildLogs: Type.Boolean({
+      default: false,
+      description:
+        'Show build log lines on the public building page (and its event stream). Off: visitors see status and progress only — logs often hold secrets; they stay readable through the admin API and the CLI.',
     }),
     deployments: Type.Array(DeploymentSchema, {
       default: [],
@@ -313,6 +321,16 @@ export const ConfigSchema = Type.Object(
           default: 5_000,
           minimum: 1,
           description: 'Longest wait in that queue before 503.',
+        }),
+        allowedNetworks: Type.Array(Type.String({ pattern: CIDR_PATTERN }), {
+          default: [],
+          description:
+            'Replicas registered through the API by a tenant (any token but an unbound admin one) may not point at loopback, link-local (cloud metadata), unspecified or multicast addresses, nor at Switchyard’s own listeners. CIDRs listed here are allowed anyway (e.g. `127.0.0.0/8` on a laptop). Private ranges are allowed by default. The configuration file is trusted and never checked.',
+        }),
+        deniedNetworks: Type.Array(Type.String({ pattern: CIDR_PATTERN }), {
+          default: [],
+          description:
+            'CIDRs tenant replicas may never point at, beside the defaults (e.g. the network of your databases). Checked before `allowedNetworks`.',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -5,6 +5,7 @@
  * is a thin HTTP face over these; so is the CLI, through the admin API. Nothing here knows
  * HTTP, and the admin API never touches the store itself.
  */
+import type { AddressPolicy } from '../net/address-policy.js';
 import type { StateStore } from '../store/state-store.js';
 import type { StoreMirror } from '../store/store-mirror.js';
 import { Aliases } from './aliases.js';
@@ -24,6 +25,8 @@ export interface ControlPlaneOptions {
   readonly adminSecret: string | undefined;
   readonly dataDir: string;
   readonly uploads: UploadLimits;
+  /** Where a tenant's replicas may point. */
+  readonly addressPolicy: AddressPolicy;
 }
 
 export class ControlPlane {
@@ -40,7 +43,7 @@ export class ControlPlane {
   constructor(options: ControlPlaneOptions) {
     const store = new ControlStore(options.store);
     this.projects = new Projects(store);
-    this.deployments = new Deployments(store);
+    this.deployments = new Deployments(store, options.addressPolicy);
     this.aliases = new Aliases(store);
     this.domains = new Domains(store);
     this.tokens = new Tokens(store);

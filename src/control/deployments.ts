@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { OriginSpec } from '../model/site.js';
+import type { AddressPolicy } from '../net/address-policy.js';
 import { TRANSITIONS, type DeploymentStatus } from '../model/vocabulary.js';
 import type { DeploymentEvent, Write } from '../store/state-store.js';
 import { ControlError } from './control-error.js';
@@ -24,11 +25,41 @@ export interface StatusInput {
   readonly origin?: OriginSpec;
 }
 
+/** Who asks: the platform itself (an unbound admin token, trusted) or a tenant. */
+export interface Caller {
+  readonly trusted: boolean;
+}
+
+const TENANT: Caller = { trusted: false };
+
 export class Deployments {
   readonly #store: ControlStore;
+  readonly #policy: AddressPolicy;
 
-  constructor(store: ControlStore) {
+  constructor(store: ControlStore, policy: AddressPolicy) {
     this.#store = store;
+    this.#policy = policy;
+  }
+
+  /**
+   * A tenant's replicas must pass the address policy (net/address-policy.ts): checked now,
+   * and marked so that every connection is checked again on the resolved address.
+   */
+  async #checked<T extends OriginSpec | undefined>(
+    origin: T,
+    caller: Caller,
+    field: string,
+  ): Promise<T> {
+    if (origin === undefined || origin.kind !== 'upstream' || caller.trusted) return origin;
+    for (const [i, url] of origin.replicas.entries()) {
+      const why = await this.#policy.checkUrl(url);
+      if (why !== undefined) {
+        throw new ControlError('SY_INVALID', `replica ${url} is refused: ${why}`, {
+          field: `${field}/replicas/${i}`,
+        });
+      }
+    }
+    return { ...origin, checked: true };
   }
 
   /**
@@ -39,8 +70,10 @@ export class Deployments {
     slug: string,
     input: DeploymentInput,
     idempotencyKey?: string,
+    caller: Caller = TENANT,
   ): Promise<{ deployment: DeploymentRecord; created: boolean }> {
     await this.#store.project(slug);
+    input = { ...input, origin: await this.#checked(input.origin, caller, '/origin/upstream') };
     if (input.id !== undefined) checkName(input.id, '/id', 'deployment id');
     const status = input.status ?? 'queued';
     if (status === 'ready' && input.origin === undefined) {
@@ -115,7 +148,13 @@ export class Deployments {
    * commit: a failure cannot leave a ready deployment unpromoted. Repeating the current
    * status is accepted (the build server retries) and only makes sure its event was told.
    */
-  async setStatus(slug: string, id: string, input: StatusInput): Promise<DeploymentRecord> {
+  async setStatus(
+    slug: string,
+    id: string,
+    input: StatusInput,
+    caller: Caller = TENANT,
+  ): Promise<DeploymentRecord> {
+    input = { ...input, origin: await this.#checked(input.origin, caller, '/origin/upstream') };
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const { value: current, version } = await this.#store.deployment(slug, id);
       if (current.status === input.status) {
@@ -163,7 +202,13 @@ export class Deployments {
    * Change the replicas (weights, balancing) of a deployment served by containers. The old
    * set drains: its in-flight requests and WebSockets finish up to `upstream.drainMs`.
    */
-  async setOrigin(slug: string, id: string, origin: OriginSpec): Promise<DeploymentRecord> {
+  async setOrigin(
+    slug: string,
+    id: string,
+    requested: OriginSpec,
+    caller: Caller = TENANT,
+  ): Promise<DeploymentRecord> {
+    const origin = await this.#checked(requested, caller, '/upstream');
     for (let attempt = 0; attempt < CAS_ATTEMPTS; attempt++) {
       const { value: current, version } = await this.#store.deployment(slug, id);
       if (current.origin?.kind === 'static') {

@@ -17,6 +17,7 @@ export interface ProjectInput {
   readonly slug: string;
   readonly rootPaths?: string[];
   readonly httpsRedirect?: boolean;
+  readonly publicBuildLogs?: boolean;
 }
 
 export class Projects {
@@ -47,6 +48,7 @@ export class Projects {
       slug: input.slug,
       rootPaths: input.rootPaths ?? [],
       httpsRedirect: input.httpsRedirect ?? false,
+      publicBuildLogs: input.publicBuildLogs ?? false,
       production: null,
       history: [],
       aliases: {},
@@ -61,7 +63,8 @@ export class Projects {
     const same =
       existing.rootPaths.length === project.rootPaths.length &&
       existing.rootPaths.every((p, i) => p === project.rootPaths[i]) &&
-      (existing.httpsRedirect ?? false) === project.httpsRedirect;
+      (existing.httpsRedirect ?? false) === project.httpsRedirect &&
+      (existing.publicBuildLogs ?? false) === project.publicBuildLogs;
     if (same) return { project: existing, created: false };
     throw new ControlError(
       'SY_CONFLICT',
@@ -88,12 +91,13 @@ export class Projects {
 
   update(
     slug: string,
-    changes: { rootPaths?: string[]; httpsRedirect?: boolean },
+    changes: { rootPaths?: string[]; httpsRedirect?: boolean; publicBuildLogs?: boolean },
   ): Promise<ProjectRecord> {
     return this.#store.updateProject(slug, (p) => ({
       ...p,
       rootPaths: changes.rootPaths ?? p.rootPaths,
       httpsRedirect: changes.httpsRedirect ?? p.httpsRedirect ?? false,
+      publicBuildLogs: changes.publicBuildLogs ?? p.publicBuildLogs ?? false,
     }));
   }
 

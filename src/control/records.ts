@@ -51,6 +51,7 @@ export function projectsFromMirror(replica: StoreMirror): ProjectSpec[] {
       domains: domains.get(p.slug) ?? [],
       rootPaths: p.rootPaths,
       httpsRedirect: p.httpsRedirect ?? false,
+      publicBuildLogs: p.publicBuildLogs ?? false,
       deployments: deployments.map((d) => ({
         id: d.id,
         status: d.status,

@@ -12,11 +12,20 @@ import { join } from 'node:path';
 import type { TokenRecord, TokenScope } from './records.js';
 import type { StoreMirror } from '../store/store-mirror.js';
 import { ControlError } from './control-error.js';
-import { json, type ControlStore } from './control-store.js';
+import { checkName, json, type ControlStore } from './control-store.js';
 
+/** Who called: the token's id and name (never its secret), what it may do, and where. */
 export interface Principal {
+  readonly id: string;
   readonly name: string;
   readonly scope: TokenScope;
+  /** The only projects it reaches; undefined: every project. */
+  readonly projects: ReadonlySet<string> | undefined;
+}
+
+/** Whether a principal reaches a project (bound tokens: only their own). */
+export function mayAccess(principal: Principal, project: string): boolean {
+  return principal.projects === undefined || principal.projects.has(project);
 }
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest();
@@ -56,24 +65,36 @@ export class TokenVerifier {
     this.#fixed =
       adminSecret === undefined
         ? []
-        : [{ digest: sha256(adminSecret), principal: { name: 'admin', scope: 'admin' } }];
+        : [
+            {
+              digest: sha256(adminSecret),
+              principal: { id: 'admin', name: 'admin', scope: 'admin', projects: undefined },
+            },
+          ];
     this.#replica = replica;
   }
 
   /** The principal a presented secret belongs to, or undefined. */
-  verify(secret: string): Principal | undefined {
+  /** The principal a presented secret belongs to; undefined if none, or if it expired. */
+  verify(secret: string, now = Date.now()): Principal | undefined {
     const digest = sha256(secret);
     let found: Principal | undefined;
+    let record: TokenRecord | undefined;
     // Compare with every candidate (no early exit) so timing says nothing about which matched.
     for (const f of this.#fixed) if (timingSafeEqual(digest, f.digest)) found ??= f.principal;
     for (const r of this.#replica.values('token')) {
       const t = r.value as unknown as TokenRecord;
       const candidate = Buffer.from(t.sha256, 'hex');
-      if (candidate.length === digest.length && timingSafeEqual(digest, candidate)) {
-        found ??= { name: t.name, scope: t.scope };
-      }
+      if (candidate.length === digest.length && timingSafeEqual(digest, candidate)) record ??= t;
     }
-    return found;
+    if (found !== undefined || record === undefined) return found;
+    if (record.expiresAt !== undefined && Date.parse(record.expiresAt) <= now) return undefined;
+    return {
+      id: record.id,
+      name: record.name,
+      scope: record.scope,
+      projects: record.projects === undefined ? undefined : new Set(record.projects),
+    };
   }
 }
 
@@ -83,6 +104,8 @@ export interface TokenSummary {
   readonly name: string;
   readonly scope: TokenScope;
   readonly createdAt: string;
+  readonly projects?: readonly string[];
+  readonly expiresAt?: string;
 }
 
 const summary = (t: TokenRecord): TokenSummary => ({
@@ -90,6 +113,8 @@ const summary = (t: TokenRecord): TokenSummary => ({
   name: t.name,
   scope: t.scope,
   createdAt: t.createdAt,
+  ...(t.projects === undefined ? {} : { projects: t.projects }),
+  ...(t.expiresAt === undefined ? {} : { expiresAt: t.expiresAt }),
 });
 
 export class Tokens {
@@ -103,7 +128,25 @@ export class Tokens {
   async create(input: {
     name: string;
     scope: TokenScope;
+    projects?: readonly string[];
+    expiresAt?: string;
   }): Promise<TokenSummary & { token: string }> {
+    for (const [i, slug] of (input.projects ?? []).entries()) {
+      checkName(slug, `/projects/${i}`, 'project slug');
+    }
+    if (input.projects !== undefined && input.projects.length === 0) {
+      throw new ControlError('SY_INVALID', 'a token bound to no project could do nothing', {
+        field: '/projects',
+      });
+    }
+    if (input.expiresAt !== undefined) {
+      const at = Date.parse(input.expiresAt);
+      if (Number.isNaN(at) || at <= Date.now()) {
+        throw new ControlError('SY_INVALID', 'expiresAt must be a date-time in the future', {
+          field: '/expiresAt',
+        });
+      }
+    }
     const secret = newSecret();
     const record: TokenRecord = {
       id: `t${randomBytes(6).toString('hex')}`,
@@ -111,6 +154,10 @@ export class Tokens {
       scope: input.scope,
       sha256: sha256(secret).toString('hex'),
       createdAt: new Date().toISOString(),
+      ...(input.projects === undefined ? {} : { projects: [...new Set(input.projects)].sort() }),
+      ...(input.expiresAt === undefined
+        ? {}
+        : { expiresAt: new Date(input.expiresAt).toISOString() }),
     };
     const result = await this.#store.commit([
       { kind: 'token', key: record.id, value: json(record), expectedVersion: 0 },

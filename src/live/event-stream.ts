@@ -75,13 +75,16 @@ export function streamDeployment(
     /** Events after `after`: from memory on the data plane, from the store on the admin API. */
     backlog: readonly LiveEvent[] | Promise<readonly LiveEvent[]>;
     headers?: Record<string, string>;
+    /** Only these event types (the public building page: `status`, not build logs). */
+    types?: ReadonlySet<string>;
   },
 ): void {
   let sent = options.after;
   const pending: LiveEvent[] = [];
   let live = false;
+  const types = options.types;
   const deliver = (e: LiveEvent) => {
-    if (e.seq <= sent) return;
+    if (e.seq <= sent || (types !== undefined && !types.has(e.type))) return;
     sent = e.seq;
     stream.send(e.seq, e.type, e.data);
   };

@@ -10,6 +10,8 @@ export interface ProjectRecord {
   readonly rootPaths: readonly string[];
   /** Redirect plain HTTP to HTTPS (absent in records written before it existed: false). */
   readonly httpsRedirect?: boolean;
+  /** The public building page shows log lines too (absent: false). */
+  readonly publicBuildLogs?: boolean;
   /** Deployment id the production alias points at; null before the first promote. */
   readonly production: string | null;
   /** Earlier production deployments, most recent first (rollback walks this). */
@@ -42,7 +44,8 @@ export interface DomainRecord {
   readonly createdAt: string;
 }
 
-export type TokenScope = 'admin' | 'deploy';
+export type { TokenScope } from './vocabulary.js';
+import type { TokenScope } from './vocabulary.js';
 
 export interface TokenRecord {
   readonly id: string;
@@ -51,4 +54,8 @@ export interface TokenRecord {
   /** SHA-256 of the secret, hex; the secret itself is shown once, at creation. */
   readonly sha256: string;
   readonly createdAt: string;
+  /** The only projects the token reaches (slugs); absent: every project (the platform's own). */
+  readonly projects?: readonly string[];
+  /** After this ISO time the token is refused (401); absent: no expiry. */
+  readonly expiresAt?: string;
 }

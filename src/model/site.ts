@@ -30,6 +30,11 @@ export interface UpstreamOriginSpec {
   readonly healthCheckPath?: string;
   /** This deployment's balancing; absent: `upstream.balancing`. */
   readonly balancing?: { readonly policy: PolicyName; readonly hashOn: string };
+  /**
+   * Registered by a tenant: every connection's resolved address is checked against the
+   * address policy (net/address-policy.ts). Absent: the operator's own (file, admin token).
+   */
+  readonly checked?: boolean;
 }
 
 export type OriginSpec = StaticOriginSpec | UpstreamOriginSpec;
@@ -54,6 +59,8 @@ export interface ProjectSpec {
   readonly rootPaths: readonly string[];
   /** Plain HTTP requests are redirected to HTTPS (308), and HTTPS answers carry HSTS. */
   readonly httpsRedirect: boolean;
+  /** The public building page shows log lines too (else status only). */
+  readonly publicBuildLogs?: boolean;
   readonly deployments: readonly DeploymentSpec[];
 }
 

@@ -38,3 +38,15 @@ export const POLICY_NAMES = [
   'consistent-hash',
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/**
+ * What an API token may do, each including the ones before it: `read` (look), `deploy`
+ * (deploy, report status, promote, roll back, purge), `admin` (projects, domains, tokens).
+ */
+export const TOKEN_SCOPES = ['read', 'deploy', 'admin'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** Whether `held` allows what `needed` guards. */
+export function scopeAllows(held: TokenScope, needed: TokenScope): boolean {
+  return TOKEN_SCOPES.indexOf(held) >= TOKEN_SCOPES.indexOf(needed);
+}

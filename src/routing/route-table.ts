@@ -23,6 +23,7 @@ export interface RoutedProject {
   readonly previews: ReadonlyMap<string, RoutedDeployment>;
   readonly rootPaths: readonly string[];
   readonly httpsRedirect: boolean;
+  readonly publicBuildLogs: boolean;
 }
 
 /** How a host resolved. */
@@ -96,6 +97,7 @@ export class RouteTable {
         previews,
         rootPaths: spec.rootPaths,
         httpsRedirect: spec.httpsRedirect,
+        publicBuildLogs: spec.publicBuildLogs === true,
       };
       bySlug.set(spec.slug, project);
       for (const domain of spec.domains) byDomain.set(domain, project);

@@ -11,6 +11,7 @@ import { TLS_POLICY } from '../tls/tls-policy.js';
 import { createHttpCache } from '../cache/create-cache.js';
 import type { HttpCache } from '../cache/http-cache.js';
 import { mergeProjects } from '../routing/project-sources.js';
+import { AddressPolicy, type Endpoint } from '../net/address-policy.js';
 import type { SwitchyardError } from '../model/errors.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -40,6 +41,10 @@ export class EdgeServer {
   readonly #handler: RequestHandler;
   /** Every listener's handler (HTTP, and HTTPS once it runs), kept in step. */
   readonly #handlers: RequestHandler[] = [];
+  /** Where a tenant's replicas may point (checked at submission by control, at connect here). */
+  readonly addressPolicy: AddressPolicy;
+  /** Other listeners of this instance (admin API, store) that replicas may never point at. */
+  readonly #otherEndpoints: Endpoint[] = [];
   /** The HTTP cache, when enabled. */
   readonly cache: HttpCache | undefined;
   readonly #cacheReady: Promise<void>;
@@ -68,8 +73,13 @@ export class EdgeServer {
     const { cache, ready } = createHttpCache(config, loaded.dataDir, logger);
     this.cache = cache;
     this.#cacheReady = ready;
+    this.addressPolicy = new AddressPolicy({
+      allowedNetworks: config.upstream.allowedNetworks,
+      deniedNetworks: config.upstream.deniedNetworks,
+      self: () => this.#selfEndpoints(),
+    });
     this.#origins = new OriginRegistry({
-      upstream: config.upstream,
+      upstream: { ...config.upstream, addressPolicy: this.addressPolicy },
       via: config.proxy.via,
       ...(this.cache === undefined ? {} : { cache: this.cache }),
     });
@@ -164,6 +174,23 @@ export class EdgeServer {
     await once(server, 'listening');
     this.#secureServer = server;
     return (server.address() as AddressInfo).port;
+  }
+
+  /** Tell the address policy about another listener of this instance (the admin API). */
+  addSelfEndpoint(endpoint: Endpoint): void {
+    this.#otherEndpoints.push(endpoint);
+  }
+
+  #selfEndpoints(): Endpoint[] {
+    const out = [...this.#otherEndpoints];
+    const http = this.#server.address();
+    if (http !== null && typeof http === 'object')
+      out.push({ host: http.address, port: http.port });
+    const https = this.#secureServer?.address();
+    if (https !== undefined && https !== null && typeof https === 'object') {
+      out.push({ host: https.address, port: https.port });
+    }
+    return out;
   }
 
   /** Port of the HTTPS listener, if it runs. */

@@ -44,6 +44,9 @@ export interface HttpsSettings {
   readonly acmeChallenge: ((token: string) => string | undefined) | undefined;
 }
 
+/** What a public building page may follow unless its project shows build logs. */
+const STATUS_ONLY: ReadonlySet<string> = new Set(['status']);
+
 /** RFC 8555 §8.3: where an ACME server fetches HTTP-01 challenges. */
 const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
 
@@ -320,6 +323,8 @@ export class RequestHandler {
         after,
         backlog: live.recent(project, d.id, after), // memory only: the request path never awaits the store
         headers: { 'x-request-id': ctx.id },
+        // Build logs often hold secrets: public only where the project opts in.
+        ...(this.#table.project(project)?.publicBuildLogs === true ? {} : { types: STATUS_ONLY }),
       });
       return;
     }

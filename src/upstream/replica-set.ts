@@ -11,6 +11,7 @@
  * Also a retry budget (retries may add at most `budgetPercent` to recent traffic) and, with
  * `maxConcurrentPerReplica`, a bounded queue in front of full replicas.
  */
+import type { AddressPolicy } from '../net/address-policy.js';
 import { Pool } from 'undici';
 import type { PolicyName, SelectionPolicy, Weighted } from '../balancing/policy.js';
 import { createPolicy } from '../balancing/policies.js';
@@ -45,6 +46,8 @@ export interface UpstreamSettings {
   readonly queueSize?: number;
   readonly queueTimeoutMs?: number;
   readonly drainMs?: number;
+  /** Checks each connection's resolved address, for replicas a tenant registered. */
+  readonly addressPolicy?: AddressPolicy;
 }
 
 export const DEFAULT_HEALTH: HealthSettings = {
@@ -141,7 +144,11 @@ class LazyReplica implements Replica {
       keepAliveTimeout: s.keepAliveTimeoutMs,
       headersTimeout: s.headersTimeoutMs,
       bodyTimeout: s.idleTimeoutMs,
-      connect: { timeout: s.connectTimeoutMs },
+      connect: {
+        timeout: s.connectTimeoutMs,
+        // A tenant's replica: the address its name resolves to is checked on every connect.
+        ...(s.addressPolicy === undefined ? {} : { lookup: s.addressPolicy.lookupFor(this.port) }),
+      },
     });
     return this.#pool;
   }

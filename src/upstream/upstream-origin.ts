@@ -32,7 +32,9 @@ export class UpstreamOrigin implements Origin {
   constructor(spec: UpstreamOriginSpec, settings: UpstreamSettings, via: string) {
     const balancing = spec.balancing ??
       settings.balancing ?? { policy: 'round-robin', hashOn: 'client-ip' };
-    this.#replicas = new ReplicaSet(spec.replicas, settings, {
+    // Only a tenant's replicas are checked on connect; the operator's are trusted.
+    const checked = spec.checked === true ? settings : { ...settings, addressPolicy: undefined };
+    this.#replicas = new ReplicaSet(spec.replicas, checked, {
       policy: balancing.policy,
       ...(spec.weights === undefined ? {} : { weights: spec.weights }),
       ...(spec.healthCheckPath === undefined ? {} : { checkPath: spec.healthCheckPath }),

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ControlPlane } from '../../src/control/control-plane.js';
+import { AddressPolicy } from '../../src/net/address-policy.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 import { StoreMirror } from '../../src/store/store-mirror.js';
 import { StoreUnavailableError, type StateStore } from '../../src/store/state-store.js';
@@ -46,6 +47,7 @@ describe('deployment status', () => {
       adminSecret: undefined,
       dataDir: dir,
       uploads: { maxBytes: 1, maxUnpackedBytes: 1, maxEntries: 1 },
+      addressPolicy: new AddressPolicy({ allowedNetworks: [], deniedNetworks: [], self: () => [] }),
     });
     try {
       await control.projects.create({ slug: 'app' });

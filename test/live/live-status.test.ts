@@ -162,7 +162,8 @@ describe('real-time deployment status', () => {
       it(`follows the build and turns into the app when ready (${what})`, async () => {
         const slug = 'live';
         if (what === 'path routing') {
-          await edge.api('POST', '/v1/projects', { slug });
+          // This project shows its build logs to visitors (off by default: tenancy.test.ts).
+          await edge.api('POST', '/v1/projects', { slug, publicBuildLogs: true });
           await edge.api('POST', `/v1/projects/${slug}/deployments`, {
             id: 'd1',
             status: 'building',

@@ -1,6 +1,6 @@
 /** Cache purges, carried to every instance of a fleet by the store. */
 import type { Static } from '@sinclair/typebox';
-import { DEPLOY, type RouteGroup } from '../dependencies.js';
+import { checkProject, DEPLOY, type RouteGroup } from '../dependencies.js';
 import * as S from '../schemas.js';
 
 export const cacheRoutes: RouteGroup = (app, { control }) => {
@@ -16,6 +16,7 @@ export const cacheRoutes: RouteGroup = (app, { control }) => {
       },
     },
     async (request, reply) => {
+      checkProject(request, request.body.project); // a bound token purges only its own
       await control.purges.purge(request.body);
       return reply.code(202).send({ purge: request.body });
     },

@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { DeploymentRecord } from '../../model/records.js';
 import { SwitchyardError } from '../../model/errors.js';
 import { checkBody, headerValue, isStream, upstreamOrigin } from '../body.js';
-import { DEPLOY, type RouteGroup } from '../dependencies.js';
+import { callerOf, DEPLOY, READ, type RouteGroup } from '../dependencies.js';
 import * as S from '../schemas.js';
 
 const UploadQuery = Type.Object({
@@ -51,18 +51,23 @@ export const deploymentRoutes: RouteGroup = (app, deps) => {
       }
       const body = checkBody(S.DeploymentInput, request.body);
       const origin = body.origin === undefined ? undefined : upstreamOrigin(body.origin.upstream);
-      const { deployment, created } = await deployments.create(project, { ...body, origin }, key);
+      const { deployment, created } = await deployments.create(
+        project,
+        { ...body, origin },
+        key,
+        callerOf(request),
+      );
       return reply.code(created ? 201 : 200).send(withUrls(deployment));
     },
   );
   app.get<{ Params: Static<typeof S.ProjectParams> }>(
     '/v1/projects/:project/deployments',
-    { config: DEPLOY, schema: { tags: ['deployments'], params: S.ProjectParams } },
+    { config: READ, schema: { tags: ['deployments'], params: S.ProjectParams } },
     async (request) => ({ items: await deployments.list(request.params.project) }),
   );
   app.get<{ Params: Static<typeof S.DeploymentParams> }>(
     '/v1/projects/:project/deployments/:deployment',
-    { config: DEPLOY, schema: { tags: ['deployments'], params: S.DeploymentParams } },
+    { config: READ, schema: { tags: ['deployments'], params: S.DeploymentParams } },
     async (request) =>
       withUrls(await deployments.get(request.params.project, request.params.deployment)),
   );
@@ -80,10 +85,12 @@ export const deploymentRoutes: RouteGroup = (app, deps) => {
     },
     (request) => {
       const { origin, ...rest } = request.body;
-      return deployments.setStatus(request.params.project, request.params.deployment, {
-        ...rest,
-        ...(origin === undefined ? {} : { origin: upstreamOrigin(origin.upstream) }),
-      });
+      return deployments.setStatus(
+        request.params.project,
+        request.params.deployment,
+        { ...rest, ...(origin === undefined ? {} : { origin: upstreamOrigin(origin.upstream) }) },
+        callerOf(request),
+      );
     },
   );
   app.put<{ Params: Static<typeof S.DeploymentParams>; Body: Static<typeof S.OriginInput> }>(
@@ -103,6 +110,7 @@ export const deploymentRoutes: RouteGroup = (app, deps) => {
         request.params.project,
         request.params.deployment,
         upstreamOrigin(request.body.upstream),
+        callerOf(request),
       ),
   );
   app.post<{ Params: Static<typeof S.DeploymentParams>; Body: Static<typeof S.LogInput> }>(
@@ -123,7 +131,7 @@ export const deploymentRoutes: RouteGroup = (app, deps) => {
   app.get<{ Params: Static<typeof S.DeploymentParams> }>(
     '/v1/projects/:project/deployments/:deployment/replicas',
     {
-      config: DEPLOY,
+      config: READ,
       schema: {
         tags: ['deployments'],
         description:

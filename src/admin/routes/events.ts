@@ -2,7 +2,7 @@
 import type { Static } from '@sinclair/typebox';
 import type { DeploymentRecord } from '../../model/records.js';
 import { lastEventId, openEventStream, streamDeployment } from '../../live/event-stream.js';
-import { DEPLOY, type RouteGroup } from '../dependencies.js';
+import { READ, type RouteGroup } from '../dependencies.js';
 import * as S from '../schemas.js';
 
 const summary = (d: DeploymentRecord) => ({
@@ -17,7 +17,7 @@ export const eventRoutes: RouteGroup = (app, deps) => {
   app.get<{ Params: Static<typeof S.DeploymentParams> }>(
     '/v1/projects/:project/deployments/:deployment/events',
     {
-      config: DEPLOY,
+      config: READ,
       schema: {
         tags: ['events'],
         description:
@@ -43,7 +43,7 @@ export const eventRoutes: RouteGroup = (app, deps) => {
   app.get<{ Params: Static<typeof S.ProjectParams> }>(
     '/v1/projects/:project/events',
     {
-      config: DEPLOY,
+      config: READ,
       schema: {
         tags: ['events'],
         description:

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { SwitchyardError } from '../../model/errors.js';
 import { METRICS_CONTENT_TYPE, metricsText } from '../../observability/metrics.js';
-import { ADMIN, DEPLOY, type RouteGroup } from '../dependencies.js';
+import { boundTo, checkProject, PLATFORM, READ, type RouteGroup } from '../dependencies.js';
 
 const ExplainQuery = Type.Object({ url: Type.String({ minLength: 1, maxLength: 4096 }) });
 
@@ -17,7 +17,7 @@ export const healthRoutes: RouteGroup = (app, deps) => {
   app.get(
     '/metrics',
     {
-      config: ADMIN,
+      config: PLATFORM,
       schema: { tags: ['health'], description: 'Prometheus metrics of the whole instance.' },
     },
     async (_req, reply) => reply.type(METRICS_CONTENT_TYPE).send(await metricsText()),
@@ -25,7 +25,7 @@ export const healthRoutes: RouteGroup = (app, deps) => {
   app.get<{ Querystring: { url: string } }>(
     '/v1/explain',
     {
-      config: DEPLOY,
+      config: READ,
       schema: {
         tags: ['health'],
         description:
@@ -44,13 +44,17 @@ export const healthRoutes: RouteGroup = (app, deps) => {
           { field: '/url' },
         );
       }
-      return deps.explain(url.host, `${url.pathname}${url.search}`);
+      const explained = deps.explain(url.host, `${url.pathname}${url.search}`);
+      if (boundTo(request) !== undefined) {
+        checkProject(request, (explained as { project?: string } | null)?.project);
+      }
+      return explained;
     },
   );
   app.get(
     '/v1/certificates',
     {
-      config: ADMIN,
+      config: PLATFORM,
       schema: {
         tags: ['certificates'],
         description:

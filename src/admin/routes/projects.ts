@@ -1,6 +1,6 @@
 /** Projects: create, list, read, change, delete. */
 import type { Static } from '@sinclair/typebox';
-import { ADMIN, DEPLOY, PROBLEMS, type RouteGroup } from '../dependencies.js';
+import { ADMIN, boundTo, checkProject, PROBLEMS, READ, type RouteGroup } from '../dependencies.js';
 import * as S from '../schemas.js';
 
 export const projectRoutes: RouteGroup = (app, { control, hub }) => {
@@ -11,18 +11,29 @@ export const projectRoutes: RouteGroup = (app, { control, hub }) => {
       schema: { tags: ['projects'], body: S.ProjectInput, response: { ...PROBLEMS } },
     },
     async (request, reply) => {
+      checkProject(request, request.body.slug);
       const { project, created } = await control.projects.create(request.body);
       return reply.code(created ? 201 : 200).send(project);
     },
   );
   app.get<{ Querystring: Static<typeof S.Paging> }>(
     '/v1/projects',
-    { config: DEPLOY, schema: { tags: ['projects'], querystring: S.Paging } },
-    (request) => control.projects.list({ after: request.query.after, limit: request.query.limit }),
+    { config: READ, schema: { tags: ['projects'], querystring: S.Paging } },
+    async (request) => {
+      const bound = boundTo(request);
+      if (bound === undefined) {
+        return control.projects.list({ after: request.query.after, limit: request.query.limit });
+      }
+      // A bound token lists its own projects (those that exist), in one page.
+      const own = await Promise.all(
+        [...bound].sort().map((slug) => control.projects.get(slug).catch(() => undefined)),
+      );
+      return { items: own.filter((p) => p !== undefined) };
+    },
   );
   app.get<{ Params: Static<typeof S.ProjectParams> }>(
     '/v1/projects/:project',
-    { config: DEPLOY, schema: { tags: ['projects'], params: S.ProjectParams } },
+    { config: READ, schema: { tags: ['projects'], params: S.ProjectParams } },
     (request) => control.projects.get(request.params.project),
   );
   app.patch<{ Params: Static<typeof S.ProjectParams>; Body: Static<typeof S.ProjectUpdate> }>(
