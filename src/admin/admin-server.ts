@@ -15,6 +15,7 @@ import { VERSION } from '../package-info.js';
 import type { AdminDependencies } from './dependencies.js';
 import { describeValidation, PROBLEM_TYPE, problem, sendProblem } from './problem.js';
 import { aliasRoutes } from './routes/aliases.js';
+import { auditRoutes } from './routes/audit.js';
 import { cacheRoutes } from './routes/cache.js';
 import { deploymentRoutes } from './routes/deployments.js';
 import { domainRoutes } from './routes/domains.js';
@@ -40,6 +41,7 @@ const ROUTE_GROUPS = [
   domainRoutes,
   cacheRoutes,
   tokenRoutes,
+  auditRoutes,
 ];
 
 export async function startAdminServer(
@@ -87,6 +89,7 @@ export async function startAdminServer(
         .send(problem('SY_UNAUTHORIZED', 'a valid bearer token is required'));
       return reply;
     }
+    request.principal = principal; // refused attempts are audited too
     const bound = principal.projects !== undefined;
     if (!scopeAllows(principal.scope, needed) || (bound && request.routeOptions.config.global)) {
       await reply
@@ -104,7 +107,6 @@ export async function startAdminServer(
         .send(problem('SY_RESOURCE_NOT_FOUND', `no project is named "${project.slice(0, 63)}"`));
       return reply;
     }
-    request.principal = principal;
   });
 
   app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -141,6 +143,21 @@ export async function startAdminServer(
     ),
   );
 
+  // Every write with a token is audited once it is answered, whatever the answer.
+  app.addHook('onResponse', async (request, reply) => {
+    const principal = request.principal;
+    if (principal === undefined || request.method === 'GET' || request.method === 'HEAD') return;
+    const { project, ...target } = (request.params ?? {}) as Record<string, string>;
+    await deps.control.audit.record({
+      at: new Date().toISOString(),
+      token: { id: principal.id, name: principal.name },
+      action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+      project: project ?? bodyProject(request.body) ?? null,
+      target,
+      result: reply.statusCode,
+    });
+  });
+
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   for (const group of ROUTE_GROUPS) group(app, deps);
 
@@ -149,4 +166,12 @@ export async function startAdminServer(
     port: (app.server.address() as AddressInfo).port,
     close: () => app.close(),
   };
+}
+
+/** The project a write names in its body (`POST /v1/projects`, purges), if any. */
+function bodyProject(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null) return undefined;
+  const b = body as { slug?: unknown; project?: unknown };
+  const p = b.project ?? b.slug;
+  return typeof p === 'string' ? p : undefined;
 }

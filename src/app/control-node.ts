@@ -154,6 +154,7 @@ export class ControlNode {
       mirror,
       adminSecret: token?.token,
       addressPolicy: sy.addressPolicy,
+      logger,
       dataDir: loaded.dataDir,
       uploads: {
         maxBytes: config.admin.uploadMaxBytes,

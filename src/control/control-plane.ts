@@ -6,6 +6,8 @@
  * HTTP, and the admin API never touches the store itself.
  */
 import type { AddressPolicy } from '../net/address-policy.js';
+import type { Logger } from '../observability/logger.js';
+import { Audit } from './audit.js';
 import type { StateStore } from '../store/state-store.js';
 import type { StoreMirror } from '../store/store-mirror.js';
 import { Aliases } from './aliases.js';
@@ -27,6 +29,8 @@ export interface ControlPlaneOptions {
   readonly uploads: UploadLimits;
   /** Where a tenant's replicas may point. */
   readonly addressPolicy: AddressPolicy;
+  /** Audit entries are log lines too. */
+  readonly logger?: Logger;
 }
 
 export class ControlPlane {
@@ -37,6 +41,8 @@ export class ControlPlane {
   readonly tokens: Tokens;
   readonly purges: Purges;
   readonly uploads: Uploads;
+  /** Every admin write: who, what, where, with what result. */
+  readonly audit: Audit;
   /** Who a presented bearer secret is (admin API authentication). */
   readonly verifier: TokenVerifier;
 
@@ -49,6 +55,7 @@ export class ControlPlane {
     this.tokens = new Tokens(store);
     this.purges = new Purges(store);
     this.uploads = new Uploads(this, options.dataDir, options.uploads);
+    this.audit = new Audit(store, options.logger);
     this.verifier = new TokenVerifier(options.adminSecret, options.mirror);
   }
 

@@ -98,6 +98,34 @@ describe('tenant isolation (the built executable)', () => {
     }
   });
 
+  it('audits every write with its token, including refused ones', async () => {
+    const mine = await api('GET', '/v1/audit?project=mine');
+    assert.equal(mine.status, 200, JSON.stringify(mine.body));
+    const deploy = mine.body.items.find(
+      (e: { action: string }) => e.action === 'POST /v1/projects/:project/deployments',
+    );
+    assert.ok(deploy, JSON.stringify(mine.body.items));
+    const byTenant = mine.body.items.filter(
+      (e: { token: { name: string } }) => e.token.name === 'ci of mine',
+    );
+    assert.ok(byTenant.some((e: { result: number }) => e.result === 201));
+    assert.ok(!JSON.stringify(mine.body).includes(tenant), 'never the secret');
+    const victim = await api('GET', '/v1/audit?project=victim');
+    assert.ok(
+      victim.body.items.some(
+        (e: { token: { name: string }; action: string; result: number }) =>
+          e.token.name === 'ci of mine' &&
+          e.action === 'POST /v1/projects/:project/promote' &&
+          e.result === 404,
+      ),
+      'the refused attempt on another project is on that project’s trail',
+    );
+    // A bound token reads its own trail, not another's.
+    assert.equal((await api('GET', '/v1/audit?project=mine', undefined, tenant)).status, 200);
+    assert.equal((await api('GET', '/v1/audit?project=victim', undefined, tenant)).status, 404);
+    assert.match(sy.stdout(), /"kind":"audit"/);
+  });
+
   it('refuses an expired token (401)', async () => {
     const expiresAt = new Date(Date.now() + 1500).toISOString();
     const short = await api('POST', '/v1/tokens', { name: 'short', scope: 'read', expiresAt });
