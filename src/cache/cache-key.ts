@@ -14,8 +14,9 @@ export interface Scope {
   readonly deployment: string;
 }
 
+/** The host the app sees is in the key: a page built from it is never served to another host. */
 export function primaryKey(scope: Scope, ctx: RequestContext): string {
-  return `${scope.project}\0${scope.deployment}\0${ctx.proto}\0${ctx.prefix}\0${ctx.path}`;
+  return `${scope.project}\0${scope.deployment}\0${ctx.proto}\0${ctx.authority}\0${ctx.prefix}\0${ctx.path}`;
 }
 
 /** Where the Vary names of a primary key are stored (kept across restarts with the entries). */

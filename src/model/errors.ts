@@ -35,6 +35,7 @@ export const ERRORS = {
   // The data plane: answers to internet clients.
   SY_BAD_REQUEST: kind(400, 'client', 'Bad request'),
   SY_BAD_PATH: kind(400, 'client', 'Path not allowed'),
+  SY_BAD_HOST: kind(400, 'client', 'Host not allowed'),
   SY_UNKNOWN_HOST: kind(404, 'routing', 'No project at this host'),
   SY_UNKNOWN_PROJECT: kind(404, 'routing', 'No such project'),
   SY_NO_PRODUCTION: kind(404, 'routing', 'Nothing deployed yet'),

@@ -21,6 +21,11 @@ const REBUILT = new Set([
   'expect',
 ]);
 
+/** RFC 7239 §4 / RFC 9110 §5.6.4: a quoted-string, `"` and `\` escaped. */
+function quoted(value: string): string {
+  return `"${value.replace(/["\\]/g, '\\$&')}"`;
+}
+
 /** RFC 7239 §6: an IPv6 node is bracketed and the value quoted. */
 function forwardedNode(address: string): string {
   return address.includes(':') ? `"[${address}]"` : address;
@@ -48,16 +53,17 @@ export function upstreamRequestHeaders(
     const value = incoming[name];
     if (value !== undefined) out[name] = value;
   }
-  // RFC 9113 §8.3.1: over HTTP/2 the authority is `:authority`; HTTP/1.1 needs it as Host.
-  const authority = incoming[':authority'];
-  if (out.host === undefined && typeof authority === 'string') out.host = authority;
+  // The app receives the authority that routed the request, validated and normalised (the
+  // client's Host, the absolute-form target's authority, or HTTP/2's `:authority`), never
+  // the raw header (RFC 9112 §3.2.2, RFC 9113 §8.3.1).
+  out.host = ctx.authority;
   if (options.upgrade === true && incoming.upgrade !== undefined) {
     out.connection = 'upgrade';
     out.upgrade = incoming.upgrade;
   }
 
   const peer = req.socket.remoteAddress ?? '';
-  const host = String(out.host ?? ctx.host);
+  const host = ctx.authority;
   const trusted = ctx.trustedPeer;
   const xff = trusted ? incoming['x-forwarded-for'] : undefined;
   out['x-forwarded-for'] = xff === undefined ? peer : `${String(xff)}, ${peer}`;
@@ -70,7 +76,7 @@ export function upstreamRequestHeaders(
     out['x-forwarded-prefix'] = incoming['x-forwarded-prefix'];
   }
   // RFC 7239 §4: append this hop to a trusted list, else start a new one.
-  const hop = `for=${forwardedNode(peer)};host="${host}";proto=${ctx.proto}`;
+  const hop = `for=${forwardedNode(peer)};host=${quoted(host)};proto=${ctx.proto}`;
   const fwd = trusted ? incoming.forwarded : undefined;
   out.forwarded = fwd === undefined ? hop : `${fwd}, ${hop}`;
   // RFC 9110 §7.6.3: each proxy appends itself to Via.

@@ -16,6 +16,8 @@ export interface RequestContext {
   readonly proto: string;
   /** Normalised host the request was routed by. */
   host: string;
+  /** What the app receives as Host (the routed host and the client's port), and the cache keys on. */
+  authority: string;
   /** Path and query to send to the origin (the path-routing prefix removed). */
   path: string;
   /** `/<slug>` under path routing, else empty. */

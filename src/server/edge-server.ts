@@ -101,7 +101,16 @@ export class EdgeServer {
     this.#server.on('upgrade', this.#upgradeWith(this.#handler));
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       const [status, text] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'Bad Request'];
-      if (socket.writable && (err as { bytesParsed?: number }).bytesParsed !== undefined) {
+      // One response per request: if a response is already under way on this connection
+      // (junk pipelined after a request), answering again would give its client two. Node's
+      // own handler checks the same.
+      const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+      const answered = inFlight !== undefined && inFlight !== null && inFlight.headersSent === true;
+      if (
+        socket.writable &&
+        !answered &&
+        (err as { bytesParsed?: number }).bytesParsed !== undefined
+      ) {
         const body = `${status} ${text}: the request could not be parsed (${err.code ?? 'error'})\n`;
         socket.end(
           `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\n` +

@@ -1,20 +1,42 @@
 /**
  * The guard phase: refuse what is malformed before any work. Node's parser already refuses
  * Content-Length with Transfer-Encoding, bad chunking, oversized heads (431) and a missing
- * Host on HTTP/1.1; this adds what it lets through.
+ * Host on HTTP/1.1; this adds what it lets through, and decides the one authority a request
+ * is for: what routes it, what the app receives as Host, and what the cache keys on.
  */
 import type { IncomingMessage } from 'node:http';
 import { normalizeHost } from '../http/host.js';
 import { SwitchyardError } from '../model/errors.js';
 
 export interface Target {
-  /** Normalised host to route by. */
+  /** Normalised host to route by (lower case, no port, no trailing dot). */
   readonly host: string;
+  /** The authority the app receives as Host: the routed host, plus the port the client used. */
+  readonly authority: string;
   /** Origin-form path and query. */
   readonly path: string;
 }
 
-/** Where the request is for. Throws SY_BAD_REQUEST. */
+/**
+ * RFC 9110 §7.2 / RFC 3986 §3.2.2: `host [ ":" port ]`, host a DNS name (letters, digits,
+ * `-`, `_`, `.`), an IPv4 address or a bracketed IPv6 literal; port digits ≤ 65535. Stricter
+ * than reg-name on purpose: sub-delims and `@` in a Host are how links get poisoned.
+ */
+const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252}))(?::(\d{1,5}))?$/;
+
+function authorityOf(raw: string, what: string): { host: string; authority: string } {
+  const m = AUTHORITY.exec(raw);
+  if (m === null || (m[2] !== undefined && Number(m[2]) > 65535)) {
+    throw new SwitchyardError(
+      'SY_BAD_HOST',
+      `${what} must be a host name or address with an optional port`,
+    );
+  }
+  const host = normalizeHost(m[1]!);
+  return { host, authority: m[2] === undefined ? host : `${host}:${m[2]}` };
+}
+
+/** Where the request is for. Throws SY_BAD_REQUEST or SY_BAD_HOST. */
 export function requestTarget(req: IncomingMessage): Target {
   const raw = req.rawHeaders;
   let hosts = 0;
@@ -27,12 +49,23 @@ export function requestTarget(req: IncomingMessage): Target {
     throw new SwitchyardError('SY_BAD_REQUEST', 'the request has more than one Host header');
   const url = req.url ?? '';
   if (url.charCodeAt(0) === 47 /* / */) {
-    // HTTP/2 carries the authority in `:authority` (RFC 9113 §8.3.1), HTTP/1.1 in Host.
-    const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
-    return { host: normalizeHost(host), path: url };
+    if (req.httpVersionMajor === 2) {
+      // RFC 9113 §8.3.1: `:authority` is the target; a Host that says otherwise is refused.
+      const pseudo = req.headers[':authority'];
+      const own = authorityOf(
+        typeof pseudo === 'string' ? pseudo : (req.headers.host ?? ''),
+        ':authority',
+      );
+      const host = req.headers.host;
+      if (host !== undefined && authorityOf(host, 'Host').host !== own.host) {
+        throw new SwitchyardError('SY_BAD_HOST', 'Host and :authority name different hosts');
+      }
+      return { ...own, path: url };
+    }
+    return { ...authorityOf(req.headers.host ?? '', 'Host'), path: url };
   }
-  // RFC 9112 §3.2.2: absolute-form; its authority replaces Host. Routing only ever reaches
-  // deployments this table serves, so this never makes Switchyard an open proxy.
+  // RFC 9112 §3.2.2: absolute-form; its authority replaces Host (and is what the app is
+  // told). Routing only ever reaches deployments this table serves: never an open proxy.
   const m = /^https?:\/\/([^/?#]+)([^#]*)$/i.exec(url);
   if (m !== null) {
     const authority = m[1]!;
@@ -40,7 +73,7 @@ export function requestTarget(req: IncomingMessage): Target {
       throw new SwitchyardError('SY_BAD_REQUEST', 'the request target has userinfo');
     const rest = m[2] ?? '';
     return {
-      host: normalizeHost(authority),
+      ...authorityOf(authority, 'the request target’s authority'),
       path: rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest,
     };
   }

@@ -108,6 +108,7 @@ export class RequestHandler {
       trustedPeer,
       proto: this.#options.proto,
       host: '',
+      authority: '',
       path: '/',
       prefix: '',
       project: undefined,
@@ -172,6 +173,10 @@ export class RequestHandler {
       if (!('deployment' in routed)) {
         throw new SwitchyardError('SY_BAD_REQUEST', 'this address does not accept upgrades');
       }
+      // RFC 9110 §7.8: the only protocol switch passed on is WebSocket (RFC 6455 §4.1).
+      if (req.headers.upgrade?.trim().toLowerCase() !== 'websocket') {
+        throw new SwitchyardError('SY_BAD_REQUEST', 'only WebSocket upgrades are accepted');
+      }
       routed.deployment.origin.upgrade(req, socket, head, ctx);
     } catch (err) {
       writeErrorToSocket(socket, ctx, asSwitchyardError(err));
@@ -181,6 +186,7 @@ export class RequestHandler {
   #route(req: IncomingMessage, ctx: RequestContext): Routed {
     const target = requestTarget(req);
     ctx.host = target.host;
+    ctx.authority = target.authority;
     const table = this.#table;
     const route = table.resolveHost(target.host);
     if (route === undefined) {

@@ -1,7 +1,9 @@
 /**
  * `Upgrade` requests (WebSocket, RFC 6455 §4.1): the handshake is forwarded to a replica with
  * the usual forwarding fields, and from then on bytes flow both ways untouched — frames,
- * fragments, pings and close codes are the two ends' business. Back-pressure comes from
+ * fragments, pings and close codes are the two ends' business — but only once the app
+ * has answered 101 (upgrade-response.ts); any other answer is relayed as a response and the
+ * connection closed. Back-pressure comes from
  * pipe(); either side closing closes the other. A tunnel counts as load on its replica (the
  * same `UpstreamAttempt` as a request) until it closes.
  */
@@ -13,6 +15,7 @@ import { writeErrorToSocket } from '../request/error-renderer.js';
 import { SwitchyardError } from '../model/errors.js';
 import type { RequestContext } from '../request/request-context.js';
 import { toClientError } from './upstream-errors.js';
+import { readUpgradeHead, relayOrdinaryResponse } from './upgrade-response.js';
 import type { UpstreamAttempt } from './upstream-attempt.js';
 
 function requestHead(req: IncomingMessage, ctx: RequestContext, via: string): string {
@@ -70,9 +73,29 @@ export function tunnelUpgrade(
       attempt.report(true);
       upstream.setNoDelay(true);
       upstream.write(requestText);
-      if (head.length > 0) upstream.write(head);
-      upstream.pipe(client);
-      client.pipe(upstream);
+      // Nothing the client sent after its request goes on until the app agreed (101).
+      readUpgradeHead(upstream).then(
+        (answer) => {
+          if (answer.status !== 101) {
+            relayOrdinaryResponse(answer, upstream, client);
+            return;
+          }
+          client.write(answer.head);
+          if (answer.rest.length > 0) client.write(answer.rest);
+          if (head.length > 0) upstream.write(head);
+          upstream.pipe(client);
+          client.pipe(upstream);
+          upstream.resume();
+        },
+        () => {
+          writeErrorToSocket(
+            client,
+            ctx,
+            new SwitchyardError('SY_UPSTREAM_BROKEN', 'the app did not answer the upgrade'),
+          );
+          upstream.destroy();
+        },
+      );
     });
     upstream.on('error', (err) => {
       clearTimeout(timer);

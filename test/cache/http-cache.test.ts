@@ -370,7 +370,10 @@ describe('HTTP cache and deployments', () => {
     };
     const first = await startSwitchyard(raw);
     try {
-      assert.equal((await fetchText(`${first.origin}/app/x`)).body, 'body #1');
+      // The same Host both times: the cache keys on the host the app sees, port included,
+      // and the restarted instance listens on another free port.
+      const sameHost = { headers: { host: '127.0.0.1' } };
+      assert.equal((await fetchText(`${first.origin}/app/x`, sameHost)).body, 'body #1');
       await eventually(() =>
         assert.equal(
           readdirSync(join(dataDir, 'cache')).filter((f) => f.endsWith('.entry')).length,
@@ -383,7 +386,7 @@ describe('HTTP cache and deployments', () => {
     const second = await startSwitchyard(raw);
     try {
       const again = await eventually(async () => {
-        const res = await fetchText(`${second.origin}/app/x`);
+        const res = await fetchText(`${second.origin}/app/x`, { headers: { host: '127.0.0.1' } });
         assert.match(String(res.headers['cache-status']), /hit/);
         return res;
       });

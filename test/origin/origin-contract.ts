@@ -19,6 +19,7 @@ function context(id: string): RequestContext {
     trustedPeer: false,
     proto: 'http',
     host: 'app.localhost',
+    authority: 'app.localhost',
     path: '/',
     prefix: '',
     project: 'app',
