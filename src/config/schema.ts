@@ -12,6 +12,7 @@ import {
   NAME_PATTERN,
   POLICY_NAMES,
 } from '../model/vocabulary.js';
+import { CLIENT_IDENTITY_HEADERS } from '../proxy/forwarded-headers.js';
 
 /** An IPv4 or IPv6 network, `address/bits`. */
 const CIDR_PATTERN = '^([0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|[0-9a-fA-F:]+/[0-9]{1,3})$';
@@ -341,6 +342,19 @@ export const ConfigSchema = Type.Object(
           default: [],
           description:
             'Peers (IP or CIDR) whose `X-Forwarded-*`, `Forwarded` and `X-Request-Id` headers are believed. Everyone else’s are replaced.',
+        }),
+        clientIdentityHeaders: Type.Array(
+          Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
+          {
+            default: [...CLIENT_IDENTITY_HEADERS],
+            description:
+              'Headers that claim who the client is or what it asked for (`X-Real-IP`, `True-Client-IP`, `X-Original-URL` …): removed from requests of peers that are not `trustedProxies`, so an app that believes them cannot be fooled. `X-Forwarded-*` and `Forwarded` are always rebuilt.',
+          },
+        ),
+        allowUnderscoreHeaders: Type.Boolean({
+          default: false,
+          description:
+            'Pass request header names containing `_` to apps. Off (as nginx): `Transfer_Encoding` or `X_Forwarded_For` may be read as their hyphenated twins by some frameworks.',
         }),
         via: Type.String({
           default: 'switchyard',

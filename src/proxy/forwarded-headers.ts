@@ -31,12 +31,36 @@ function forwardedNode(address: string): string {
   return address.includes(':') ? `"[${address}]"` : address;
 }
 
+/**
+ * Headers that claim who the client is or what it asked for, which some apps believe: from
+ * a peer that is not a trusted proxy they are removed, never passed along (SECURITY.md
+ * invariant 3). `proxy.clientIdentityHeaders` replaces the list.
+ */
+export const CLIENT_IDENTITY_HEADERS = [
+  'x-real-ip',
+  'true-client-ip',
+  'x-client-ip',
+  'cf-connecting-ip',
+  'fastly-client-ip',
+  'x-cluster-client-ip',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-original-url',
+  'x-rewrite-url',
+] as const;
+
 export interface ForwardingOptions {
   /** Our pseudonym in Via. */
   readonly via: string;
   /** Keep `Connection: upgrade` and `Upgrade` (a WebSocket handshake). */
   readonly upgrade?: boolean;
+  /** Removed unless the peer is a trusted proxy (default: CLIENT_IDENTITY_HEADERS). */
+  readonly untrustedIdentity?: ReadonlySet<string>;
+  /** Pass header names with `_` (nginx drops them: `Transfer_Encoding` is not a header to trust). */
+  readonly allowUnderscores?: boolean;
 }
+
+const DEFAULT_IDENTITY: ReadonlySet<string> = new Set(CLIENT_IDENTITY_HEADERS);
 
 export function upstreamRequestHeaders(
   req: IncomingMessage,
@@ -46,10 +70,13 @@ export function upstreamRequestHeaders(
   const incoming = req.headers;
   const named = connectionTokens(incoming.connection);
   const out: Record<string, string | string[]> = {};
+  const untrusted = ctx.trustedPeer ? undefined : (options.untrustedIdentity ?? DEFAULT_IDENTITY);
+  const underscores = options.allowUnderscores === true;
   for (const name in incoming) {
     if (HOP_BY_HOP.has(name) || REBUILT.has(name) || named?.has(name)) continue;
     // HTTP/2 pseudo-headers (`:path`, `:authority` …) do not exist in HTTP/1.1.
     if (name.charCodeAt(0) === 58 /* : */) continue;
+    if (untrusted?.has(name) === true || (!underscores && name.includes('_'))) continue;
     const value = incoming[name];
     if (value !== undefined) out[name] = value;
   }

@@ -80,6 +80,11 @@ export class EdgeServer {
     });
     this.#origins = new OriginRegistry({
       upstream: { ...config.upstream, addressPolicy: this.addressPolicy },
+      forwarding: {
+        via: config.proxy.via,
+        untrustedIdentity: new Set(config.proxy.clientIdentityHeaders.map((h) => h.toLowerCase())),
+        allowUnderscores: config.proxy.allowUnderscoreHeaders,
+      },
       via: config.proxy.via,
       ...(this.cache === undefined ? {} : { cache: this.cache }),
     });

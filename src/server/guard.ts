@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { normalizeHost } from '../http/host.js';
+import { normalizeRequestPath } from '../http/request-path.js';
 import { SwitchyardError } from '../model/errors.js';
 
 export interface Target {
@@ -60,9 +61,9 @@ export function requestTarget(req: IncomingMessage): Target {
       if (host !== undefined && authorityOf(host, 'Host').host !== own.host) {
         throw new SwitchyardError('SY_BAD_HOST', 'Host and :authority name different hosts');
       }
-      return { ...own, path: url };
+      return { ...own, path: normalizeRequestPath(url) };
     }
-    return { ...authorityOf(req.headers.host ?? '', 'Host'), path: url };
+    return { ...authorityOf(req.headers.host ?? '', 'Host'), path: normalizeRequestPath(url) };
   }
   // RFC 9112 §3.2.2: absolute-form; its authority replaces Host (and is what the app is
   // told). Routing only ever reaches deployments this table serves: never an open proxy.
@@ -74,7 +75,7 @@ export function requestTarget(req: IncomingMessage): Target {
     const rest = m[2] ?? '';
     return {
       ...authorityOf(authority, 'the request target’s authority'),
-      path: rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest,
+      path: normalizeRequestPath(rest === '' ? '/' : rest.startsWith('?') ? `/${rest}` : rest),
     };
   }
   throw new SwitchyardError(

@@ -9,6 +9,7 @@ import { StaticOrigin } from '../static/static-origin.js';
 import type { UpstreamSettings } from '../upstream/replica-set.js';
 import { UpstreamOrigin } from '../upstream/upstream-origin.js';
 import type { Origin } from '../origin/origin.js';
+import type { ForwardingOptions } from '../proxy/forwarded-headers.js';
 import { CachingOrigin } from '../cache/caching-origin.js';
 import type { HttpCache } from '../cache/http-cache.js';
 
@@ -22,6 +23,8 @@ export function upstreamOf(origin: Origin | undefined): UpstreamOrigin | undefin
 export interface OriginSettings {
   readonly upstream: UpstreamSettings;
   readonly via: string;
+  /** How requests are forwarded to replicas (identity headers, underscores). */
+  readonly forwarding?: ForwardingOptions;
   /** The HTTP cache upstream deployments are served through, if enabled. */
   readonly cache?: HttpCache;
 }
@@ -44,7 +47,11 @@ export class OriginRegistry {
       const spec = deployment.origin;
       if (spec.kind === 'static') origin = new StaticOrigin(spec);
       else {
-        const upstream = new UpstreamOrigin(spec, this.#settings.upstream, this.#settings.via);
+        const upstream = new UpstreamOrigin(
+          spec,
+          this.#settings.upstream,
+          this.#settings.forwarding ?? this.#settings.via,
+        );
         const cache = this.#settings.cache;
         origin =
           cache === undefined

@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { UpstreamOriginSpec } from '../model/site.js';
 import type { Origin } from '../origin/origin.js';
-import { upstreamRequestHeaders } from '../proxy/forwarded-headers.js';
+import { upstreamRequestHeaders, type ForwardingOptions } from '../proxy/forwarded-headers.js';
 import type { RequestContext } from '../request/request-context.js';
 import { ProxyExchange, type ResponseTee } from './proxy-exchange.js';
 import { ReplicaSet, type UpstreamSettings } from './replica-set.js';
@@ -29,7 +29,19 @@ export class UpstreamOrigin implements Origin {
   readonly #affinity:
     ((req: IncomingMessage, ctx: RequestContext) => string | undefined) | undefined;
 
-  constructor(spec: UpstreamOriginSpec, settings: UpstreamSettings, via: string) {
+  /** Built once: the request path allocates no options object. */
+  readonly #forwarding: ForwardingOptions;
+  readonly #forwardingUpgrade: ForwardingOptions;
+
+  constructor(
+    spec: UpstreamOriginSpec,
+    settings: UpstreamSettings,
+    forwarding: ForwardingOptions | string,
+  ) {
+    const fwd = typeof forwarding === 'string' ? { via: forwarding } : forwarding;
+    const via = fwd.via;
+    this.#forwarding = fwd;
+    this.#forwardingUpgrade = { ...fwd, upgrade: true };
     const balancing = spec.balancing ??
       settings.balancing ?? { policy: 'round-robin', hashOn: 'client-ip' };
     // Only a tenant's replicas are checked on connect; the operator's are trusted.
@@ -48,7 +60,7 @@ export class UpstreamOrigin implements Origin {
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, tee?: ResponseTee): void {
-    const headers = upstreamRequestHeaders(req, ctx, { via: this.#via });
+    const headers = upstreamRequestHeaders(req, ctx, this.#forwarding);
     const key = this.#affinity?.(req, ctx);
     new ProxyExchange(req, res, ctx, this.#replicas, headers, this.#via, key, tee).start();
   }
@@ -62,10 +74,7 @@ export class UpstreamOrigin implements Origin {
       head,
       ctx,
       new UpstreamAttempt(this.#replicas, this.#affinity?.(req, ctx)),
-      {
-        via: this.#via,
-        connectTimeoutMs: this.#connectTimeoutMs,
-      },
+      { forwarding: this.#forwardingUpgrade, connectTimeoutMs: this.#connectTimeoutMs },
     );
   }
 
@@ -83,7 +92,7 @@ export class UpstreamOrigin implements Origin {
     headers: Record<string, string | string[] | undefined>;
     body: Readable;
   }> {
-    const headers = { ...upstreamRequestHeaders(req, ctx, { via: this.#via }), ...extraHeaders };
+    const headers = { ...upstreamRequestHeaders(req, ctx, this.#forwarding), ...extraHeaders };
     const attempt = new UpstreamAttempt(this.#replicas, this.#affinity?.(req, ctx));
     for (;;) {
       const replica = attempt.next();

@@ -10,7 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { upstreamRequestHeaders } from '../proxy/forwarded-headers.js';
+import { upstreamRequestHeaders, type ForwardingOptions } from '../proxy/forwarded-headers.js';
 import { writeErrorToSocket } from '../request/error-renderer.js';
 import { SwitchyardError } from '../model/errors.js';
 import type { RequestContext } from '../request/request-context.js';
@@ -18,8 +18,12 @@ import { toClientError } from './upstream-errors.js';
 import { readUpgradeHead, relayOrdinaryResponse } from './upgrade-response.js';
 import type { UpstreamAttempt } from './upstream-attempt.js';
 
-function requestHead(req: IncomingMessage, ctx: RequestContext, via: string): string {
-  const headers = upstreamRequestHeaders(req, ctx, { via, upgrade: true });
+function requestHead(
+  req: IncomingMessage,
+  ctx: RequestContext,
+  forwarding: ForwardingOptions,
+): string {
+  const headers = upstreamRequestHeaders(req, ctx, forwarding);
   let head = `${req.method ?? 'GET'} ${ctx.path} HTTP/1.1\r\n`;
   for (const name in headers) {
     const value = headers[name]!;
@@ -35,9 +39,9 @@ export function tunnelUpgrade(
   head: Buffer,
   ctx: RequestContext,
   attempt: UpstreamAttempt,
-  options: { via: string; connectTimeoutMs: number },
+  options: { forwarding: ForwardingOptions; connectTimeoutMs: number },
 ): void {
-  const requestText = requestHead(req, ctx, options.via);
+  const requestText = requestHead(req, ctx, options.forwarding);
 
   const tryReplica = (): void => {
     const replica = attempt.next();

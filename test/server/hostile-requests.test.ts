@@ -5,7 +5,7 @@
  * request). Each asserts what the app received, not only what the client got.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,10 +29,14 @@ describe('hostile requests (the built executable)', () => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.end(`host=${String(req.headers.host)} forwarded=${String(req.headers.forwarded)}`);
     });
-    const file = join(mkdtempSync(join(tmpdir(), 'sy-hostile-')), 'switchyard.yaml');
+    const dir = mkdtempSync(join(tmpdir(), 'sy-hostile-'));
+    const site = join(dir, 'site');
+    mkdirSync(join(site, 'evil.example'), { recursive: true });
+    writeFileSync(join(site, 'evil.example', 'index.html'), 'a folder named like a host');
+    const file = join(dir, 'switchyard.yaml');
     writeFileSync(
       file,
-      `listen: { host: 127.0.0.1 }\nprojects:\n  - slug: api\n    deployments:\n      - id: v1\n        upstream: { replicas: ["${app.url}"] }\n`,
+      `listen: { host: 127.0.0.1 }\nprojects:\n  - slug: api\n    deployments:\n      - id: v1\n        upstream: { replicas: ["${app.url}"] }\n  - slug: site\n    deployments:\n      - id: v1\n        static: { dir: "${site}" }\n`,
     );
     sy = await spawnSwitchyard(['--config', file]);
   });
@@ -106,6 +110,48 @@ describe('hostile requests (the built executable)', () => {
     assert.match(raw, /connection: close/i);
     const arrived = app.requests.slice(before).map((r) => r.url);
     assert.deepEqual(arrived, ['/x'], 'the bytes after the refused upgrade never reached the app');
+  });
+
+  it('removes client identity headers and underscore names from untrusted peers', async () => {
+    const before = app.requests.length;
+    await send(
+      'GET /who HTTP/1.1\r\nHost: api.localhost\r\nX-Real-IP: 6.6.6.6\r\nTrue-Client-IP: 6.6.6.6\r\n' +
+        'X-Forwarded-Port: 1\r\nX-Original-URL: /admin\r\nCF-Connecting-IP: 6.6.6.6\r\n' +
+        'Transfer_Encoding: chunked\r\nX_Forwarded_For: 6.6.6.6\r\nX-Kept: yes\r\nConnection: close\r\n\r\n',
+    );
+    const got = app.requests[before]!.headers;
+    for (const name of [
+      'x-real-ip',
+      'true-client-ip',
+      'x-forwarded-port',
+      'x-original-url',
+      'cf-connecting-ip',
+      'transfer_encoding',
+      'x_forwarded_for',
+    ]) {
+      assert.equal(got[name], undefined, name);
+    }
+    assert.equal(got['x-kept'], 'yes');
+    assert.equal(got['x-forwarded-for'], '127.0.0.1');
+  });
+
+  it('resolves dot segments before routing and forwarding, and never redirects off-site', async () => {
+    const before = app.requests.length;
+    for (const path of ['/api/a/../b', '/api/./b', '/api/a/%2e%2e/b']) {
+      const raw = await send(
+        `GET ${path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`,
+      );
+      assert.equal(statusOf(raw), 200, path);
+    }
+    assert.deepEqual(
+      app.requests.slice(before).map((r) => r.url),
+      ['/b', '/b', '/b'],
+    );
+    const raw = await send(
+      'GET //evil.example HTTP/1.1\r\nHost: site.localhost\r\nConnection: close\r\n\r\n',
+    );
+    assert.equal(statusOf(raw), 308);
+    assert.match(raw, /\r\nlocation: \/evil\.example\/\r\n/i);
   });
 
   it('refuses upgrades to anything but WebSocket', async () => {
