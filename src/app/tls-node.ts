@@ -49,7 +49,16 @@ export class TlsNode {
   }): Promise<TlsNode> {
     const { loaded, sy, store, replica, logger } = options;
     const { https, domains } = loaded.config;
-    const localCa = await LocalCa.open(loaded.dataDir);
+    const { platform } = loaded.config;
+    const localCa = await LocalCa.open(
+      loaded.dataDir,
+      [...platform.domains, ...platform.hosts],
+      (file) =>
+        logger.warn(
+          { file },
+          'the local CA was created before CAs were name-constrained: a leaked key could sign for any site; delete ca.pem and ca-key.pem to get a constrained one (then trust the new ca.pem)',
+        ),
+    );
     let issuer: Issuer = localCa;
     if (https.issuer === 'acme') {
       issuer = new AcmeIssuer(store, {

@@ -11,6 +11,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
+import {
+  GeneralName,
+  GeneralSubtree,
+  GeneralSubtrees,
+  id_ce_nameConstraints,
+  NameConstraints,
+} from '@peculiar/asn1-x509';
 import type { IssuedCertificate, Issuer } from './issuer.js';
 
 type CryptoKey = webcrypto.CryptoKey;
@@ -44,8 +52,18 @@ export class LocalCa implements Issuer {
     this.caFile = caFile;
   }
 
-  /** Load the CA from `dir`, creating it on first use. */
-  static async open(dir: string): Promise<LocalCa> {
+  /**
+   * Load the CA from `dir`, creating it on first use. A new CA is name-constrained (RFC 5280
+   * §4.2.1.10) to `localhost` and its subdomains, the loopback addresses and `names` (the
+   * platform's own domains and hosts): trusted on a developer's machine, a leaked CA key
+   * still cannot mint a certificate any browser accepts for another site. `onUnconstrained`
+   * hears of a CA created before that.
+   */
+  static async open(
+    dir: string,
+    names: readonly string[] = [],
+    onUnconstrained: (file: string) => void = () => {},
+  ): Promise<LocalCa> {
     const certFile = join(dir, 'ca.pem');
     const keyFile = join(dir, 'ca-key.pem');
     try {
@@ -55,6 +73,7 @@ export class LocalCa implements Issuer {
         type: 'pkcs8',
       });
       const key = await webcrypto.subtle.importKey('pkcs8', der, ALGORITHM, false, ['sign']);
+      if (cert.getExtension(id_ce_nameConstraints) === null) onUnconstrained(certFile);
       return new LocalCa(cert, key, certFile);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
@@ -77,6 +96,7 @@ export class LocalCa implements Issuer {
           true,
         ),
         await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        nameConstraints(names),
       ],
     });
     // Key first, with `wx`: two workers starting together cannot both create a CA.
@@ -85,7 +105,7 @@ export class LocalCa implements Issuer {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
         await new Promise((r) => setTimeout(r, 200));
-        return LocalCa.open(dir);
+        return LocalCa.open(dir, names, onUnconstrained);
       }
       throw err;
     }
@@ -131,4 +151,26 @@ export class LocalCa implements Issuer {
       notAfter,
     };
   }
+}
+
+/** The names a local CA may certify: localhost, loopback, and the platform's own names. */
+function nameConstraints(names: readonly string[]): x509.Extension {
+  const dns = new Set(['localhost']);
+  const ips = new Set(['127.0.0.0/8', '::1/128']);
+  for (const raw of names) {
+    const name = raw
+      .replace(/^\[|\]$/g, '')
+      .replace(/^\*\./, '')
+      .toLowerCase();
+    const family = isIP(name);
+    if (family === 4) ips.add(`${name}/32`);
+    else if (family === 6) ips.add(`${name}/128`);
+    else if (name !== '') dns.add(name); // a DNS constraint covers the name and its subdomains
+  }
+  const subtrees = [
+    ...[...dns].map((dNSName) => new GeneralSubtree({ base: new GeneralName({ dNSName }) })),
+    ...[...ips].map((iPAddress) => new GeneralSubtree({ base: new GeneralName({ iPAddress }) })),
+  ];
+  const value = new NameConstraints({ permittedSubtrees: new GeneralSubtrees(subtrees) });
+  return new x509.Extension(id_ce_nameConstraints, true, AsnConvert.serialize(value));
 }
