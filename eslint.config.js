@@ -9,6 +9,7 @@ import tseslint from 'typescript-eslint';
 export const LAYERS = {
   model: [],
   net: ['model'],
+  secrets: [],
   observability: ['model'],
   http: ['model'],
   live: ['model'],
@@ -22,7 +23,7 @@ export const LAYERS = {
   static: ['model', 'http', 'origin', 'request', 'observability'],
   upstream: ['model', 'http', 'net', 'origin', 'request', 'proxy', 'balancing', 'observability'],
   cache: ['model', 'http', 'origin', 'request', 'proxy', 'upstream', 'observability', 'config'],
-  tls: ['model', 'http', 'store', 'observability', 'config'],
+  tls: ['model', 'http', 'store', 'observability', 'config', 'secrets'],
   control: ['model', 'http', 'net', 'store', 'observability', 'live'],
   admin: ['model', 'control', 'live', 'observability', 'config'],
   server: [

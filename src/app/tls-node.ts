@@ -5,13 +5,19 @@
  * domains, and starts the HTTPS listener.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Sealer } from '../secrets/sealer.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { EdgeServer } from '../server/edge-server.js';
 import type { StoreMirror } from '../store/store-mirror.js';
 import type { Change, StateStore } from '../store/state-store.js';
 import { ACME_PRESETS, AcmeIssuer, type ChallengeRecord } from '../tls/acme-issuer.js';
-import { CertificateIndex, type CertificateRecord } from '../tls/certificate-index.js';
+import {
+  CertificateIndex,
+  certificateKeyContext,
+  type CertificateRecord,
+} from '../tls/certificate-index.js';
 import { CertificateManager, type Eligibility } from '../tls/certificate-manager.js';
 import { DomainVerifier } from '../tls/domain-verifier.js';
 import type { Issuer } from '../tls/issuer.js';
@@ -59,17 +65,26 @@ export class TlsNode {
           'the local CA was created before CAs were name-constrained: a leaked key could sign for any site; delete ca.pem and ca-key.pem to get a constrained one (then trust the new ca.pem)',
         ),
     );
+    const { sealer, generated } = Sealer.load({
+      envKey: process.env.SWITCHYARD_SECRET_KEY,
+      keyFile: loaded.config.secrets.keyFile || join(loaded.dataDir, 'secret.key'),
+    });
+    if (generated) logger.info({ keyId: sealer.keyId }, 'sealing key generated');
     let issuer: Issuer = localCa;
     if (https.issuer === 'acme') {
-      issuer = new AcmeIssuer(store, {
-        directoryUrl: ACME_PRESETS[https.acme.directory] ?? https.acme.directory,
-        email: https.acme.email,
-        caPem:
-          https.acme.caFile === undefined ? undefined : readFileSync(https.acme.caFile, 'utf8'),
-        retries: https.acme.retries,
-      });
+      issuer = new AcmeIssuer(
+        store,
+        {
+          directoryUrl: ACME_PRESETS[https.acme.directory] ?? https.acme.directory,
+          email: https.acme.email,
+          caPem:
+            https.acme.caFile === undefined ? undefined : readFileSync(https.acme.caFile, 'utf8'),
+          retries: https.acme.retries,
+        },
+        sealer,
+      );
     }
-    const index = new CertificateIndex();
+    const index = new CertificateIndex(sealer);
     const eligible = (name: string): Eligibility | undefined => {
       const route = sy.routes.resolveHost(name);
       if (route === undefined || route.kind === 'unknown-preview') return undefined;
@@ -87,6 +102,7 @@ export class TlsNode {
         retryBaseMs: https.retryBaseMs,
       },
       logger,
+      sealer,
     });
     const verifier = new DomainVerifier(
       store,
@@ -99,6 +115,7 @@ export class TlsNode {
       },
       logger,
     );
+    await sealStoredKeys(store, sealer, logger);
     const node = new TlsNode({ index, manager, verifier, localCa, replica });
     node.refresh('reloaded');
 
@@ -198,4 +215,29 @@ export class TlsNode {
   async stop(): Promise<void> {
     await Promise.all([this.manager.stop(), this.verifier.stop()]);
   }
+}
+
+/**
+ * An install from before sealing holds private keys in plain text in the store: seal them
+ * now (compare-and-set, so a fleet doing it at once writes each once). A key that fails to
+ * seal stays as it is, and is said in the log.
+ */
+async function sealStoredKeys(store: StateStore, sealer: Sealer, logger: Logger): Promise<void> {
+  let sealed = 0;
+  for (const kind of ['certificate', 'account'] as const) {
+    for (const r of await store.list(kind)) {
+      const value = r.value as unknown as { keyPem?: string; names?: string[] };
+      if (typeof value.keyPem !== 'string' || Sealer.isSealed(value.keyPem)) continue;
+      const context =
+        kind === 'certificate'
+          ? certificateKeyContext(value as unknown as CertificateRecord)
+          : `account:${r.key}`;
+      const next = { ...value, keyPem: sealer.seal(value.keyPem, context) };
+      const result = await store.commit([
+        { kind, key: r.key, value: next, expectedVersion: r.version },
+      ]);
+      if (result.ok) sealed++;
+    }
+  }
+  if (sealed > 0) logger.warn({ sealed }, 'private keys stored in plain text were sealed');
 }

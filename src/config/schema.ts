@@ -336,6 +336,16 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    secrets: Type.Object(
+      {
+        keyFile: Type.String({
+          default: '',
+          description:
+            "The key that seals private keys (certificates, the ACME account) before they enter the state store: 32 random bytes, base64. Empty: `<dataDir>/secret.key`, generated 0600 on first start. `SWITCHYARD_SECRET_KEY` (the key itself) wins over the file. Every instance of a fleet needs the same key; without it a fleet cannot use another instance's certificates.",
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     proxy: Type.Object(
       {
         trustedProxies: Type.Array(Type.String({ minLength: 1 }), {

@@ -5,6 +5,7 @@
  * shares one account. The ACME server's own TLS can be trusted from a PEM file (a private CA,
  * Pebble in tests).
  */
+import type { Sealer } from '../secrets/sealer.js';
 import { Agent } from 'node:https';
 import { isIP } from 'node:net';
 import * as acme from 'acme-client';
@@ -47,7 +48,11 @@ export class AcmeIssuer implements Issuer {
   readonly #settings: AcmeSettings;
   #client: Promise<acme.Client> | undefined;
 
-  constructor(store: StateStore, settings: AcmeSettings) {
+  /** Seals the account key before it is stored (absent: stored plain, as in tests). */
+  readonly #sealer: Sealer | undefined;
+
+  constructor(store: StateStore, settings: AcmeSettings, sealer?: Sealer) {
+    this.#sealer = sealer;
     this.#store = store;
     this.#settings = settings;
     // acme-client keeps these on its shared axios instance: one ACME setup per process.
@@ -145,9 +150,10 @@ export class AcmeIssuer implements Issuer {
       let record = (await this.#store.get('account', key))?.value as unknown as
         AccountRecord | undefined;
       if (record === undefined) {
+        const plainKey = (await acme.crypto.createPrivateEcdsaKey()).toString();
         const created: AccountRecord = {
           directoryUrl: this.#settings.directoryUrl,
-          keyPem: (await acme.crypto.createPrivateEcdsaKey()).toString(),
+          keyPem: this.#sealer?.seal(plainKey, `account:${key}`) ?? plainKey,
           url: null,
         };
         const result = await this.#store.commit([
@@ -159,7 +165,7 @@ export class AcmeIssuer implements Issuer {
       }
       return new acme.Client({
         directoryUrl: this.#settings.directoryUrl,
-        accountKey: record.keyPem,
+        accountKey: this.#sealer?.open(record.keyPem, `account:${key}`) ?? record.keyPem,
         // Poll an order's progress from half a second on, backing off to 10 s.
         backoffAttempts: 12,
         backoffMin: 500,

@@ -5,6 +5,7 @@
  * RFC 6125 §6.4.3). A name with no certificate gets undefined: the caller decides (the
  * default certificate, or issuing one for a name that is allowed to have one).
  */
+import type { Sealer } from '../secrets/sealer.js';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { TLS_POLICY } from './tls-policy.js';
 
@@ -24,8 +25,22 @@ interface Entry {
   readonly notAfter: number;
 }
 
+/** Where a certificate's sealed private key is bound (its record, by first name). */
+export const certificateKeyContext = (record: CertificateRecord) =>
+  `certificate:${record.names[0] ?? ''}`;
+
 export class CertificateIndex {
   #byName = new Map<string, Entry>();
+  readonly #sealer: Sealer | undefined;
+
+  /** `sealer` opens the private keys stored sealed (absent: keys are plain, as in tests). */
+  constructor(sealer?: Sealer) {
+    this.#sealer = sealer;
+  }
+
+  #key(record: CertificateRecord): string {
+    return this.#sealer?.open(record.keyPem, certificateKeyContext(record)) ?? record.keyPem;
+  }
 
   /** Replace the whole index (certificates arrive from the store's replica). */
   replace(records: Iterable<CertificateRecord>): void {
@@ -33,7 +48,7 @@ export class CertificateIndex {
     for (const r of records) {
       let context: SecureContext;
       try {
-        context = createSecureContext({ ...TLS_POLICY, cert: r.certPem, key: r.keyPem });
+        context = createSecureContext({ ...TLS_POLICY, cert: r.certPem, key: this.#key(r) });
       } catch {
         continue; // a broken record never takes the listener down; the manager reissues
       }
@@ -53,7 +68,7 @@ export class CertificateIndex {
     const context = createSecureContext({
       ...TLS_POLICY,
       cert: record.certPem,
-      key: record.keyPem,
+      key: this.#key(record),
     });
     const entry = { context, notAfter: Date.parse(record.notAfter) };
     for (const name of record.names) {

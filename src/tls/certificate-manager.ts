@@ -7,10 +7,15 @@
  * domain that is not verified, never causes an order; nor does a project past its hourly
  * order budget.
  */
+import type { Sealer } from '../secrets/sealer.js';
 import type { Logger } from 'pino';
 import type { StoreMirror } from '../store/store-mirror.js';
 import type { JsonValue, StateStore } from '../store/state-store.js';
-import type { CertificateIndex, CertificateRecord } from './certificate-index.js';
+import {
+  certificateKeyContext,
+  type CertificateIndex,
+  type CertificateRecord,
+} from './certificate-index.js';
 import type { Issuer } from './issuer.js';
 
 /** Who a name belongs to, when it may have a certificate. */
@@ -51,6 +56,7 @@ export class CertificateManager {
   readonly #settings: ManagerSettings;
   readonly #logger: Logger;
   readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #sealer: Sealer | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
@@ -62,7 +68,10 @@ export class CertificateManager {
     eligible: (name: string) => Eligibility | undefined;
     settings: ManagerSettings;
     logger: Logger;
+    /** Seals private keys before they are stored (absent: stored plain, as in tests). */
+    sealer?: Sealer;
   }) {
+    this.#sealer = options.sealer;
     this.#store = options.store;
     this.#replica = options.replica;
     this.#issuer = options.issuer;
@@ -179,7 +188,7 @@ export class CertificateManager {
         return;
       }
       const issued = await this.#issuer.issue([name]);
-      const record: CertificateRecord = {
+      const plain: CertificateRecord = {
         names: [name],
         certPem: issued.certPem,
         keyPem: issued.keyPem,
@@ -187,6 +196,11 @@ export class CertificateManager {
         notAfter: issued.notAfter.toISOString(),
         issuer: this.#issuer.name,
         issuedAt: started,
+      };
+      // The private key enters the store sealed; this instance's index opens it again.
+      const record: CertificateRecord = {
+        ...plain,
+        keyPem: this.#sealer?.seal(plain.keyPem, certificateKeyContext(plain)) ?? plain.keyPem,
       };
       const ok: OrderRecord = {
         name,
