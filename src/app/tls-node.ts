@@ -227,7 +227,16 @@ async function sealStoredKeys(store: StateStore, sealer: Sealer, logger: Logger)
   for (const kind of ['certificate', 'account'] as const) {
     for (const r of await store.list(kind)) {
       const value = r.value as unknown as { keyPem?: string; names?: string[] };
-      if (typeof value.keyPem !== 'string' || Sealer.isSealed(value.keyPem)) continue;
+      if (typeof value.keyPem !== 'string') continue;
+      if (Sealer.isSealed(value.keyPem)) {
+        if (!value.keyPem.startsWith(`sealed:v1:${sealer.keyId}:`)) {
+          logger.error(
+            { kind, key: r.key, keyId: sealer.keyId },
+            'a private key in the store was sealed with another key: give every instance the same SWITCHYARD_SECRET_KEY (or secrets.keyFile); this instance cannot use it',
+          );
+        }
+        continue;
+      }
       const context =
         kind === 'certificate'
           ? certificateKeyContext(value as unknown as CertificateRecord)

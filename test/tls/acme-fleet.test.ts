@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { needsBinaries } from '../support/binaries.js';
@@ -22,9 +26,13 @@ describe('certificates in a fleet (Redis, Pebble)', needsBinaries('pebble', 'red
     redis = await startRedis();
     app = await startUpstream((_req, res) => res.end('fleet shop'));
     pebble = await preparePebble();
+    // Every instance of a fleet seals with the same key (docs/security.md).
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'sy-key-')), 'secret.key');
+    writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
     const raw = {
       demo: false,
       store: redis.storeUrl,
+      secrets: { keyFile },
       https: { issuer: 'acme', acme: { directory: pebble.directory, caFile: pebble.caFile } },
       domains: { resolvers: [pebble.dns], verifyIntervalMs: 100 },
     };

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -110,13 +110,14 @@ describe('sealing', () => {
     before(async () => {
       redis = await startRedis();
       app = await startUpstream((_req, res) => res.end('fleet app'));
-      process.env.SWITCHYARD_SECRET_KEY = randomBytes(32).toString('base64');
-      const raw = { demo: false, store: redis.storeUrl };
+      // One sealing key for the fleet, as an operator would hand it to every instance.
+      const keyFile = join(mkdtempSync(join(tmpdir(), 'sy-key-')), 'secret.key');
+      writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+      const raw = { demo: false, store: redis.storeUrl, secrets: { keyFile } };
       a = await startEdge(raw);
       b = await startEdge(raw);
     });
     after(async () => {
-      delete process.env.SWITCHYARD_SECRET_KEY;
       await a.close();
       await b.close();
       await app.close();
