@@ -245,7 +245,10 @@ async function sealStoredKeys(store: StateStore, sealer: Sealer, logger: Logger)
       const result = await store.commit([
         { kind, key: r.key, value: next, expectedVersion: r.version },
       ]);
-      if (result.ok) sealed++;
+      if (result.ok) {
+        sealed++;
+        await store.forgetHistory(kind, r.key); // the plain value leaves the history too
+      }
     }
   }
   if (sealed > 0) logger.warn({ sealed }, 'private keys stored in plain text were sealed');

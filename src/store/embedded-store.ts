@@ -160,6 +160,11 @@ export class EmbeddedStore implements StateStore {
          WHERE locks.expires <= ?`,
       ),
       dataVersion: query<[], { data_version: number }>(db, 'PRAGMA data_version'),
+      forgetHistory: query<[string, string, string, string]>(
+        db,
+        `DELETE FROM changes WHERE kind = ? AND key = ? AND revision <
+           (SELECT max(revision) FROM changes WHERE kind = ? AND key = ?)`,
+      ),
       releaseLock: query<[string, string]>(db, 'DELETE FROM locks WHERE name = ? AND holder = ?'),
     };
     this.#delivered = this.#revision();
@@ -280,6 +285,11 @@ export class EmbeddedStore implements StateStore {
     return Promise.resolve(
       rows.map(([seq, at, type, data]) => ({ seq, at, type, data: JSON.parse(data) as JsonValue })),
     );
+  }
+
+  forgetHistory(kind: RecordKind, key: string): Promise<void> {
+    this.#stmt.forgetHistory.run(kind, key, kind, key);
+    return Promise.resolve();
   }
 
   deleteEvents(project: string, deployment: string): Promise<void> {

@@ -312,6 +312,17 @@ export class RedisStore implements StateStore {
     );
   }
 
+  async forgetHistory(kind: RecordKind, key: string): Promise<void> {
+    const stream = `${this.#prefix}changes`;
+    const entries = await this.#call('forgetHistory', () => this.#cmd.xrange(stream, '-', '+'));
+    const mine = entries.filter(([, fields]) => {
+      const change = JSON.parse(fields[1] ?? '{}') as { kind?: string; key?: string };
+      return change.kind === kind && change.key === key;
+    });
+    const older = mine.slice(0, -1).map(([id]) => id);
+    if (older.length > 0) await this.#call('forgetHistory', () => this.#cmd.xdel(stream, ...older));
+  }
+
   watch(listener: (event: FeedEvent) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -145,6 +145,12 @@ export interface StateStore {
   /** Drop a deployment's event log (its deployment was deleted). */
   deleteEvents(project: string, deployment: string): Promise<void>;
   /**
+   * Remove the earlier values of a record from the change history, keeping its latest
+   * change (for secrets: superseded key material is not kept). A watcher far behind may be
+   * told to resync; none sees a wrong value.
+   */
+  forgetHistory(kind: RecordKind, key: string): Promise<void>;
+  /**
    * Every change and event from now on, in revision order, from this process and any other
    * sharing the store. On a gap, `resync` instead of the missed changes.
    */

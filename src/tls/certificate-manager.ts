@@ -215,6 +215,8 @@ export class CertificateManager {
         { kind: 'certificate', key: name, value: record as unknown as JsonValue },
         { kind: 'order', key: name, value: ok as unknown as JsonValue },
       ]);
+      // A renewal supersedes a private key: the store's history keeps no earlier one.
+      await this.#store.forgetHistory('certificate', name).catch(() => {});
       this.#index.add(record);
       this.#logger.info(
         { name, issuer: this.#issuer.name, notAfter: record.notAfter },

@@ -4,9 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { EVENT_BACKLOG, type FeedEvent, type StateStore } from '../../src/store/state-store.js';
+import {
+  EVENT_BACKLOG,
+  type FeedEvent,
+  type RecordKind,
+  type StateStore,
+} from '../../src/store/state-store.js';
 
 export interface StoreHarness {
+  /** The values the store's change history holds for a record, oldest first (raw storage). */
+  history(store: StateStore, kind: RecordKind, key: string): Promise<unknown[]>;
   /** A fresh, empty store. */
   open(): Promise<StateStore>;
   /** A second handle on the same data (another process or instance would have one). */
@@ -234,6 +241,26 @@ export function storeContract(name: string, harness: StoreHarness): void {
       } finally {
         await peer.close();
       }
+    });
+
+    it('forgets a record’s earlier values from its history, keeping the latest and the feed', async () => {
+      for (const n of [1, 2, 3]) {
+        await store.commit([{ kind: 'certificate', key: 'forget.example', value: { n } }]);
+      }
+      await store.commit([{ kind: 'certificate', key: 'kept.example', value: { n: 1 } }]);
+      await store.commit([{ kind: 'certificate', key: 'kept.example', value: { n: 2 } }]);
+      assert.equal((await harness.history(store, 'certificate', 'forget.example')).length, 3);
+      await store.forgetHistory('certificate', 'forget.example');
+      assert.deepEqual(await harness.history(store, 'certificate', 'forget.example'), [{ n: 3 }]);
+      assert.equal(
+        (await harness.history(store, 'certificate', 'kept.example')).length,
+        2,
+        'other records keep theirs',
+      );
+      assert.deepEqual((await store.get('certificate', 'forget.example'))?.value, { n: 3 });
+      const next = collect(store, (events) => events.some((e) => e.type === 'change'));
+      await store.commit([{ kind: 'certificate', key: 'forget.example', value: { n: 4 } }]);
+      assert.ok((await next).length > 0, 'the feed goes on');
     });
 
     it('lets one holder have a lock until it is released or expires', async () => {

@@ -28,6 +28,19 @@ storeContract('embedded (SQLite)', {
     rmSync(dir, { recursive: true, force: true });
     return Promise.resolve();
   },
+  history(store, kind, key) {
+    const db = new DatabaseSync(files.get(store)!, { readOnly: true });
+    try {
+      return Promise.resolve(
+        db
+          .prepare('SELECT value FROM changes WHERE kind = ? AND key = ? ORDER BY revision')
+          .all(kind, key)
+          .map((r) => JSON.parse(String(r.value)) as unknown),
+      );
+    } finally {
+      db.close();
+    }
+  },
 });
 
 describe('embedded store', () => {

@@ -29,6 +29,24 @@ describe('redis store', needsBinary('redis-server'), () => {
     openPeer(store) {
       return RedisStore.connect({ url: redis.socket, prefix: prefixes.get(store)! });
     },
+    async history(store, kind, key) {
+      const client = new Redis({ path: redis.socket });
+      try {
+        const entries = await client.xrange(`${prefixes.get(store)!}changes`, '-', '+');
+        return (
+          entries
+            .map(
+              ([, fields]) =>
+                JSON.parse(fields[1] ?? '{}') as { kind: string; key: string; value: unknown },
+            )
+            .filter((c) => c.kind === kind && c.key === key)
+            // The stream keeps each value as the JSON text the record holds.
+            .map((c) => (typeof c.value === 'string' ? (JSON.parse(c.value) as unknown) : c.value))
+        );
+      } finally {
+        client.disconnect();
+      }
+    },
   });
 });
 

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { needsBinary } from '../support/binaries.js';
@@ -90,12 +91,15 @@ describe('sealing', () => {
       } finally {
         await edge.close();
       }
-      // The records hold no plain key now. (The change log may still hold the plain value
-      // written before sealing until it is trimmed: docs/security.md says so.)
+      // Neither the records nor the change history hold the plain key now.
       const check = new EmbeddedStore(join(dataDir, 'state.db'));
       try {
         const snapshot = await check.snapshot();
         assert.doesNotMatch(JSON.stringify(snapshot.records), PEM_KEY);
+        const history = new DatabaseSync(join(dataDir, 'state.db'), { readOnly: true });
+        const values = history.prepare('SELECT value FROM changes').all();
+        history.close();
+        assert.doesNotMatch(JSON.stringify(values), PEM_KEY);
       } finally {
         await check.close();
       }
