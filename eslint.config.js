@@ -24,11 +24,12 @@ export const LAYERS = {
   upstream: ['model', 'http', 'net', 'origin', 'request', 'proxy', 'balancing', 'observability'],
   cache: ['model', 'http', 'origin', 'request', 'proxy', 'upstream', 'observability', 'config'],
   tls: ['model', 'http', 'store', 'observability', 'config', 'secrets'],
-  control: ['model', 'http', 'net', 'store', 'observability', 'live'],
+  control: ['model', 'http', 'net', 'store', 'observability', 'live', 'secrets'],
   admin: ['model', 'control', 'live', 'observability', 'config'],
   server: [
     'model',
     'net',
+    'secrets',
     'http',
     'origin',
     'request',

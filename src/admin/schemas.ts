@@ -43,11 +43,23 @@ export const ProjectInput = Type.Object(
   { additionalProperties: false },
 );
 
+export const ProtectionInput = Type.Union([
+  Type.Null(),
+  Type.Object(
+    {
+      scope: Type.Union([Type.Literal('previews'), Type.Literal('all')]),
+      password: Type.String({ minLength: 8, maxLength: 200 }),
+    },
+    { additionalProperties: false },
+  ),
+]);
+
 export const ProjectUpdate = Type.Object(
   {
     rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })),
     httpsRedirect: Type.Optional(Type.Boolean()),
     publicBuildLogs: Type.Optional(Type.Boolean()),
+    protection: Type.Optional(ProtectionInput),
   },
   { additionalProperties: false },
 );
@@ -176,3 +188,11 @@ export const Paging = Type.Object({
   after: Type.Optional(Type.String()),
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
 });
+
+export const ShareLinkInput = Type.Object(
+  {
+    deployment: Type.Optional(Name),
+    ttlSeconds: Type.Integer({ minimum: 60, maximum: 30 * 86_400, default: 86_400 }),
+  },
+  { additionalProperties: false },
+);

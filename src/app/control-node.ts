@@ -10,6 +10,7 @@ import { startAdminServer, type AdminServer } from '../admin/admin-server.js';
 import { ControlPlane } from '../control/control-plane.js';
 import { projectsFromMirror } from '../control/records.js';
 import { adminToken } from '../control/tokens.js';
+import { SIGNING_KEY_RECORD, signingKeyFrom } from '../control/protection.js';
 import { EventHub } from '../live/event-hub.js';
 import type { DeploymentRecord } from '../model/records.js';
 import type { PurgeSelector } from '../model/purge.js';
@@ -21,6 +22,7 @@ import type { EdgeServer } from '../server/edge-server.js';
 import { RedisStore, redact } from '../store/redis-store.js';
 import { StoreMirror } from '../store/store-mirror.js';
 import type { Change, StateStore } from '../store/state-store.js';
+import { Sealer } from '../secrets/sealer.js';
 import { secureDataDir } from './data-dir.js';
 import { TlsNode } from './tls-node.js';
 import { upstreamOf } from '../server/origin-registry.js';
@@ -85,6 +87,11 @@ export class ControlNode {
     secureDataDir(loaded.dataDir, logger);
     const store = await openStore(loaded);
     secureDataDir(loaded.dataDir, logger); // files the store just created
+    const { sealer, generated } = Sealer.load({
+      envKey: process.env.SWITCHYARD_SECRET_KEY,
+      keyFile: config.secrets.keyFile || join(loaded.dataDir, 'secret.key'),
+    });
+    if (generated) logger.info({ keyId: sealer.keyId }, 'sealing key generated');
     logger.info(
       {
         store: store.name,
@@ -155,6 +162,7 @@ export class ControlNode {
       adminSecret: token?.token,
       addressPolicy: sy.addressPolicy,
       logger,
+      sealer,
       dataDir: loaded.dataDir,
       uploads: {
         maxBytes: config.admin.uploadMaxBytes,
@@ -164,9 +172,28 @@ export class ControlNode {
     });
     control.setDeclared(new Set(loaded.projects.map((p) => p.slug)));
     sy.onFileProjects((slugs) => control.setDeclared(slugs));
+    // Protected hosts verify cookies and share links with the platform's signing key, read
+    // from the mirror (sealed in the store) — no await on the request path.
+    let signing: { sealed: string; key: Buffer | undefined } | undefined;
+    sy.setSigningKey(() => {
+      const sealed = (
+        mirror.get('account', SIGNING_KEY_RECORD)?.value as { keyPem?: string } | undefined
+      )?.keyPem;
+      if (sealed === undefined) return undefined;
+      if (signing?.sealed !== sealed) {
+        let key: Buffer | undefined;
+        try {
+          key = signingKeyFrom(sealed, sealer);
+        } catch (err) {
+          logger.error({ err }, 'the preview signing key cannot be opened with this sealing key');
+        }
+        signing = { sealed, key };
+      }
+      return signing.key;
+    });
 
     if (config.https.enabled) {
-      tls = await TlsNode.start({ loaded, sy, store, replica: mirror, logger });
+      tls = await TlsNode.start({ loaded, sy, store, replica: mirror, logger, sealer });
     }
     await sweepStaleUploads(join(loaded.dataDir, 'deployments', '.incoming'));
 

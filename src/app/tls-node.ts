@@ -5,7 +5,6 @@
  * domains, and starts the HTTPS listener.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Sealer } from '../secrets/sealer.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
@@ -52,8 +51,10 @@ export class TlsNode {
     store: StateStore;
     replica: StoreMirror;
     logger: Logger;
+    /** Seals private keys before they enter the store. */
+    sealer: Sealer;
   }): Promise<TlsNode> {
-    const { loaded, sy, store, replica, logger } = options;
+    const { loaded, sy, store, replica, logger, sealer } = options;
     const { https, domains } = loaded.config;
     const { platform } = loaded.config;
     const localCa = await LocalCa.open(
@@ -65,11 +66,6 @@ export class TlsNode {
           'the local CA was created before CAs were name-constrained: a leaked key could sign for any site; delete ca.pem and ca-key.pem to get a constrained one (then trust the new ca.pem)',
         ),
     );
-    const { sealer, generated } = Sealer.load({
-      envKey: process.env.SWITCHYARD_SECRET_KEY,
-      keyFile: loaded.config.secrets.keyFile || join(loaded.dataDir, 'secret.key'),
-    });
-    if (generated) logger.info({ keyId: sealer.keyId }, 'sealing key generated');
     let issuer: Issuer = localCa;
     if (https.issuer === 'acme') {
       issuer = new AcmeIssuer(

@@ -8,6 +8,8 @@
 import type { AddressPolicy } from '../net/address-policy.js';
 import type { Logger } from '../observability/logger.js';
 import { Audit } from './audit.js';
+import { ProtectionRules } from './protection.js';
+import type { Sealer } from '../secrets/sealer.js';
 import type { StateStore } from '../store/state-store.js';
 import type { StoreMirror } from '../store/store-mirror.js';
 import { Aliases } from './aliases.js';
@@ -31,6 +33,8 @@ export interface ControlPlaneOptions {
   readonly addressPolicy: AddressPolicy;
   /** Audit entries are log lines too. */
   readonly logger?: Logger;
+  /** Seals the preview signing key. */
+  readonly sealer: Sealer;
 }
 
 export class ControlPlane {
@@ -43,6 +47,8 @@ export class ControlPlane {
   readonly uploads: Uploads;
   /** Every admin write: who, what, where, with what result. */
   readonly audit: Audit;
+  /** Password protection of previews, share links. */
+  readonly protection: ProtectionRules;
   /** Who a presented bearer secret is (admin API authentication). */
   readonly verifier: TokenVerifier;
 
@@ -56,6 +62,7 @@ export class ControlPlane {
     this.purges = new Purges(store);
     this.uploads = new Uploads(this, options.dataDir, options.uploads);
     this.audit = new Audit(store, options.logger);
+    this.protection = new ProtectionRules(store, options.sealer);
     this.verifier = new TokenVerifier(options.adminSecret, options.mirror);
   }
 

@@ -36,6 +36,7 @@ export const ERRORS = {
   SY_BAD_REQUEST: kind(400, 'client', 'Bad request'),
   SY_BAD_PATH: kind(400, 'client', 'Path not allowed'),
   SY_BAD_HOST: kind(400, 'client', 'Host not allowed'),
+  SY_PROTECTED: kind(401, 'routing', 'Protected preview'),
   SY_UNKNOWN_HOST: kind(404, 'routing', 'No project at this host'),
   SY_UNKNOWN_PROJECT: kind(404, 'routing', 'No such project'),
   SY_NO_PRODUCTION: kind(404, 'routing', 'Nothing deployed yet'),

@@ -12,6 +12,8 @@ export interface ProjectRecord {
   readonly httpsRedirect?: boolean;
   /** The public building page shows log lines too (absent: false). */
   readonly publicBuildLogs?: boolean;
+  /** Password protection of previews (or of every host); absent: public. */
+  readonly protection?: Protection;
   /** Deployment id the production alias points at; null before the first promote. */
   readonly production: string | null;
   /** Earlier production deployments, most recent first (rollback walks this). */
@@ -58,4 +60,14 @@ export interface TokenRecord {
   readonly projects?: readonly string[];
   /** After this ISO time the token is refused (401); absent: no expiry. */
   readonly expiresAt?: string;
+}
+
+/** How a project's hosts are protected: a password (scrypt digest) and a bypass secret. */
+export interface Protection {
+  /** `previews`: preview and alias hosts; `all`: production too. */
+  readonly scope: 'previews' | 'all';
+  /** scrypt digest of the password (secrets/password.ts). */
+  readonly passwordDigest: string;
+  /** SHA-256 (hex) of the secret that automation sends as `X-Switchyard-Bypass`. */
+  readonly bypassDigest: string;
 }

@@ -3,6 +3,7 @@
  * Every source of routes (the configuration file today, the state store later) produces these
  * plain, immutable values; nothing here does I/O.
  */
+import type { Protection } from './records.js';
 import type { DeploymentStatus, PolicyName } from './vocabulary.js';
 
 export type { DeploymentStatus };
@@ -61,6 +62,8 @@ export interface ProjectSpec {
   readonly httpsRedirect: boolean;
   /** The public building page shows log lines too (else status only). */
   readonly publicBuildLogs?: boolean;
+  /** Password protection of previews (or of every host). */
+  readonly protection?: Protection;
   readonly deployments: readonly DeploymentSpec[];
 }
 

@@ -66,7 +66,9 @@ export function sendError(
   const json = wantsJson(req.headers.accept);
   const body = json ? renderJson(err, ctx.id) : renderHtml(err, ctx.id);
   for (const name of res.getHeaderNames()) {
-    if (name !== 'x-request-id' && name !== 'connection') res.removeHeader(name);
+    if (name !== 'x-request-id' && name !== 'connection' && name !== 'x-robots-tag') {
+      res.removeHeader(name);
+    }
   }
   res.statusCode = err.status;
   res.setHeader('x-request-id', ctx.id);

@@ -4,6 +4,7 @@
  * projects as with 10 — and never awaits anything.
  */
 import type { Origin } from '../origin/origin.js';
+import type { Protection } from '../model/records.js';
 import type { DeploymentStatus, ProjectSpec } from '../model/site.js';
 import { normalizeHost } from '../http/host.js';
 
@@ -24,6 +25,7 @@ export interface RoutedProject {
   readonly rootPaths: readonly string[];
   readonly httpsRedirect: boolean;
   readonly publicBuildLogs: boolean;
+  readonly protection: Protection | undefined;
 }
 
 /** How a host resolved. */
@@ -98,6 +100,7 @@ export class RouteTable {
         rootPaths: spec.rootPaths,
         httpsRedirect: spec.httpsRedirect,
         publicBuildLogs: spec.publicBuildLogs === true,
+        protection: spec.protection,
       };
       bySlug.set(spec.slug, project);
       for (const domain of spec.domains) byDomain.set(domain, project);

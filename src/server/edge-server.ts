@@ -25,6 +25,7 @@ import type { ProjectSpec } from '../model/site.js';
 import type { ReplicaFigures } from '../observability/metrics.js';
 import type { LiveEvents } from '../live/live-events.js';
 import { RequestHandler, type HttpsSettings } from './request-handler.js';
+import type { SigningKey } from './preview-gate.js';
 
 export interface StartOptions {
   readonly logger: Logger;
@@ -50,6 +51,7 @@ export class EdgeServer {
   readonly #cacheReady: Promise<void>;
   #secureServer: Http2SecureServer | undefined;
   #live: LiveEvents | undefined;
+  #signingKey: SigningKey | undefined;
   #https: HttpsSettings | undefined;
   readonly #secureSockets = new Set<Duplex>();
   readonly #origins: OriginRegistry;
@@ -138,6 +140,7 @@ export class EdgeServer {
     });
     if (this.#live !== undefined) handler.setLive(this.#live);
     if (this.#https !== undefined) handler.setHttps(this.#https);
+    if (this.#signingKey !== undefined) handler.setSigningKey(this.#signingKey);
     this.#handlers.push(handler);
     return handler;
   }
@@ -266,6 +269,12 @@ export class EdgeServer {
   setLive(live: LiveEvents): void {
     this.#live = live;
     for (const h of this.#handlers) h.setLive(live);
+  }
+
+  /** The key that signs protected hosts' cookies and share links (read from the store). */
+  setSigningKey(key: SigningKey): void {
+    this.#signingKey = key;
+    for (const h of this.#handlers) h.setSigningKey(key);
   }
 
   /** Redirects, HSTS and ACME challenges, once the HTTPS side runs. */

@@ -15,6 +15,7 @@ import type { RouteTable, RoutedDeployment } from '../routing/route-table.js';
 import { sendError, wantsJson, writeErrorToSocket } from '../request/error-renderer.js';
 import { SwitchyardError } from '../model/errors.js';
 import { requestTarget } from './guard.js';
+import { previewAccess, type SigningKey } from './preview-gate.js';
 import { renderBuildingPage } from './building-page.js';
 import { lastEventId, streamDeployment } from '../live/event-stream.js';
 import type { LiveEvents } from '../live/live-events.js';
@@ -51,6 +52,7 @@ const STATUS_ONLY: ReadonlySet<string> = new Set(['status']);
 const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
 
 type Routed =
+  | { answered: true }
   | { deployment: RoutedDeployment }
   | { building: RoutedDeployment }
   | { redirect: string }
@@ -62,6 +64,7 @@ export class RequestHandler {
   #closing = false;
   #live: LiveEvents | undefined;
   #https: HttpsSettings | undefined;
+  #signingKey: SigningKey = () => undefined;
 
   constructor(table: RouteTable, options: HandlerOptions) {
     this.#table = table;
@@ -84,6 +87,11 @@ export class RequestHandler {
 
   setHttps(settings: HttpsSettings): void {
     this.#https = settings;
+  }
+
+  /** Where protected hosts' cookies and share links are verified (from the store). */
+  setSigningKey(key: SigningKey): void {
+    this.#signingKey = key;
   }
 
   get closing(): boolean {
@@ -141,7 +149,8 @@ export class RequestHandler {
         this.#answerChallenge(req, res, ctx, acme);
         return;
       }
-      const routed = this.#route(req, ctx);
+      const routed = this.#route(req, ctx, res);
+      if ('answered' in routed) return;
       if (ctx.httpsRedirect && !('platform' in routed) && this.#toHttps(req, res, ctx)) return;
       if ('deployment' in routed) routed.deployment.origin.handle(req, res, ctx);
       else if ('building' in routed) this.#building(req, res, ctx, routed.building);
@@ -163,7 +172,7 @@ export class RequestHandler {
     const ctx = this.#context(req);
     socket.on('error', () => socket.destroy());
     try {
-      const routed = this.#route(req, ctx);
+      const routed = this.#route(req, ctx, undefined);
       if ('building' in routed) {
         throw new SwitchyardError(
           'SY_DEPLOYMENT_NOT_READY',
@@ -183,7 +192,8 @@ export class RequestHandler {
     }
   };
 
-  #route(req: IncomingMessage, ctx: RequestContext): Routed {
+  /** `res` absent: an upgrade (a protected host then refuses instead of asking). */
+  #route(req: IncomingMessage, ctx: RequestContext, res: ServerResponse | undefined): Routed {
     const target = requestTarget(req);
     ctx.host = target.host;
     ctx.authority = target.authority;
@@ -202,10 +212,21 @@ export class RequestHandler {
       );
     }
     if (route.kind === 'project') {
-      ctx.project = route.project.slug;
-      ctx.httpsRedirect = route.project.httpsRedirect;
+      const project = route.project;
+      ctx.project = project.slug;
+      ctx.httpsRedirect = project.httpsRedirect;
       ctx.path = target.path;
-      return gate(route.deployment, route.project.slug, ctx);
+      ctx.deployment = route.deployment?.id;
+      if (route.via === 'preview') res?.setHeader('x-robots-tag', 'noindex'); // never indexed
+      const protection = project.protection;
+      if (
+        protection !== undefined &&
+        (protection.scope === 'all' || route.via === 'preview') &&
+        previewAccess(req, res, ctx, project.slug, protection, this.#signingKey) === 'answered'
+      ) {
+        return { answered: true };
+      }
+      return gate(route.deployment, project.slug, ctx);
     }
     // A platform host: `/<slug>/…` path routing.
     const path = target.path;
@@ -227,6 +248,13 @@ export class RequestHandler {
       ctx.prefix = `/${slug}`;
       ctx.path = path.slice(end);
       if (project.rootPaths.length > 0 && acceptsHtml(req)) ctx.projectCookie = projectCookie(slug);
+      const protection = project.protection;
+      if (
+        protection?.scope === 'all' &&
+        previewAccess(req, res, ctx, slug, protection, this.#signingKey) === 'answered'
+      ) {
+        return { answered: true };
+      }
       return gate(project.production, slug, ctx);
     }
     const referred = referredProject(table, req.headers, target.host, path);

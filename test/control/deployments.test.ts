@@ -10,6 +10,8 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { AddressPolicy } from '../../src/net/address-policy.js';
+import { Sealer } from '../../src/secrets/sealer.js';
+import { randomBytes } from 'node:crypto';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
 import { StoreMirror } from '../../src/store/store-mirror.js';
 import { StoreUnavailableError, type StateStore } from '../../src/store/state-store.js';
@@ -48,6 +50,7 @@ describe('deployment status', () => {
       dataDir: dir,
       uploads: { maxBytes: 1, maxUnpackedBytes: 1, maxEntries: 1 },
       addressPolicy: new AddressPolicy({ allowedNetworks: [], deniedNetworks: [], self: () => [] }),
+      sealer: new Sealer(randomBytes(32)),
     });
     try {
       await control.projects.create({ slug: 'app' });

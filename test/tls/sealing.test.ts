@@ -46,19 +46,18 @@ describe('sealing', () => {
 
     it('stores certificate keys sealed (the database file holds no PEM key), and seals old ones at start', async () => {
       const dataDir = mkdtempSync(join(tmpdir(), 'sy-seal-'));
-      let edge: TestEdge | undefined = await startEdge({ demo: false }, dataDir);
+      const first: TestEdge = await startEdge({ demo: false }, dataDir);
       try {
-        await deployUpstream(edge, 'app', [app.url]);
-        const ca = edge.instance.control.tls!.localCa.caPem;
-        const port = edge.instance.sy.httpsPort!;
+        await deployUpstream(first, 'app', [app.url]);
+        const ca = first.instance.control.tls!.localCa.caPem;
+        const port = first.instance.sy.httpsPort!;
         await eventually(async () =>
           assert.equal((await h1(port, 'app.localhost', '/', ca)).body, 'app'),
         );
-        const stored = await edge.instance.control.store.get('certificate', 'app.localhost');
+        const stored = await first.instance.control.store.get('certificate', 'app.localhost');
         assert.ok(Sealer.isSealed((stored?.value as { keyPem: string }).keyPem));
       } finally {
-        await edge.close();
-        edge = undefined;
+        await first.close();
       }
       // Every byte SQLite wrote (database, write-ahead log): no PEM key anywhere.
       for (const file of readdirSync(dataDir).filter((f) => f.startsWith('state.db'))) {
@@ -83,7 +82,7 @@ describe('sealing', () => {
         },
       ]);
       await plain.close();
-      edge = await startEdge({ demo: false }, dataDir);
+      const edge = await startEdge({ demo: false }, dataDir);
       try {
         const old = await edge.instance.control.store.get('certificate', 'old.localhost');
         assert.ok(Sealer.isSealed((old?.value as { keyPem: string }).keyPem), 'sealed at start');
