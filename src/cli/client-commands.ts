@@ -97,3 +97,57 @@ export async function rollback(client: AdminClient, project: string, out: Out): 
   const res = await client.call<ProjectRecord>('POST', `/v1/projects/${project}/rollback`);
   out(`${project}: production is now ${res.body.production ?? '—'}`);
 }
+
+interface TokenView {
+  id: string;
+  name: string;
+  scope: string;
+  createdAt: string;
+  projects?: string[];
+  expiresAt?: string;
+  token?: string;
+}
+
+/**
+ * `switchyard tokens create --name <n> --scope <read|deploy|admin> [--project <slug>]… [--expires <time>]`,
+ * `tokens ls`, `tokens rm <id>`: how a platform mints one token per project for its CI.
+ */
+export async function tokens(
+  client: AdminClient,
+  action: string | undefined,
+  args: readonly string[],
+  flags: { name?: string; scope?: string; projects?: string[]; expires?: string },
+  out: Out,
+): Promise<void> {
+  if (action === 'create') {
+    const body = {
+      name: flags.name ?? 'token',
+      scope: flags.scope ?? 'deploy',
+      ...(flags.projects === undefined || flags.projects.length === 0
+        ? {}
+        : { projects: flags.projects }),
+      ...(flags.expires === undefined ? {} : { expiresAt: new Date(flags.expires).toISOString() }),
+    };
+    const res = await client.call<TokenView>('POST', '/v1/tokens', body);
+    const t = res.body;
+    out(
+      `created ${t.id} (${t.scope}${t.projects === undefined ? ', every project' : `, ${t.projects.join(', ')}`}${t.expiresAt === undefined ? '' : `, until ${t.expiresAt}`})`,
+    );
+    out(`token (shown once): ${t.token ?? ''}`);
+    return;
+  }
+  if (action === 'ls') {
+    const res = await client.call<{ items: TokenView[] }>('GET', '/v1/tokens');
+    for (const t of res.body.items) {
+      out(`${t.id}\t${t.name}\t${t.scope}\t${t.projects?.join(',') ?? '*'}\t${t.expiresAt ?? '-'}`);
+    }
+    if (res.body.items.length === 0) out('no tokens yet (the admin token is not listed)');
+    return;
+  }
+  if (action === 'rm' && args.length === 1) {
+    await client.call('DELETE', `/v1/tokens/${encodeURIComponent(args[0]!)}`);
+    out(`removed ${args[0]!}`);
+    return;
+  }
+  throw new ClientError('expected: tokens create | tokens ls | tokens rm <id>');
+}

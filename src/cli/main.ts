@@ -7,9 +7,9 @@ import { ConfigError } from '../config/config-error.js';
 import { VERSION } from '../package-info.js';
 import { start } from '../app/start.js';
 import { AdminClient, ClientError, clientSettings } from './admin-client.js';
-import { deploy, listProjects, rollback } from './client-commands.js';
+import { deploy, listProjects, rollback, tokens } from './client-commands.js';
 
-const CLIENT_COMMANDS = new Set(['deploy', 'projects', 'rollback']);
+const CLIENT_COMMANDS = new Set(['deploy', 'projects', 'rollback', 'tokens']);
 
 interface ClientFlags {
   'admin-url'?: string;
@@ -18,6 +18,11 @@ interface ClientFlags {
   prod?: boolean;
   id?: string;
   spa?: boolean;
+  name?: string;
+  scope?: string;
+  expires?: string;
+  /** Every --project given (tokens create binds to each). */
+  projects?: string[];
 }
 
 async function runClient(command: string, args: string[], flags: ClientFlags): Promise<number> {
@@ -46,6 +51,9 @@ async function runClient(command: string, args: string[], flags: ClientFlags): P
         },
         out,
       );
+    } else if (command === 'tokens') {
+      const [action, ...rest] = args;
+      await tokens(client, action, rest, flags, out);
     } else if (command === 'projects') {
       if (args.length > 0) return usage('takes no arguments');
       await listProjects(client, out);
@@ -68,6 +76,8 @@ export const USAGE = `Usage: switchyard [start] [--config <file>]
        switchyard deploy <dir> --project <slug> [--prod] [--id <id>] [--spa]
        switchyard projects
        switchyard rollback <project>
+       switchyard tokens create --name <n> --scope read|deploy|admin [--project <slug>]… [--expires <time>]
+       switchyard tokens ls | tokens rm <id>
        switchyard --help | --version
 
 Commands:
@@ -79,6 +89,9 @@ Commands:
                      --prod, promote it to production.
   projects           List the projects and their production deployments.
   rollback <project> Point production back at the previous deployment.
+  tokens             Create API tokens (bound to the projects named with --project, and
+                     expiring at --expires when given; the secret is printed once), list
+                     them, remove one. A platform gives each project's CI its own.
 
 Options:
   -c, --config <file>  YAML configuration file (default: $SWITCHYARD_CONFIG, else none).
@@ -103,7 +116,10 @@ export async function main(argv: readonly string[]): Promise<number> {
         config: { type: 'string', short: 'c' },
         'admin-url': { type: 'string' },
         token: { type: 'string' },
-        project: { type: 'string', short: 'p' },
+        project: { type: 'string', short: 'p', multiple: true },
+        name: { type: 'string' },
+        scope: { type: 'string' },
+        expires: { type: 'string' },
         prod: { type: 'boolean' },
         id: { type: 'string' },
         spa: { type: 'boolean' },
@@ -129,7 +145,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const [command = 'start', ...rest] = positionals;
-  if (CLIENT_COMMANDS.has(command)) return runClient(command, rest, values);
+  if (CLIENT_COMMANDS.has(command)) {
+    const { project, ...others } = values;
+    return runClient(command, rest, {
+      ...others,
+      ...(project === undefined ? {} : { project: project.at(-1), projects: project }),
+    });
+  }
   if (command !== 'start' || rest.length > 0) {
     process.stderr.write(
       `switchyard: unknown command "${[command, ...rest].join(' ')}"\n\n${USAGE}`,

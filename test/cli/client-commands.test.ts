@@ -72,6 +72,29 @@ describe('client commands: deploy, projects, rollback', () => {
     assert.equal((await page()).body, '<h1>first</h1>');
   });
 
+  it('mints a token bound to one project for its CI, lists and removes it', async () => {
+    const created = await runSwitchyard(
+      ['tokens', 'create', '--name', 'ci usera', '--scope', 'deploy', '--project', 'usera'],
+      env,
+    );
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(created.stdout, /created (t\w+) \(deploy, usera\)/);
+    const secret = /token \(shown once\): (sy_\S+)/.exec(created.stdout)?.[1];
+    assert.ok(secret, created.stdout);
+    const id = /created (t\w+)/.exec(created.stdout)![1]!;
+    // The bound token deploys its own project, and sees no other.
+    const own = await runSwitchyard(['projects'], { ...env, SWITCHYARD_TOKEN: secret });
+    assert.equal(own.code, 0, own.stderr);
+    assert.doesNotMatch(own.stdout, /^(?!usera)\w+\tproduction/m);
+    const listed = await runSwitchyard(['tokens', 'ls'], env);
+    assert.match(listed.stdout, new RegExp(`^${id}\tci usera\tdeploy\tusera\t-$`, 'm'));
+    const removed = await runSwitchyard(['tokens', 'rm', id], env);
+    assert.equal(removed.code, 0, removed.stderr);
+    const refused = await runSwitchyard(['projects'], { ...env, SWITCHYARD_TOKEN: secret });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /401/);
+  });
+
   it('says clearly what is wrong', async () => {
     const missing = await runSwitchyard(['deploy', '/nonexistent/dir', '--project', 'usera'], env);
     assert.equal(missing.code, 1);
