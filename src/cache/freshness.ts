@@ -51,6 +51,9 @@ export function notStorable(req: RequestFacts, res: ResponseFacts): string | und
   ) {
     return 'authorization';
   }
+  // A request with Cookie may get a page built for that user: stored only when the response
+  // says it may be shared, or varies on Cookie (docs/cache.md).
+  if (req.headers.cookie !== undefined && !sharedAnyway(cc, vary, 'cookie')) return 'cookie';
   // Set-Cookie is per user: a shared cache that kept it would hand one user's cookie to others.
   if (res.headers['set-cookie'] !== undefined) return 'set-cookie';
   // §3: some reason to store it — explicit freshness, public, or a heuristically cacheable status.
@@ -145,4 +148,36 @@ export function staleIfError(res: ResponseFacts, age: number): boolean {
   if (cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('s-maxage')) return false;
   const sie = seconds(cc, 'stale-if-error');
   return sie !== undefined && !Number.isNaN(sie) && age < freshnessLifetime(res, cc) + sie;
+}
+
+/** The response lets a shared cache use it for a request with `header` (Cookie). */
+function sharedAnyway(
+  cc: Directives,
+  vary: string | undefined,
+  header: string,
+): boolean {
+  return (
+    cc.has('public') ||
+    cc.has('s-maxage') ||
+    (vary !== undefined && vary.split(',').some((v) => v.trim().toLowerCase() === header))
+  );
+}
+
+/**
+ * Whether a stored response may answer a request that carries Cookie or Authorization
+ * (RFC 9111 §3.5 for Authorization; the same caution for Cookie): only one that said it may
+ * be shared.
+ */
+export function mayServeStored(
+  reqHeaders: Readonly<Record<string, string | string[] | undefined>>,
+  stored: Readonly<Record<string, string | readonly string[]>>,
+): boolean {
+  const cookie = reqHeaders.cookie !== undefined;
+  const auth = reqHeaders.authorization !== undefined;
+  if (!cookie && !auth) return true;
+  const cc = parseCacheControl(stored['cache-control']);
+  const vary = one(stored.vary);
+  if (cookie && !sharedAnyway(cc, vary, 'cookie')) return false;
+  if (auth && !cc.has('public') && !cc.has('s-maxage') && !cc.has('must-revalidate')) return false;
+  return true;
 }

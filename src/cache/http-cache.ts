@@ -30,7 +30,7 @@ import {
 } from './cache-key.js';
 import type { CacheStore, Entry, EntryMeta, PurgeSelector } from './cache-store.js';
 import { compressible, compressStored } from './compression.js';
-import { currentAge, staleIfError, usability } from './freshness.js';
+import { currentAge, mayServeStored, staleIfError, usability } from './freshness.js';
 import { CACHE_NAME as NAME, MissTee, PassTee } from './response-tees.js';
 import { answerStored } from './stored-answer.js';
 import { streamBody } from './stream-body.js';
@@ -222,6 +222,10 @@ export class HttpCache {
         if (!tee.started) settle();
       });
       origin.handle(req, res, ctx, tee);
+      return;
+    }
+    if (!mayServeStored(req.headers, entry.meta.headers)) {
+      origin.handle(req, res, ctx); // a user's own request: never another's stored page
       return;
     }
     const now = Date.now();

@@ -489,6 +489,38 @@ describe('HTTP cache and deployments', () => {
     }
   });
 
+  it('never serves a stored page to a request with Cookie or Authorization unless the response said it may be shared', async () => {
+    let n = 0;
+    const u = await startUpstream((req, res) => {
+      n++;
+      const shared = req.url === '/shared';
+      res.writeHead(200, { 'cache-control': shared ? 'public, max-age=600' : 'max-age=600' });
+      res.end(`#${n} for ${String(req.headers.cookie ?? req.headers.authorization ?? 'anyone')}`);
+    });
+    const sy = await startSwitchyard({ projects: [upstreamProject('app', [u.url])] });
+    try {
+      const get = async (path: string, headers: Record<string, string> = {}) =>
+        (await fetchText(`${sy.origin}/app${path}`, { headers })).body;
+      assert.equal(await get('/page'), '#1 for anyone');
+      assert.equal(
+        await get('/page', { cookie: 'sid=alice' }),
+        '#2 for sid=alice',
+        'not the stored page',
+      );
+      assert.equal(await get('/page', { authorization: 'Bearer x' }), '#3 for Bearer x');
+      assert.equal(await get('/page'), '#1 for anyone', 'and nothing of theirs was stored');
+      // Without a stored copy, a cookie request's page is not kept for others either.
+      assert.equal(await get('/mine', { cookie: 'sid=bob' }), '#4 for sid=bob');
+      assert.equal(await get('/mine'), '#5 for anyone');
+      // A response that says it may be shared is shared.
+      assert.equal(await get('/shared'), '#6 for anyone');
+      assert.equal(await get('/shared', { cookie: 'sid=alice' }), '#6 for anyone');
+    } finally {
+      await sy.close();
+      await u.close();
+    }
+  });
+
   it('passes a dead upstream’s error through without storing it', async () => {
     const sy = await startSwitchyard({
       projects: [upstreamProject('gone', [`http://127.0.0.1:${await closedPort()}`])],
