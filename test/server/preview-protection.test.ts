@@ -5,13 +5,10 @@
  * cookies (the signing key is in the store, sealed).
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { needsBinary } from '../support/binaries.js';
+import { sharedKeyFile } from '../support/secret-key.js';
 import { deployUpstream, startEdge, type TestEdge } from '../support/edge.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
@@ -150,8 +147,8 @@ describe('preview protection in a fleet (Redis)', needsBinary('redis-server'), (
   before(async () => {
     redis = await startRedis();
     app = await startUpstream((_req, res) => res.end('fleet'));
-    const keyFile = join(mkdtempSync(join(tmpdir(), 'sy-key-')), 'secret.key');
-    writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    // Every instance of a fleet seals with the same key (docs/security.md).
+    const keyFile = sharedKeyFile();
     const raw = { demo: false, store: redis.storeUrl, secrets: { keyFile } };
     a = await startEdge(raw);
     b = await startEdge(raw);

@@ -1,10 +1,7 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { needsBinaries } from '../support/binaries.js';
+import { sharedKeyFile } from '../support/secret-key.js';
 import { startEdge, type TestEdge, deployUpstream } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { fetchText } from '../support/http.js';
@@ -27,8 +24,7 @@ describe('certificates in a fleet (Redis, Pebble)', needsBinaries('pebble', 'red
     app = await startUpstream((_req, res) => res.end('fleet shop'));
     pebble = await preparePebble();
     // Every instance of a fleet seals with the same key (docs/security.md).
-    const keyFile = join(mkdtempSync(join(tmpdir(), 'sy-key-')), 'secret.key');
-    writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+    const keyFile = sharedKeyFile();
     const raw = {
       demo: false,
       store: redis.storeUrl,

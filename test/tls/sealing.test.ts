@@ -6,13 +6,14 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { needsBinary } from '../support/binaries.js';
+import { sharedKeyFile } from '../support/secret-key.js';
 import { deployUpstream, startEdge, type TestEdge } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
 import { startRedis, type TestRedis } from '../support/redis.js';
@@ -113,9 +114,8 @@ describe('sealing', () => {
     before(async () => {
       redis = await startRedis();
       app = await startUpstream((_req, res) => res.end('fleet app'));
-      // One sealing key for the fleet, as an operator would hand it to every instance.
-      const keyFile = join(mkdtempSync(join(tmpdir(), 'sy-key-')), 'secret.key');
-      writeFileSync(keyFile, randomBytes(32).toString('base64'), { mode: 0o600 });
+      // Every instance of a fleet seals with the same key (docs/security.md).
+      const keyFile = sharedKeyFile();
       const raw = { demo: false, store: redis.storeUrl, secrets: { keyFile } };
       a = await startEdge(raw);
       b = await startEdge(raw);
