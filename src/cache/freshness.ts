@@ -151,11 +151,7 @@ export function staleIfError(res: ResponseFacts, age: number): boolean {
 }
 
 /** The response lets a shared cache use it for a request with `header` (Cookie). */
-function sharedAnyway(
-  cc: Directives,
-  vary: string | undefined,
-  header: string,
-): boolean {
+function sharedAnyway(cc: Directives, vary: string | undefined, header: string): boolean {
   return (
     cc.has('public') ||
     cc.has('s-maxage') ||
