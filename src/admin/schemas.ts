@@ -59,6 +59,7 @@ export const ProjectUpdate = Type.Object(
     rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })),
     httpsRedirect: Type.Optional(Type.Boolean()),
     publicBuildLogs: Type.Optional(Type.Boolean()),
+    maxBodyBytes: Type.Optional(Type.Integer({ minimum: 0 })),
     protection: Type.Optional(ProtectionInput),
   },
   { additionalProperties: false },

@@ -222,6 +222,7 @@ function toProjectSpec(
     rootPaths: p.rootPaths,
     httpsRedirect: p.httpsRedirect,
     publicBuildLogs: p.publicBuildLogs,
+    ...(p.maxBodyBytes === undefined ? {} : { maxBodyBytes: p.maxBodyBytes }),
     deployments,
   };
 }

@@ -136,6 +136,12 @@ export const ProjectSchema = Type.Object(
       description:
         'Redirect plain HTTP requests for this project to HTTPS (308); its HTTPS responses then carry HSTS when `https.hstsMaxAgeSeconds` is set.',
     }),
+    maxBodyBytes: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description: 'This project’s request body limit, instead of `limits.maxBodyBytes`.',
+      }),
+    ),
     publicBuildLogs: Type.Boolean({
       default: false,
       description:
@@ -380,6 +386,12 @@ export const ConfigSchema = Type.Object(
           default: 16384,
           minimum: 1024,
           description: 'Largest request head accepted; larger gets 431.',
+        }),
+        maxBodyBytes: Type.Integer({
+          default: 100 * 1024 * 1024,
+          minimum: 0,
+          description:
+            'Largest request body passed to an app (100 MiB; nginx: 1 MiB, HAProxy and Envoy: none). A larger `Content-Length` gets 413 before anything is sent on; a chunked body is cut with 413 (or the connection closed) once it passes the limit. A project may set its own (`maxBodyBytes`). 0: no limit.',
         }),
         headersTimeoutMs: Type.Integer({
           default: 20000,

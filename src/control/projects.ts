@@ -91,13 +91,21 @@ export class Projects {
 
   update(
     slug: string,
-    changes: { rootPaths?: string[]; httpsRedirect?: boolean; publicBuildLogs?: boolean },
+    changes: {
+      rootPaths?: string[];
+      httpsRedirect?: boolean;
+      publicBuildLogs?: boolean;
+      maxBodyBytes?: number;
+    },
   ): Promise<ProjectRecord> {
     return this.#store.updateProject(slug, (p) => ({
       ...p,
       rootPaths: changes.rootPaths ?? p.rootPaths,
       httpsRedirect: changes.httpsRedirect ?? p.httpsRedirect ?? false,
       publicBuildLogs: changes.publicBuildLogs ?? p.publicBuildLogs ?? false,
+      ...(changes.maxBodyBytes === undefined && p.maxBodyBytes === undefined
+        ? {}
+        : { maxBodyBytes: changes.maxBodyBytes ?? p.maxBodyBytes }),
     }));
   }
 

@@ -52,6 +52,7 @@ export function projectsFromMirror(replica: StoreMirror): ProjectSpec[] {
       rootPaths: p.rootPaths,
       httpsRedirect: p.httpsRedirect ?? false,
       publicBuildLogs: p.publicBuildLogs ?? false,
+      ...(p.maxBodyBytes === undefined ? {} : { maxBodyBytes: p.maxBodyBytes }),
       ...(p.protection === undefined ? {} : { protection: p.protection }),
       deployments: deployments.map((d) => ({
         id: d.id,

@@ -37,6 +37,7 @@ export const ERRORS = {
   SY_BAD_PATH: kind(400, 'client', 'Path not allowed'),
   SY_BAD_HOST: kind(400, 'client', 'Host not allowed'),
   SY_PROTECTED: kind(401, 'routing', 'Protected preview'),
+  SY_BODY_TOO_LARGE: kind(413, 'client', 'Request body too large'),
   SY_UNKNOWN_HOST: kind(404, 'routing', 'No project at this host'),
   SY_UNKNOWN_PROJECT: kind(404, 'routing', 'No such project'),
   SY_NO_PRODUCTION: kind(404, 'routing', 'Nothing deployed yet'),

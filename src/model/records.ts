@@ -10,6 +10,8 @@ export interface ProjectRecord {
   readonly rootPaths: readonly string[];
   /** Redirect plain HTTP to HTTPS (absent in records written before it existed: false). */
   readonly httpsRedirect?: boolean;
+  /** Request body limit of this project (bytes); absent: `limits.maxBodyBytes`. */
+  readonly maxBodyBytes?: number;
   /** The public building page shows log lines too (absent: false). */
   readonly publicBuildLogs?: boolean;
   /** Password protection of previews (or of every host); absent: public. */

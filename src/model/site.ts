@@ -60,6 +60,8 @@ export interface ProjectSpec {
   readonly rootPaths: readonly string[];
   /** Plain HTTP requests are redirected to HTTPS (308), and HTTPS answers carry HSTS. */
   readonly httpsRedirect: boolean;
+  /** Request body limit of this project (bytes), instead of `limits.maxBodyBytes`. */
+  readonly maxBodyBytes?: number;
   /** The public building page shows log lines too (else status only). */
   readonly publicBuildLogs?: boolean;
   /** Password protection of previews (or of every host). */

@@ -36,6 +36,8 @@ export interface RequestContext {
   httpsRedirect: boolean;
   /** `Strict-Transport-Security` value to add, if any. */
   hsts: string | undefined;
+  /** Largest request body passed on (the project's, else `limits.maxBodyBytes`); 0: none. */
+  bodyLimit: number;
   /** Where an error that is Switchyard's own fault is reported (the server's log). */
   readonly onInternalError: (err: SwitchyardError) => void;
 }

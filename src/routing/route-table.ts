@@ -26,6 +26,8 @@ export interface RoutedProject {
   readonly httpsRedirect: boolean;
   readonly publicBuildLogs: boolean;
   readonly protection: Protection | undefined;
+  /** This project's request body limit, if it has its own. */
+  readonly maxBodyBytes: number | undefined;
 }
 
 /** How a host resolved. */
@@ -101,6 +103,7 @@ export class RouteTable {
         httpsRedirect: spec.httpsRedirect,
         publicBuildLogs: spec.publicBuildLogs === true,
         protection: spec.protection,
+        maxBodyBytes: spec.maxBodyBytes,
       };
       bySlug.set(spec.slug, project);
       for (const domain of spec.domains) byDomain.set(domain, project);

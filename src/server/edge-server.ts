@@ -137,6 +137,7 @@ export class EdgeServer {
       health: () => this.health(),
       onInternalError: (err: SwitchyardError) =>
         logger.error({ err: err.cause ?? err, code: err.code }, err.detail),
+      maxBodyBytes: this.#config.limits.maxBodyBytes,
     });
     if (this.#live !== undefined) handler.setLive(this.#live);
     if (this.#https !== undefined) handler.setHttps(this.#https);

@@ -33,6 +33,8 @@ export interface HandlerOptions {
   readonly health?: () => { status: string; projects: number; store: string };
   /** Where errors that are Switchyard's own fault are logged, with their cause. */
   readonly onInternalError: (err: SwitchyardError) => void;
+  /** `limits.maxBodyBytes` (0: none); a project may have its own. */
+  readonly maxBodyBytes?: number;
 }
 
 /** What the HTTPS side lends the request path (set once TLS is running). */
@@ -117,6 +119,7 @@ export class RequestHandler {
       proto: this.#options.proto,
       host: '',
       authority: '',
+      bodyLimit: this.#options.maxBodyBytes ?? 0,
       path: '/',
       prefix: '',
       project: undefined,
@@ -152,8 +155,17 @@ export class RequestHandler {
       const routed = this.#route(req, ctx, res);
       if ('answered' in routed) return;
       if (ctx.httpsRedirect && !('platform' in routed) && this.#toHttps(req, res, ctx)) return;
-      if ('deployment' in routed) routed.deployment.origin.handle(req, res, ctx);
-      else if ('building' in routed) this.#building(req, res, ctx, routed.building);
+      if ('deployment' in routed) {
+        if (tooLarge(req, ctx)) {
+          // Refused before anything is sent on; the rest of the body is not worth reading.
+          res.shouldKeepAlive = false;
+          throw new SwitchyardError(
+            'SY_BODY_TOO_LARGE',
+            `the request body is larger than this project accepts (${ctx.bodyLimit} bytes)`,
+          );
+        }
+        routed.deployment.origin.handle(req, res, ctx);
+      } else if ('building' in routed) this.#building(req, res, ctx, routed.building);
       else if ('redirect' in routed) {
         res.writeHead(308, {
           location: routed.redirect,
@@ -217,6 +229,7 @@ export class RequestHandler {
       ctx.httpsRedirect = project.httpsRedirect;
       ctx.path = target.path;
       ctx.deployment = route.deployment?.id;
+      if (project.maxBodyBytes !== undefined) ctx.bodyLimit = project.maxBodyBytes;
       if (route.via === 'preview') res?.setHeader('x-robots-tag', 'noindex'); // never indexed
       const protection = project.protection;
       if (
@@ -248,6 +261,7 @@ export class RequestHandler {
       ctx.prefix = `/${slug}`;
       ctx.path = path.slice(end);
       if (project.rootPaths.length > 0 && acceptsHtml(req)) ctx.projectCookie = projectCookie(slug);
+      if (project.maxBodyBytes !== undefined) ctx.bodyLimit = project.maxBodyBytes;
       const protection = project.protection;
       if (
         protection?.scope === 'all' &&
@@ -409,6 +423,13 @@ function gate(deployment: RoutedDeployment | undefined, slug: string, ctx: Reque
         `deployment ${deployment.id} of "${slug}" was canceled`,
       );
   }
+}
+
+/** A declared body over the limit (RFC 9110 §15.5.14); chunked bodies are counted as they pass. */
+function tooLarge(req: IncomingMessage, ctx: RequestContext): boolean {
+  const limit = ctx.bodyLimit;
+  const length = req.headers['content-length'];
+  return limit > 0 && length !== undefined && Number(length) > limit;
 }
 
 function acceptsHtml(req: IncomingMessage): boolean {

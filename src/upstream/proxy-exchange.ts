@@ -5,6 +5,7 @@
  * `UpstreamAttempt` (picking, load accounting, passive health and the retry rule).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
 import { sendError } from '../request/error-renderer.js';
@@ -28,6 +29,22 @@ export interface ResponseTee {
   abort(): void;
 }
 
+/** Why a chunked request body was cut: it passed the limit. */
+const BODY_TOO_LARGE = Object.assign(new Error('the request body is over the limit'), {
+  code: 'SY_BODY_TOO_LARGE',
+});
+
+/** Passes a body through until it has carried more than `limit` bytes, then fails. */
+function limitBody(limit: number): Transform {
+  let seen = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      done(seen > limit ? BODY_TOO_LARGE : null, seen > limit ? undefined : chunk);
+    },
+  });
+}
+
 /** Why an upstream request is aborted when the client went away (not an error to report). */
 const CLIENT_GONE = new Error('the client closed the connection');
 
@@ -42,6 +59,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   /** Response headers arrived for the current attempt. */
   #responded = false;
+  #counted: Transform | undefined;
   readonly #tee: ResponseTee | undefined;
 
   constructor(
@@ -106,10 +124,18 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
         path: this.#ctx.path,
         method: this.#req.method ?? 'GET',
         headers: this.#headers,
-        body: this.#hasBody ? this.#req : null,
+        body: this.#hasBody ? this.#body() : null,
       },
       this,
     );
+  }
+
+  /** The request body; one without a length is counted against the limit as it passes. */
+  #body(): IncomingMessage | Transform {
+    const limit = this.#ctx.bodyLimit;
+    if (limit === 0 || this.#req.headers['content-length'] !== undefined) return this.#req;
+    this.#counted ??= this.#req.pipe(limitBody(limit));
+    return this.#counted;
   }
 
   #onClientClose = (): void => {
@@ -166,6 +192,20 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (err !== CLIENT_GONE && !this.#responded) this.#attempt.report(false);
     this.#attempt.done();
     const res = this.#res;
+    if (err === BODY_TOO_LARGE && !res.headersSent) {
+      this.#tee?.abort();
+      res.shouldKeepAlive = false;
+      sendError(
+        this.#req,
+        res,
+        this.#ctx,
+        new SwitchyardError(
+          'SY_BODY_TOO_LARGE',
+          `the request body is larger than this project accepts (${this.#ctx.bodyLimit} bytes)`,
+        ),
+      );
+      return;
+    }
     if (err === CLIENT_GONE || res.destroyed) {
       this.#tee?.abort();
       return;

@@ -20,6 +20,7 @@ function context(id: string): RequestContext {
     proto: 'http',
     host: 'app.localhost',
     authority: 'app.localhost',
+    bodyLimit: 0,
     path: '/',
     prefix: '',
     project: 'app',

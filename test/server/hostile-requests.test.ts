@@ -36,7 +36,7 @@ describe('hostile requests (the built executable)', () => {
     const file = join(dir, 'switchyard.yaml');
     writeFileSync(
       file,
-      `listen: { host: 127.0.0.1 }\nprojects:\n  - slug: api\n    deployments:\n      - id: v1\n        upstream: { replicas: ["${app.url}"] }\n  - slug: site\n    deployments:\n      - id: v1\n        static: { dir: "${site}" }\n`,
+      `listen: { host: 127.0.0.1 }\nprojects:\n  - slug: api\n    maxBodyBytes: 1000\n    deployments:\n      - id: v1\n        upstream: { replicas: ["${app.url}"] }\n  - slug: site\n    deployments:\n      - id: v1\n        static: { dir: "${site}" }\n`,
     );
     sy = await spawnSwitchyard(['--config', file]);
   });
@@ -152,6 +152,26 @@ describe('hostile requests (the built executable)', () => {
     );
     assert.equal(statusOf(raw), 308);
     assert.match(raw, /\r\nlocation: \/evil\.example\/\r\n/i);
+  });
+
+  it('refuses a body over the project’s limit with 413, declared or chunked', async () => {
+    const before = app.requests.length;
+    const declared = await send(
+      `POST /x HTTP/1.1\r\nHost: api.localhost\r\nContent-Length: 5000\r\n\r\n${'a'.repeat(5000)}`,
+    );
+    assert.equal(statusOf(declared), 413);
+    assert.match(declared, /SY_BODY_TOO_LARGE/);
+    assert.equal(app.requests.length, before, 'nothing was sent on');
+    const small = await send(
+      `POST /x HTTP/1.1\r\nHost: api.localhost\r\nContent-Length: 10\r\nConnection: close\r\n\r\n${'a'.repeat(10)}`,
+    );
+    assert.equal(statusOf(small), 200);
+    const chunk = `${(600).toString(16)}\r\n${'b'.repeat(600)}\r\n`;
+    const chunked = await send(
+      `POST /x HTTP/1.1\r\nHost: api.localhost\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}${chunk}0\r\n\r\n`,
+    );
+    // Cut once it passes 1000 bytes: the app had not answered yet, so a 413.
+    assert.equal(statusOf(chunked), 413, chunked);
   });
 
   it('refuses upgrades to anything but WebSocket', async () => {

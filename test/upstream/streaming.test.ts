@@ -60,7 +60,7 @@ describe('streaming with back-pressure (1 GiB each way, flat memory)', () => {
     const file = join(dir, 'switchyard.yaml');
     writeFileSync(
       file,
-      `listen: { host: 127.0.0.1 }\nlog: { access: false }\nprojects:\n  - slug: big\n    deployments:\n      - id: d1\n        upstream: { replicas: ["${app.url}"] }\n`,
+      `listen: { host: 127.0.0.1 }\nlog: { access: false }\nlimits: { maxBodyBytes: 0 }\nprojects:\n  - slug: big\n    deployments:\n      - id: d1\n        upstream: { replicas: ["${app.url}"] }\n`,
     );
     sy = await spawnSwitchyard(['--config', file]);
     // Warm up so the baseline includes JIT and pools.
