@@ -16,6 +16,7 @@ import { sendError, wantsJson, writeErrorToSocket } from '../request/error-rende
 import { SwitchyardError } from '../model/errors.js';
 import { requestTarget } from './guard.js';
 import { previewAccess, type SigningKey } from './preview-gate.js';
+import { gate, tooLarge, type Routed } from './gate.js';
 import { renderBuildingPage } from './building-page.js';
 import { lastEventId, streamDeployment } from '../live/event-stream.js';
 import type { LiveEvents } from '../live/live-events.js';
@@ -52,13 +53,6 @@ const STATUS_ONLY: ReadonlySet<string> = new Set(['status']);
 
 /** RFC 8555 §8.3: where an ACME server fetches HTTP-01 challenges. */
 const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
-
-type Routed =
-  | { answered: true }
-  | { deployment: RoutedDeployment }
-  | { building: RoutedDeployment }
-  | { redirect: string }
-  | { platform: string };
 
 export class RequestHandler {
   #table: RouteTable;
@@ -395,41 +389,6 @@ export class RequestHandler {
       { headers: { 'retry-after': '5' } },
     );
   }
-}
-
-/** The gate phase: only a ready deployment goes on to its origin. */
-function gate(deployment: RoutedDeployment | undefined, slug: string, ctx: RequestContext): Routed {
-  if (deployment === undefined) {
-    throw new SwitchyardError(
-      'SY_NO_PRODUCTION',
-      `project "${slug}" has no production deployment yet`,
-    );
-  }
-  ctx.deployment = deployment.id;
-  switch (deployment.status) {
-    case 'ready':
-      return { deployment };
-    case 'queued':
-    case 'building':
-      return { building: deployment };
-    case 'error':
-      throw new SwitchyardError(
-        'SY_DEPLOYMENT_FAILED',
-        `deployment ${deployment.id} of "${slug}" failed to build${deployment.message === undefined ? '' : `: ${deployment.message}`}`,
-      );
-    case 'canceled':
-      throw new SwitchyardError(
-        'SY_DEPLOYMENT_CANCELED',
-        `deployment ${deployment.id} of "${slug}" was canceled`,
-      );
-  }
-}
-
-/** A declared body over the limit (RFC 9110 §15.5.14); chunked bodies are counted as they pass. */
-function tooLarge(req: IncomingMessage, ctx: RequestContext): boolean {
-  const limit = ctx.bodyLimit;
-  const length = req.headers['content-length'];
-  return limit > 0 && length !== undefined && Number(length) > limit;
 }
 
 function acceptsHtml(req: IncomingMessage): boolean {
