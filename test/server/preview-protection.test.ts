@@ -8,9 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { needsBinary } from '../support/binaries.js';
-import { sharedKeyFile } from '../support/secret-key.js';
+import { startFleet, type TestFleet } from '../support/fleet.js';
 import { deployUpstream, startEdge, type TestEdge } from '../support/edge.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
 async function get(
@@ -140,24 +139,18 @@ describe('preview protection', () => {
 });
 
 describe('preview protection in a fleet (Redis)', needsBinary('redis-server'), () => {
-  let redis: TestRedis;
-  let app: TestUpstream;
+  let fleet: TestFleet;
   let a: TestEdge;
   let b: TestEdge;
+  let app: TestUpstream;
   before(async () => {
-    redis = await startRedis();
     app = await startUpstream((_req, res) => res.end('fleet'));
-    // Every instance of a fleet seals with the same key (docs/security.md).
-    const keyFile = sharedKeyFile();
-    const raw = { demo: false, store: redis.storeUrl, secrets: { keyFile } };
-    a = await startEdge(raw);
-    b = await startEdge(raw);
+    fleet = await startFleet();
+    ({ a, b } = fleet);
   });
   after(async () => {
-    await a.close();
-    await b.close();
+    await fleet.close();
     await app.close();
-    await redis.close();
   });
 
   it('accepts on one instance the cookie another set', async () => {

@@ -13,10 +13,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { needsBinary } from '../support/binaries.js';
-import { sharedKeyFile } from '../support/secret-key.js';
+import { startFleet, type TestFleet } from '../support/fleet.js';
 import { deployUpstream, startEdge, type TestEdge } from '../support/edge.js';
 import { eventually } from '../support/eventually.js';
-import { startRedis, type TestRedis } from '../support/redis.js';
 import { h1 } from '../support/tls-client.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 import { EmbeddedStore } from '../../src/store/embedded-store.js';
@@ -107,24 +106,18 @@ describe('sealing', () => {
   });
 
   describe('on Redis, two instances', needsBinary('redis-server'), () => {
-    let redis: TestRedis;
+    let fleet: TestFleet;
     let a: TestEdge;
     let b: TestEdge;
     let app: TestUpstream;
     before(async () => {
-      redis = await startRedis();
       app = await startUpstream((_req, res) => res.end('fleet app'));
-      // Every instance of a fleet seals with the same key (docs/security.md).
-      const keyFile = sharedKeyFile();
-      const raw = { demo: false, store: redis.storeUrl, secrets: { keyFile } };
-      a = await startEdge(raw);
-      b = await startEdge(raw);
+      fleet = await startFleet();
+      ({ a, b } = fleet);
     });
     after(async () => {
-      await a.close();
-      await b.close();
+      await fleet.close();
       await app.close();
-      await redis.close();
     });
 
     it('serves a certificate sealed by another instance; Redis holds no PEM key', async () => {
@@ -141,7 +134,7 @@ describe('sealing', () => {
         const res = await h1(b.instance.sy.httpsPort!, 'shop.localhost', '/', ca);
         assert.equal(res.body, 'fleet app');
       });
-      const client = new Redis({ path: redis.socket });
+      const client = new Redis({ path: fleet.redis.socket });
       try {
         let dumped = '';
         for (const key of await client.keys('*')) {
