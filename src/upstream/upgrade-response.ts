@@ -19,10 +19,17 @@ export interface UpgradeHead {
   readonly headers: ReadonlyMap<string, string>;
 }
 
-/** Reads the response head from `upstream`; rejects on a malformed or oversized head. */
-export function readUpgradeHead(upstream: Duplex): Promise<UpgradeHead> {
+/**
+ * Reads the response head from `upstream`; rejects on a malformed or oversized head, or one
+ * that has not arrived within `timeoutMs` (`upstream.headersTimeoutMs`).
+ */
+export function readUpgradeHead(upstream: Duplex, timeoutMs: number): Promise<UpgradeHead> {
   return new Promise((resolve, reject) => {
     let buffered = Buffer.alloc(0);
+    const timer = setTimeout(
+      () => fail(new Error('the app did not answer the upgrade in time')),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       buffered = Buffer.concat([buffered, chunk]);
       const end = buffered.indexOf('\r\n\r\n');
@@ -31,6 +38,7 @@ export function readUpgradeHead(upstream: Duplex): Promise<UpgradeHead> {
           fail(new Error('the upgrade response head is too large'));
         return;
       }
+      clearTimeout(timer);
       upstream.off('data', onData);
       upstream.off('close', onClose);
       upstream.pause();
@@ -51,6 +59,7 @@ export function readUpgradeHead(upstream: Duplex): Promise<UpgradeHead> {
     };
     const onClose = () => fail(new Error('the app closed the connection before answering'));
     const fail = (err: Error) => {
+      clearTimeout(timer);
       upstream.off('data', onData);
       upstream.off('close', onClose);
       reject(err);

@@ -20,6 +20,7 @@ export class UpstreamOrigin implements Origin {
   readonly #replicas: ReplicaSet;
   readonly #via: string;
   readonly #connectTimeoutMs: number;
+  readonly #headersTimeoutMs: number;
   readonly #drainMs: number;
   /** Client sockets of WebSockets tunnelled to this deployment (drained on close). */
   readonly #tunnels = new Set<Duplex>();
@@ -56,6 +57,7 @@ export class UpstreamOrigin implements Origin {
       balancing.policy === 'consistent-hash' ? affinityKey(balancing.hashOn) : undefined;
     this.#via = via;
     this.#connectTimeoutMs = settings.connectTimeoutMs;
+    this.#headersTimeoutMs = settings.headersTimeoutMs;
     this.#drainMs = settings.drainMs ?? 30_000;
   }
 
@@ -74,7 +76,11 @@ export class UpstreamOrigin implements Origin {
       head,
       ctx,
       new UpstreamAttempt(this.#replicas, this.#affinity?.(req, ctx)),
-      { forwarding: this.#forwardingUpgrade, connectTimeoutMs: this.#connectTimeoutMs },
+      {
+        forwarding: this.#forwardingUpgrade,
+        connectTimeoutMs: this.#connectTimeoutMs,
+        headersTimeoutMs: this.#headersTimeoutMs,
+      },
     );
   }
 

@@ -39,7 +39,7 @@ export function tunnelUpgrade(
   head: Buffer,
   ctx: RequestContext,
   attempt: UpstreamAttempt,
-  options: { forwarding: ForwardingOptions; connectTimeoutMs: number },
+  options: { forwarding: ForwardingOptions; connectTimeoutMs: number; headersTimeoutMs: number },
 ): void {
   const requestText = requestHead(req, ctx, options.forwarding);
 
@@ -78,7 +78,7 @@ export function tunnelUpgrade(
       upstream.setNoDelay(true);
       upstream.write(requestText);
       // Nothing the client sent after its request goes on until the app agreed (101).
-      readUpgradeHead(upstream).then(
+      readUpgradeHead(upstream, options.headersTimeoutMs).then(
         (answer) => {
           if (answer.status !== 101) {
             relayOrdinaryResponse(answer, upstream, client);

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { startSwitchyard, upstreamProject, type TestSwitchyard } from '../support/switchyard.js';
 import { closedPort } from '../support/upstream.js';
+import { rawRequest, statusOf } from '../support/http.js';
 
 describe('WebSocket pass-through', () => {
   let server: Server;
@@ -123,5 +124,34 @@ describe('WebSocket pass-through', () => {
     const [, res] = (await once(ws, 'unexpected-response')) as [unknown, { statusCode: number }];
     assert.equal(res.statusCode, 404);
     ws.terminate();
+  });
+});
+
+describe('WebSocket upgrade to an app that never answers', () => {
+  it('gives up after upstream.headersTimeoutMs with an error, never an open tunnel', async () => {
+    const silent = createServer();
+    silent.on('upgrade', () => {}); // takes the connection, never answers
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const port = (silent.address() as AddressInfo).port;
+    const sy = await startSwitchyard({
+      upstream: { headersTimeoutMs: 300 },
+      projects: [upstreamProject('ws', [`http://127.0.0.1:${port}`])],
+    });
+    try {
+      const started = Date.now();
+      const raw = await rawRequest(
+        sy.port,
+        'GET /ws/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        2000,
+      );
+      assert.equal(statusOf(raw), 502, raw);
+      assert.match(raw, /SY_UPSTREAM_BROKEN/);
+      assert.ok(Date.now() - started < 2000, `${Date.now() - started} ms`);
+    } finally {
+      await sy.close();
+      silent.close();
+    }
   });
 });
