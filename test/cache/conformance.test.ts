@@ -11,8 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { startSwitchyard, upstreamProject, type TestSwitchyard } from '../support/switchyard.js';
-import { closedPort } from '../support/upstream.js';
-import { waitForPort } from '../support/ports.js';
+import { freePort, waitForPort } from '../support/ports.js';
 
 const run = promisify(execFile);
 const SUITE = dirname(fileURLToPath(import.meta.resolve('http-cache-tests/cli.mjs')));
@@ -23,7 +22,7 @@ describe('HTTP caching test suite (http-cache-tests)', () => {
   let origin: ReturnType<typeof spawn>;
   let sy: TestSwitchyard;
   before(async () => {
-    const port = await closedPort();
+    const port = await freePort();
     origin = spawn(process.execPath, [join(SUITE, 'server', 'server.mjs')], {
       cwd: SUITE,
       env: {

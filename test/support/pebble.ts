@@ -13,8 +13,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { Agent } from 'undici';
 import { LocalCa } from '../../src/tls/local-ca.js';
-import { closedPort } from './upstream.js';
-import { waitForPort } from './ports.js';
+import { freePort, waitForPort } from './ports.js';
 
 export interface TestPebble {
   /** ACME directory URL. */
@@ -40,11 +39,11 @@ export async function preparePebble(): Promise<TestPebble> {
   writeFileSync(join(dir, 'cert.pem'), serverCert.certPem);
   writeFileSync(join(dir, 'key.pem'), serverCert.keyPem);
   const [acmePort, managementPort, dnsPort, challMgmtPort, tlsPort] = [
-    await closedPort(),
-    await closedPort(),
-    await closedPort(),
-    await closedPort(),
-    await closedPort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
   ];
   const procs: ChildProcess[] = [];
   let pebbleLog = '';

@@ -43,12 +43,17 @@ export async function startUpstream(
   };
 }
 
-/** A port on which nothing listens (bound, then released). */
-export async function closedPort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/**
+ * Ports on which nothing listens on this machine: unassigned ones below 1024, outside the
+ * ephemeral range that port-0 listeners (other tests running beside this one) are given, so
+ * no other test can start listening there between this call and the request. A port that
+ * was bound and released could be handed to another test's server at once.
+ */
+const UNUSED_LOW_PORTS = [4, 6, 8, 10, 12, 14, 16, 26, 28, 30, 32, 34, 36, 40, 44, 46, 48];
+let nextUnused = 0;
+
+/** A loopback port that refuses connections, distinct on each call (within a test file). */
+export function closedPort(): Promise<number> {
+  const port = UNUSED_LOW_PORTS[nextUnused++ % UNUSED_LOW_PORTS.length]!;
+  return Promise.resolve(port);
 }
