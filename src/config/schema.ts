@@ -398,6 +398,12 @@ export const ConfigSchema = Type.Object(
           minimum: 100,
           description: 'Time a client has to send its request head (slowloris guard).',
         }),
+        maxRequestsPerConnection: Type.Integer({
+          default: 1000,
+          minimum: 0,
+          description:
+            'Requests one HTTP/1.1 connection may carry; the last answer says `Connection: close` (nginx `keepalive_requests`: 1000). 0: no limit.',
+        }),
         requestTimeoutMs: Type.Integer({
           default: 300000,
           minimum: 0,

@@ -100,11 +100,16 @@ export class EdgeServer {
         headersTimeout: limits.headersTimeoutMs,
         requestTimeout: limits.requestTimeoutMs,
         keepAliveTimeout: limits.keepAliveTimeoutMs,
+        // Node checks the header and request timeouts on this interval (default 30 s): once
+        // a second, so a slow head is cut within a second of `headersTimeoutMs`.
+        connectionsCheckingInterval: 1000,
         requireHostHeader: true,
         noDelay: true,
       },
       this.#handler.handle,
     );
+    // The last answer on a connection past this count says `Connection: close` (0: no limit).
+    this.#server.maxRequestsPerSocket = limits.maxRequestsPerConnection;
     this.#server.on('upgrade', this.#upgradeWith(this.#handler));
     this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
       const [status, text] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'Bad Request'];
@@ -113,11 +118,11 @@ export class EdgeServer {
       // own handler checks the same.
       const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
       const answered = inFlight !== undefined && inFlight !== null && inFlight.headersSent === true;
-      if (
-        socket.writable &&
-        !answered &&
-        (err as { bytesParsed?: number }).bytesParsed !== undefined
-      ) {
+      // A timeout carries no parser state, but still deserves its 408 (RFC 9110 §15.5.9).
+      const parsedOrTimedOut =
+        (err as { bytesParsed?: number }).bytesParsed !== undefined ||
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      if (socket.writable && !answered && parsedOrTimedOut) {
         const body = `${status} ${text}: the request could not be parsed (${err.code ?? 'error'})\n`;
         socket.end(
           `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
