@@ -1,10 +1,10 @@
 /**
  * The audit trail: every admin write — who (token id and name, never the secret), what,
  * on which project and target, with what result — kept per project in the store's event
- * logs (the last 1,000 per project; writes on no project in a platform trail) and written
+ * logs (the last EVENT_BACKLOG, 1,000, per project; writes on no project in a platform trail) and written
  * as a log line too. A deleted project's trail stays.
  */
-import { EVENT_BACKLOG, type JsonValue } from '../store/state-store.js';
+import type { JsonValue } from '../store/state-store.js';
 import type { Logger } from '../observability/logger.js';
 import type { ControlStore } from './control-store.js';
 
@@ -60,6 +60,3 @@ export class Audit {
       : { items };
   }
 }
-
-/** How many entries a trail keeps. */
-export const AUDIT_KEPT = EVENT_BACKLOG;

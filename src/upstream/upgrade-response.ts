@@ -71,9 +71,15 @@ export function readUpgradeHead(upstream: Duplex, timeoutMs: number): Promise<Up
 
 /**
  * Relays a non-101 answer as an ordinary response with `Connection: close`, then closes the
- * client: by Content-Length, to the last chunk, or (neither) until the app closes.
+ * client: by Content-Length, to the last chunk, or (neither) until the app closes — or until
+ * nothing has come from the app for `idleMs`.
  */
-export function relayOrdinaryResponse(answer: UpgradeHead, upstream: Duplex, client: Duplex): void {
+export function relayOrdinaryResponse(
+  answer: UpgradeHead,
+  upstream: Duplex & { setTimeout(ms: number, cb: () => void): unknown },
+  client: Duplex,
+  idleMs: number,
+): void {
   const lines = answer.head.toString('latin1').split('\r\n').slice(0, -2);
   const kept = lines.filter((l, i) => i === 0 || !/^(connection|keep-alive)\s*:/i.test(l));
   client.write(`${kept.join('\r\n')}\r\nConnection: close\r\n\r\n`, 'latin1');
@@ -86,6 +92,7 @@ export function relayOrdinaryResponse(answer: UpgradeHead, upstream: Duplex, cli
     upstream.destroy();
     client.end();
   };
+  upstream.setTimeout(idleMs, finish);
   const pass = (chunk: Buffer) => {
     if (!Number.isNaN(left)) {
       const part = chunk.subarray(0, left);

@@ -81,7 +81,7 @@ export function tunnelUpgrade(
       readUpgradeHead(upstream, options.headersTimeoutMs).then(
         (answer) => {
           if (answer.status !== 101) {
-            relayOrdinaryResponse(answer, upstream, client);
+            relayOrdinaryResponse(answer, upstream, client, options.headersTimeoutMs);
             return;
           }
           client.write(answer.head);

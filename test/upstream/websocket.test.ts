@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { startSwitchyard, upstreamProject, type TestSwitchyard } from '../support/switchyard.js';
@@ -152,6 +152,38 @@ describe('WebSocket upgrade to an app that never answers', () => {
     } finally {
       await sy.close();
       silent.close();
+    }
+  });
+});
+
+describe('WebSocket upgrade refused by an app that then keeps the connection open', () => {
+  it('relays its answer and closes once the app has been idle for upstream.headersTimeoutMs', async () => {
+    const app = createNetServer((socket) => {
+      socket.once('data', () =>
+        socket.write('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nno upgrade here'),
+      );
+    });
+    app.listen(0, '127.0.0.1');
+    await once(app, 'listening');
+    const port = (app.address() as AddressInfo).port;
+    const sy = await startSwitchyard({
+      upstream: { headersTimeoutMs: 300 },
+      projects: [upstreamProject('ws', [`http://127.0.0.1:${port}`])],
+    });
+    try {
+      const started = Date.now();
+      const raw = await rawRequest(
+        sy.port,
+        'GET /ws/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        3000,
+      );
+      assert.equal(statusOf(raw), 200, raw);
+      assert.match(raw, /no upgrade here$/);
+      assert.ok(Date.now() - started < 2500, `closed after ${Date.now() - started} ms`);
+    } finally {
+      await sy.close();
+      app.close();
     }
   });
 });
