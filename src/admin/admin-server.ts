@@ -46,11 +46,22 @@ const ROUTE_GROUPS = [
 
 export async function startAdminServer(
   deps: AdminDependencies,
-  listen: { host: string; port: number },
+  listen: {
+    host: string;
+    port: number;
+    /** Time for a request head (`limits.headersTimeoutMs`); 408 after it. */
+    headersTimeoutMs?: number;
+    /** Time for a whole request, upload included (`limits.requestTimeoutMs`; 0: none). */
+    requestTimeoutMs?: number;
+    keepAliveTimeoutMs?: number;
+  },
 ): Promise<AdminServer> {
   const app = Fastify({
     logger: false,
+    // JSON bodies; uploads are streams with their own limits (`admin.uploadMaxBytes`).
     bodyLimit: 1024 * 1024,
+    requestTimeout: listen.requestTimeoutMs ?? 300_000,
+    keepAliveTimeout: listen.keepAliveTimeoutMs ?? 5_000,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
     forceCloseConnections: true,
   });
@@ -161,6 +172,12 @@ export async function startAdminServer(
   app.get('/openapi.json', { schema: { hide: true } }, () => app.swagger());
   for (const group of ROUTE_GROUPS) group(app, deps);
 
+  // The same slow-client guard as the data plane: a head must arrive within its time, checked
+  // every second (Node reads both before 'listening').
+  Object.assign(app.server, {
+    headersTimeout: listen.headersTimeoutMs ?? 20_000,
+    connectionsCheckingInterval: 1000,
+  });
   await app.listen({ host: listen.host, port: listen.port });
   return {
     port: (app.server.address() as AddressInfo).port,

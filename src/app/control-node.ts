@@ -222,7 +222,13 @@ export class ControlNode {
           urls: (project, deployment) => deploymentUrls(loaded, sy.port, project, deployment),
           explain: (host, path) => explainUrl(sy.routes, sy.projectSpecs(), host, path),
         },
-        { host: config.admin.host, port: config.admin.port },
+        {
+          host: config.admin.host,
+          port: config.admin.port,
+          headersTimeoutMs: config.limits.headersTimeoutMs,
+          requestTimeoutMs: config.limits.requestTimeoutMs,
+          keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
+        },
       );
       logger.info({ port: admin.port, host: config.admin.host }, 'admin API listening');
       sy.addSelfEndpoint({ host: config.admin.host, port: admin.port });

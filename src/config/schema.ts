@@ -415,6 +415,66 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           description: 'How long an idle client connection is kept open.',
         }),
+        bodyIdleTimeoutMs: Type.Integer({
+          default: 60000,
+          minimum: 100,
+          description:
+            'Longest pause between two pieces of a request body; a body that stalls longer gets 408 (`SY_BODY_TIMEOUT`) and the connection is closed (nginx `client_body_timeout`: 60 s).',
+        }),
+        maxConnections: Type.Integer({
+          default: 10000,
+          minimum: 0,
+          description:
+            'Client connections open at once, all listeners together. Over it, an HTTP connection gets one 503 (`SY_OVER_CAPACITY`) and is closed; an HTTPS one is closed before the handshake. 0: no limit.',
+        }),
+        maxConnectionsPerIp: Type.Integer({
+          default: 256,
+          minimum: 0,
+          description:
+            'Client connections open at once from one address (IPv6: one /64). Over it: 429 (`SY_TOO_MANY_CONNECTIONS`) on HTTP, closed before the handshake on HTTPS. Trusted proxies (`proxy.trustedProxies`) are exempt. 0: no limit.',
+        }),
+        maxEventStreamsPerIp: Type.Integer({
+          default: 16,
+          minimum: 0,
+          description:
+            'Public building-page event streams open at once per client address; more get 429 (`SY_TOO_MANY_STREAMS`). 0: no limit.',
+        }),
+        tunnelIdleTimeoutMs: Type.Integer({
+          default: 300000,
+          minimum: 1000,
+          description:
+            'A WebSocket tunnel with no bytes either way for this long is closed (nginx `proxy_read_timeout`: 60 s; HAProxy `timeout tunnel`, Envoy `idle_timeout`: 1 h). Apps that ping more often than this keep theirs.',
+        }),
+        http2: Type.Object(
+          {
+            maxConcurrentStreams: Type.Integer({
+              default: 128,
+              minimum: 1,
+              maximum: 4294967295,
+              description:
+                'SETTINGS_MAX_CONCURRENT_STREAMS (RFC 9113 §6.5.2; nginx: 128, Envoy: 2^31−1, HAProxy: 100).',
+            }),
+            initialWindowSize: Type.Integer({
+              default: 65535,
+              minimum: 65535,
+              maximum: 2147483647,
+              description:
+                'SETTINGS_INITIAL_WINDOW_SIZE: bytes a client may send on a stream before Switchyard reads them (RFC 9113 §6.9.2; the protocol default).',
+            }),
+            idleTimeoutMs: Type.Integer({
+              default: 75000,
+              minimum: 1000,
+              description:
+                'An HTTP/2 connection with no request open for this long is closed with GOAWAY (nginx `keepalive_timeout`: 75 s).',
+            }),
+          },
+          {
+            additionalProperties: false,
+            default: {},
+            description:
+              'HTTP/2 settings sent to clients; the header list size is `maxHeaderBytes`.',
+          },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),

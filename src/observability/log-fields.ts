@@ -19,6 +19,10 @@ export const LOG = {
   error: 'error',
   /** The response did not complete (client went away or the origin broke off). */
   aborted: 'aborted',
+  /** A WebSocket tunnel's line: bytes from the client to the app (`bytes` is the other way). */
+  bytesIn: 'bytesIn',
+  /** A WebSocket tunnel's line: why it ended (client, app, idle, refused, error). */
+  closedBy: 'closedBy',
 } as const;
 
 export const ACCESS_KIND = 'access';

@@ -54,6 +54,30 @@ export function countUpstreamEvent(event: string): void {
   upstreamEvents.labels(event).inc();
 }
 
+const refusals = new Counter({
+  name: 'switchyard_limit_refusals_total',
+  help: 'Connections and requests refused by a limit (connections, connections_per_ip, event_streams_per_ip, body_timeout, rate_client_ip, rate_project).',
+  labelNames: ['limit'] as const,
+  registers: [registry],
+});
+
+/** Count one refusal by a limit (not on the hot path: only when a limit bites). */
+export function countRefusal(limit: string): void {
+  refusals.labels(limit).inc();
+}
+
+const rateLimited = new Counter({
+  name: 'switchyard_rate_limited_total',
+  help: 'Requests answered 429 by rate limiting, by project and by which limit (client_ip, project).',
+  labelNames: ['project', 'limit'] as const,
+  registers: [registry],
+});
+
+export function countRateLimited(project: string, limit: 'client_ip' | 'project'): void {
+  rateLimited.labels(project, limit).inc();
+  refusals.labels(limit === 'project' ? 'rate_project' : 'rate_client_ip').inc();
+}
+
 export interface ReplicaFigures {
   readonly project: string;
   readonly deployment: string;

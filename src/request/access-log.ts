@@ -32,3 +32,31 @@ export function logAccess(
     [LOG.aborted]: res.writableFinished ? undefined : true,
   });
 }
+
+/**
+ * The access-log line of a WebSocket tunnel, written when it closes: status 101, how long it
+ * lived, bytes each way and which side ended it.
+ */
+export function logTunnel(
+  logger: Logger,
+  req: IncomingMessage,
+  ctx: RequestContext,
+  figures: { bytesIn: number; bytesOut: number; closedBy: string },
+): void {
+  logger.info({
+    [LOG.kind]: ACCESS_KIND,
+    [LOG.requestId]: ctx.id,
+    [LOG.method]: req.method,
+    [LOG.host]: ctx.host,
+    [LOG.path]: req.url,
+    [LOG.status]: 101,
+    [LOG.bytes]: figures.bytesOut,
+    [LOG.bytesIn]: figures.bytesIn,
+    [LOG.durationMs]: Math.round((performance.now() - ctx.start) * 1000) / 1000,
+    [LOG.clientIp]: ctx.clientIp,
+    [LOG.project]: ctx.project,
+    [LOG.deployment]: ctx.deployment,
+    [LOG.upstream]: ctx.upstream,
+    [LOG.closedBy]: figures.closedBy,
+  });
+}

@@ -26,16 +26,11 @@ import type { ReplicaFigures } from '../observability/metrics.js';
 import type { LiveEvents } from '../live/live-events.js';
 import { RequestHandler, type HttpsSettings } from './request-handler.js';
 import type { SigningKey } from './preview-gate.js';
+import { answerClientError, ClientCounts, ConnectionGuard } from './connection-guard.js';
 
 export interface StartOptions {
   readonly logger: Logger;
 }
-
-/** Statuses Node's parser errors map to (the rest are 400). */
-const CLIENT_ERROR_STATUS: Record<string, [number, string]> = {
-  HPE_HEADER_OVERFLOW: [431, 'Request Header Fields Too Large'],
-  ERR_HTTP_REQUEST_TIMEOUT: [408, 'Request Timeout'],
-};
 
 export class EdgeServer {
   readonly #server: Server;
@@ -57,6 +52,9 @@ export class EdgeServer {
   readonly #origins: OriginRegistry;
   readonly #logger: Logger;
   readonly #upgraded = new Set<Duplex>();
+  readonly #guard: ConnectionGuard;
+  /** Public event streams open per client, across listeners. */
+  readonly #eventStreams = new ClientCounts();
   #config: Config;
   /** Projects declared in the configuration file; they win over the store's on a clash. */
   #fileProjects: readonly ProjectSpec[];
@@ -81,7 +79,13 @@ export class EdgeServer {
       self: () => this.#selfEndpoints(),
     });
     this.#origins = new OriginRegistry({
-      upstream: { ...config.upstream, addressPolicy: this.addressPolicy },
+      upstream: {
+        ...config.upstream,
+        addressPolicy: this.addressPolicy,
+        bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
+        tunnelIdleTimeoutMs: config.limits.tunnelIdleTimeoutMs,
+        ...(config.log.access ? { accessLog: logger } : {}),
+      },
       forwarding: {
         via: config.proxy.via,
         untrustedIdentity: new Set(config.proxy.clientIdentityHeaders.map((h) => h.toLowerCase())),
@@ -90,10 +94,14 @@ export class EdgeServer {
       via: config.proxy.via,
       ...(this.cache === undefined ? {} : { cache: this.cache }),
     });
+    const limits = config.limits;
+    this.#guard = new ConnectionGuard(
+      { ...limits, http2IdleTimeoutMs: limits.http2.idleTimeoutMs },
+      new TrustedPeers(config.proxy.trustedProxies),
+    );
     const table = this.#compile();
     void this.#origins.commit();
     this.#handler = this.#newHandler(table, 'http');
-    const limits = config.limits;
     this.#server = createServer(
       {
         maxHeaderSize: limits.maxHeaderBytes,
@@ -110,26 +118,9 @@ export class EdgeServer {
     );
     // The last answer on a connection past this count says `Connection: close` (0: no limit).
     this.#server.maxRequestsPerSocket = limits.maxRequestsPerConnection;
+    this.#guard.guardHttp(this.#server);
     this.#server.on('upgrade', this.#upgradeWith(this.#handler));
-    this.#server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-      const [status, text] = CLIENT_ERROR_STATUS[err.code ?? ''] ?? [400, 'Bad Request'];
-      // One response per request: if a response is already under way on this connection
-      // (junk pipelined after a request), answering again would give its client two. Node's
-      // own handler checks the same.
-      const inFlight = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
-      const answered = inFlight !== undefined && inFlight !== null && inFlight.headersSent === true;
-      // A timeout carries no parser state, but still deserves its 408 (RFC 9110 §15.5.9).
-      const parsedOrTimedOut =
-        (err as { bytesParsed?: number }).bytesParsed !== undefined ||
-        err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
-      if (socket.writable && !answered && parsedOrTimedOut) {
-        const body = `${status} ${text}: the request could not be parsed (${err.code ?? 'error'})\n`;
-        socket.end(
-          `HTTP/1.1 ${status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\n` +
-            `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-        );
-      } else socket.destroy();
-    });
+    this.#server.on('clientError', answerClientError);
   }
 
   /** A request handler for one listener, with everything the others already have. */
@@ -143,6 +134,11 @@ export class EdgeServer {
       onInternalError: (err: SwitchyardError) =>
         logger.error({ err: err.cause ?? err, code: err.code }, err.detail),
       maxBodyBytes: this.#config.limits.maxBodyBytes,
+      refusal: (socket) => this.#guard.refusalFor(socket),
+      eventStreams: {
+        counts: this.#eventStreams,
+        perClient: this.#config.limits.maxEventStreamsPerIp,
+      },
     });
     if (this.#live !== undefined) handler.setLive(this.#live);
     if (this.#https !== undefined) handler.setHttps(this.#https);
@@ -180,12 +176,29 @@ export class EdgeServer {
         key: options.key,
         SNICallback: options.SNICallback,
         allowHTTP1: true, // ALPN offers h2 and http/1.1; WebSocket stays on HTTP/1.1
+        handshakeTimeout: limits.headersTimeoutMs,
         maxSessionMemory: 64,
-        settings: { maxConcurrentStreams: 250, maxHeaderListSize: limits.maxHeaderBytes },
+        // Sent explicitly rather than left to Node's defaults (RFC 9113 §6.5.2).
+        settings: {
+          maxConcurrentStreams: limits.http2.maxConcurrentStreams,
+          initialWindowSize: limits.http2.initialWindowSize,
+          maxHeaderListSize: limits.maxHeaderBytes,
+          enablePush: false,
+        },
       },
       handler.handle as unknown as (req: unknown, res: unknown) => void,
     );
-    server.setTimeout(limits.requestTimeoutMs);
+    // HTTP/1.1 over TLS: the same head, request and keep-alive timeouts as the HTTP listener,
+    // checked as often (Node reads these before 'listening').
+    Object.assign(server, {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      connectionsCheckingInterval: 1000,
+      maxRequestsPerSocket: limits.maxRequestsPerConnection,
+    });
+    this.#guard.guardSecure(server);
+    server.on('clientError', answerClientError); // HTTP/1.1 over TLS: the same answers
     server.on('upgrade', this.#upgradeWith(handler));
     server.on('secureConnection', (socket: Duplex) => {
       this.#secureSockets.add(socket);

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { logAccess } from '../request/access-log.js';
-import { countRequest } from '../observability/metrics.js';
+import { countRefusal, countRequest } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { requestId } from '../proxy/request-id.js';
 import type { TrustedPeers } from '../proxy/trusted-peers.js';
@@ -21,6 +21,8 @@ import { renderBuildingPage } from './building-page.js';
 import { lastEventId, streamDeployment } from '../live/event-stream.js';
 import type { LiveEvents } from '../live/live-events.js';
 import type { RequestContext } from '../request/request-context.js';
+import { clientKey } from '../net/client-key.js';
+import type { ClientCounts } from './connection-guard.js';
 
 /** Platform endpoints live under this prefix on platform hosts; slugs cannot start with `_`. */
 export const PLATFORM_PREFIX = '/_switchyard/';
@@ -36,6 +38,10 @@ export interface HandlerOptions {
   readonly onInternalError: (err: SwitchyardError) => void;
   /** `limits.maxBodyBytes` (0: none); a project may have its own. */
   readonly maxBodyBytes?: number;
+  /** Public event streams open per client key, and how many each may have (0: no cap). */
+  readonly eventStreams?: { readonly counts: ClientCounts; readonly perClient: number };
+  /** Why a connection's requests are refused (over a connection limit), if they are. */
+  readonly refusal?: (socket: object) => SwitchyardError | undefined;
 }
 
 /** What the HTTPS side lends the request path (set once TLS is running). */
@@ -141,6 +147,11 @@ export class RequestHandler {
     });
     if (this.#closing) res.shouldKeepAlive = false;
     try {
+      const refused = this.#options.refusal?.(socket);
+      if (refused !== undefined) {
+        res.shouldKeepAlive = false;
+        throw refused;
+      }
       const acme = this.#https?.acmeChallenge;
       if (acme !== undefined && req.url?.startsWith(ACME_CHALLENGE_PATH) === true) {
         this.#answerChallenge(req, res, ctx, acme);
@@ -357,6 +368,19 @@ export class RequestHandler {
     const project = ctx.project ?? '';
     const method = req.method;
     if (live !== undefined && method === 'GET' && accept.includes('text/event-stream')) {
+      const streams = this.#options.eventStreams;
+      if (streams !== undefined && streams.perClient > 0) {
+        const key = clientKey(ctx.clientIp);
+        if (!streams.counts.acquire(key, streams.perClient)) {
+          countRefusal('event_streams_per_ip');
+          throw new SwitchyardError(
+            'SY_TOO_MANY_STREAMS',
+            `this address has ${streams.perClient} event streams open already`,
+            { headers: { 'retry-after': '5' } },
+          );
+        }
+        res.once('close', () => streams.counts.release(key));
+      }
       const after = lastEventId(req.headers['last-event-id']);
       streamDeployment(res, {
         live,

@@ -15,6 +15,7 @@ import { SwitchyardError } from '../model/errors.js';
 import { toClientError } from './upstream-errors.js';
 import type { Replica, ReplicaSet } from './replica-set.js';
 import { UpstreamAttempt } from './upstream-attempt.js';
+import { countRefusal } from '../observability/metrics.js';
 
 /** RFC 9110 §9.2.2 */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -34,15 +35,39 @@ const BODY_TOO_LARGE = Object.assign(new Error('the request body is over the lim
   code: 'SY_BODY_TOO_LARGE',
 });
 
-/** Passes a body through until it has carried more than `limit` bytes, then fails. */
-function limitBody(limit: number): Transform {
+/** Why a request body was cut: the client stopped sending it. */
+const BODY_STALLED = Object.assign(new Error('the request body stalled'), {
+  code: 'SY_BODY_TIMEOUT',
+});
+
+/**
+ * Passes a body through, failing once it has carried more than `limit` bytes (0: no limit;
+ * only bodies without a `Content-Length`: a declared one was checked before) or once no byte
+ * came for `idleMs` (0: never). One timer per body, refreshed per chunk.
+ */
+function guardBody(limit: number, idleMs: number): Transform {
   let seen = 0;
-  return new Transform({
+  let timer: NodeJS.Timeout | undefined;
+  const body: Transform = new Transform({
     transform(chunk: Buffer, _encoding, done) {
+      timer?.refresh();
       seen += chunk.length;
-      done(seen > limit ? BODY_TOO_LARGE : null, seen > limit ? undefined : chunk);
+      if (limit > 0 && seen > limit) done(BODY_TOO_LARGE);
+      else done(null, chunk);
+    },
+    flush(done) {
+      clearTimeout(timer);
+      done();
+    },
+    destroy(err, done) {
+      clearTimeout(timer);
+      done(err);
     },
   });
+  if (idleMs > 0) timer = setTimeout(() => body.destroy(BODY_STALLED), idleMs);
+  // undici listens while it sends the body; after that, an error here concerns no one.
+  body.on('error', () => {});
+  return body;
 }
 
 /** Why an upstream request is aborted when the client went away (not an error to report). */
@@ -59,7 +84,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
   /** Response headers arrived for the current attempt. */
   #responded = false;
-  #counted: Transform | undefined;
+  #guarded: Transform | undefined;
+  readonly #bodyIdleMs: number;
   readonly #tee: ResponseTee | undefined;
 
   constructor(
@@ -70,9 +96,11 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[]>,
     via: string,
     key: string | undefined,
-    tee?: ResponseTee,
+    tee: ResponseTee | undefined,
+    bodyIdleMs: number,
   ) {
     this.#tee = tee;
+    this.#bodyIdleMs = bodyIdleMs;
     this.#req = req;
     this.#res = res;
     this.#ctx = ctx;
@@ -130,12 +158,14 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     );
   }
 
-  /** The request body; one without a length is counted against the limit as it passes. */
+  /** The request body, through the guard that holds it to the size and idle limits. */
   #body(): IncomingMessage | Transform {
-    const limit = this.#ctx.bodyLimit;
-    if (limit === 0 || this.#req.headers['content-length'] !== undefined) return this.#req;
-    this.#counted ??= this.#req.pipe(limitBody(limit));
-    return this.#counted;
+    const declared = this.#req.headers['content-length'] !== undefined;
+    const limit = declared ? 0 : this.#ctx.bodyLimit;
+    const idleMs = this.#bodyIdleMs;
+    if (limit === 0 && idleMs === 0) return this.#req;
+    this.#guarded ??= this.#req.pipe(guardBody(limit, idleMs));
+    return this.#guarded;
   }
 
   #onClientClose = (): void => {
@@ -181,6 +211,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     trailers: Record<string, string | string[] | undefined>,
   ): void {
     this.#attempt.done();
+    this.#guarded?.destroy(); // the exchange is over: no body timer outlives it
     // RFC 9110 §6.5: trailer fields go on when the response can carry them (chunked HTTP/1.1, HTTP/2).
     if (hasFields(trailers)) this.#res.addTrailers(trailers);
     this.#res.end();
@@ -206,12 +237,32 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       );
       return;
     }
+    if (err === BODY_STALLED) {
+      countRefusal('body_timeout');
+      // What is left of the body is not read: the answer closes the connection.
+      if (!res.headersSent) {
+        this.#tee?.abort();
+        res.shouldKeepAlive = false;
+        sendError(
+          this.#req,
+          res,
+          this.#ctx,
+          new SwitchyardError(
+            'SY_BODY_TIMEOUT',
+            `the request body stalled for more than ${this.#bodyIdleMs} ms`,
+          ),
+        );
+        return;
+      }
+    }
     if (err === CLIENT_GONE || res.destroyed) {
       this.#tee?.abort();
+      this.#guarded?.destroy();
       return;
     }
     if (res.headersSent) {
       this.#tee?.abort();
+      this.#guarded?.destroy();
       res.destroy(); // the response cannot be completed: the client must see it cut short
       return;
     }
@@ -222,6 +273,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
       this.start();
       return;
     }
+    this.#guarded?.destroy(); // over: no body timer outlives the exchange
     this.#tee?.abort();
     sendError(this.#req, res, this.#ctx, toClientError(err, failed));
   }

@@ -11,6 +11,7 @@
  * Also a retry budget (retries may add at most `budgetPercent` to recent traffic) and, with
  * `maxConcurrentPerReplica`, a bounded queue in front of full replicas.
  */
+import type { Logger } from '../observability/logger.js';
 import type { AddressPolicy } from '../net/address-policy.js';
 import { Pool } from 'undici';
 import type { PolicyName, SelectionPolicy, Weighted } from '../balancing/policy.js';
@@ -48,6 +49,12 @@ export interface UpstreamSettings {
   readonly drainMs?: number;
   /** Checks each connection's resolved address, for replicas a tenant registered. */
   readonly addressPolicy?: AddressPolicy;
+  /** Longest pause in a client's request body (`limits.bodyIdleTimeoutMs`); absent: none. */
+  readonly bodyIdleTimeoutMs?: number;
+  /** A WebSocket tunnel quiet both ways this long is closed (`limits.tunnelIdleTimeoutMs`). */
+  readonly tunnelIdleTimeoutMs?: number;
+  /** Where a tunnel's access-log line goes when it closes; absent: not logged. */
+  readonly accessLog?: Logger;
 }
 
 export const DEFAULT_HEALTH: HealthSettings = {

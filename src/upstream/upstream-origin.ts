@@ -14,6 +14,7 @@ import { toClientError } from './upstream-errors.js';
 import { UpstreamAttempt } from './upstream-attempt.js';
 import { countUpstreamEvent } from '../observability/metrics.js';
 import type { ReplicaView } from './replica-set.js';
+import type { Logger } from '../observability/logger.js';
 
 export class UpstreamOrigin implements Origin {
   readonly kind = 'upstream';
@@ -22,6 +23,9 @@ export class UpstreamOrigin implements Origin {
   readonly #connectTimeoutMs: number;
   readonly #headersTimeoutMs: number;
   readonly #drainMs: number;
+  readonly #bodyIdleMs: number;
+  readonly #tunnelIdleMs: number;
+  readonly #accessLog: Logger | undefined;
   /** Client sockets of WebSockets tunnelled to this deployment (drained on close). */
   readonly #tunnels = new Set<Duplex>();
   /** Set once closing starts: closing again waits for the same drain. */
@@ -59,12 +63,25 @@ export class UpstreamOrigin implements Origin {
     this.#connectTimeoutMs = settings.connectTimeoutMs;
     this.#headersTimeoutMs = settings.headersTimeoutMs;
     this.#drainMs = settings.drainMs ?? 30_000;
+    this.#bodyIdleMs = settings.bodyIdleTimeoutMs ?? 0;
+    this.#tunnelIdleMs = settings.tunnelIdleTimeoutMs ?? 0;
+    this.#accessLog = settings.accessLog;
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, tee?: ResponseTee): void {
     const headers = upstreamRequestHeaders(req, ctx, this.#forwarding);
     const key = this.#affinity?.(req, ctx);
-    new ProxyExchange(req, res, ctx, this.#replicas, headers, this.#via, key, tee).start();
+    new ProxyExchange(
+      req,
+      res,
+      ctx,
+      this.#replicas,
+      headers,
+      this.#via,
+      key,
+      tee,
+      this.#bodyIdleMs,
+    ).start();
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): void {
@@ -80,6 +97,8 @@ export class UpstreamOrigin implements Origin {
         forwarding: this.#forwardingUpgrade,
         connectTimeoutMs: this.#connectTimeoutMs,
         headersTimeoutMs: this.#headersTimeoutMs,
+        idleTimeoutMs: this.#tunnelIdleMs,
+        accessLog: this.#accessLog,
       },
     );
   }

@@ -13,6 +13,8 @@ import type { Duplex } from 'node:stream';
 import { upstreamRequestHeaders, type ForwardingOptions } from '../proxy/forwarded-headers.js';
 import { writeErrorToSocket } from '../request/error-renderer.js';
 import { SwitchyardError } from '../model/errors.js';
+import type { Logger } from '../observability/logger.js';
+import { logTunnel } from '../request/access-log.js';
 import type { RequestContext } from '../request/request-context.js';
 import { toClientError } from './upstream-errors.js';
 import { readUpgradeHead, relayOrdinaryResponse } from './upgrade-response.js';
@@ -39,7 +41,14 @@ export function tunnelUpgrade(
   head: Buffer,
   ctx: RequestContext,
   attempt: UpstreamAttempt,
-  options: { forwarding: ForwardingOptions; connectTimeoutMs: number; headersTimeoutMs: number },
+  options: {
+    forwarding: ForwardingOptions;
+    connectTimeoutMs: number;
+    headersTimeoutMs: number;
+    /** Quiet both ways this long: closed (0: never). */
+    idleTimeoutMs: number;
+    accessLog: Logger | undefined;
+  },
 ): void {
   const requestText = requestHead(req, ctx, options.forwarding);
 
@@ -86,6 +95,7 @@ export function tunnelUpgrade(
           }
           client.write(answer.head);
           if (answer.rest.length > 0) client.write(answer.rest);
+          watchTunnel(req, client, upstream, ctx, options);
           if (head.length > 0) upstream.write(head);
           upstream.pipe(client);
           client.pipe(upstream);
@@ -126,4 +136,39 @@ export function tunnelUpgrade(
 
   client.on('error', () => client.destroy());
   tryReplica();
+}
+
+/**
+ * An open tunnel: closed after `idleTimeoutMs` with no byte either way (every byte crosses
+ * the client socket, so its timer sees both directions), and logged when it ends.
+ */
+function watchTunnel(
+  req: IncomingMessage,
+  client: Duplex,
+  upstream: Socket,
+  ctx: RequestContext,
+  options: { idleTimeoutMs: number; accessLog: Logger | undefined },
+): void {
+  let closedBy = 'error';
+  const inAtStart = upstream.bytesWritten;
+  const outAtStart = upstream.bytesRead;
+  client.once('end', () => (closedBy = 'client'));
+  upstream.once('end', () => (closedBy = 'app'));
+  const socket = client as Socket;
+  if (options.idleTimeoutMs > 0 && typeof socket.setTimeout === 'function') {
+    socket.setTimeout(options.idleTimeoutMs, () => {
+      closedBy = 'idle';
+      client.destroy();
+      upstream.destroy();
+    });
+  }
+  const log = options.accessLog;
+  if (log === undefined) return;
+  upstream.once('close', () =>
+    logTunnel(log, req, ctx, {
+      bytesIn: upstream.bytesWritten - inAtStart,
+      bytesOut: upstream.bytesRead - outAtStart,
+      closedBy,
+    }),
+  );
 }

@@ -1,17 +1,21 @@
 /**
  * Limits on a client's connection, against the built executable on raw sockets: a head that
  * trickles in is answered 408 and closed within about a second of `limits.headersTimeoutMs`
- * (Node checks every 30 s by default), and a connection carries at most
- * `limits.maxRequestsPerConnection` requests.
+ * (Node checks every 30 s by default) on HTTP, HTTPS/1.1, HTTP/2 and the admin API; a TLS
+ * handshake has as long; a connection carries at most `limits.maxRequestsPerConnection`
+ * requests; a stalled body gets 408; connections are capped in all and per client address.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
+import { connect as http2Connect } from 'node:http2';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { spawnSwitchyard, type RunningSwitchyard } from '../support/cli.js';
-import { rawRequest } from '../support/http.js';
+import { fetchText, rawRequest } from '../support/http.js';
+import { once } from 'node:events';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
 describe('connection limits (the built executable)', () => {
@@ -59,5 +63,174 @@ describe('connection limits (the built executable)', () => {
     assert.deepEqual(answers, ['HTTP/1.1 200', 'HTTP/1.1 200', 'HTTP/1.1 503'], raw);
     assert.match(raw.split('HTTP/1.1 200')[2] ?? '', /Connection: close/);
     assert.equal(app.requests.length - before, 2);
+  });
+});
+
+/** Resolves with what the peer sent and when it closed (ms after `connect`). */
+function heldOpen(
+  open: () => Socket,
+  send: (socket: Socket) => void,
+): Promise<{ data: string; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const socket = open();
+    let data = '';
+    // A TLS socket says 'connect' and then 'secureConnect': send once it is ready.
+    socket.once(socket instanceof TLSSocket ? 'secureConnect' : 'connect', () => send(socket));
+    socket.setEncoding('latin1').on('data', (d: string) => (data += d));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve({ data, ms: Date.now() - started }));
+  });
+}
+
+/** The port a JSON log line with this message reports. */
+function loggedPort(stdout: string, msg: string): number {
+  for (const line of stdout.split('\n')) {
+    if (!line.includes(`"msg":"${msg}"`)) continue;
+    return (JSON.parse(line) as { port: number }).port;
+  }
+  throw new Error(`no "${msg}" line in:\n${stdout}`);
+}
+
+describe('limits on every listener (the built executable)', () => {
+  let app: TestUpstream;
+  let sy: RunningSwitchyard;
+  let https: number;
+  let admin: number;
+  before(async () => {
+    app = await startUpstream((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
+    const file = join(mkdtempSync(join(tmpdir(), 'sy-limits-')), 'switchyard.yaml');
+    writeFileSync(
+      file,
+      [
+        'listen: { host: 127.0.0.1 }',
+        'admin: { host: 127.0.0.1, token: test-admin-token-0123456789 }',
+        'https: { enabled: true, host: 127.0.0.1 }',
+        'limits:',
+        '  headersTimeoutMs: 600',
+        '  bodyIdleTimeoutMs: 700',
+        '  maxConnections: 5',
+        '  maxConnectionsPerIp: 3',
+        'projects:',
+        '  - slug: api',
+        '    deployments:',
+        `      - { id: v1, upstream: { replicas: ["${app.url}"] } }`,
+        '',
+      ].join('\n'),
+    );
+    sy = await spawnSwitchyard(['--config', file]);
+    const deadline = Date.now() + 10_000;
+    while (!sy.stdout().includes('"msg":"HTTPS listening"') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    https = loggedPort(sy.stdout(), 'HTTPS listening');
+    admin = loggedPort(sy.stdout(), 'admin API listening');
+  });
+  after(async () => {
+    sy.proc.kill('SIGTERM');
+    await sy.exited;
+    await app.close();
+  });
+
+  const tls = (alpn: string) => () =>
+    tlsConnect({
+      host: '127.0.0.1',
+      port: https,
+      servername: 'api.localhost',
+      rejectUnauthorized: false,
+      ALPNProtocols: [alpn],
+    });
+  const inTime = (ms: number) => assert.ok(ms >= 550 && ms < 2200, `closed after ${ms} ms`);
+
+  it('answers a slow head 408 on HTTPS/1.1 and the admin API, as on HTTP', async () => {
+    const slowHead = (s: Socket) => s.write('GET / HTTP/1.1\r\nHost: api.localhost\r\n');
+    const [overTls, overAdmin] = await Promise.all([
+      heldOpen(tls('http/1.1'), slowHead),
+      heldOpen(() => connect(admin, '127.0.0.1'), slowHead),
+    ]);
+    assert.match(overTls.data, /^HTTP\/1\.1 408 /);
+    inTime(overTls.ms);
+    assert.match(overAdmin.data, /^HTTP\/1\.1 408 /);
+    inTime(overAdmin.ms);
+  });
+
+  it('closes a TLS handshake that never comes, and an HTTP/2 connection that asks nothing', async () => {
+    const silent = await heldOpen(
+      () => connect(https, '127.0.0.1'),
+      () => {},
+    );
+    inTime(silent.ms);
+    const started = Date.now();
+    const session = http2Connect(`https://127.0.0.1:${https}`, {
+      servername: 'api.localhost',
+      rejectUnauthorized: false,
+    });
+    session.on('error', () => {});
+    const [code] = (await once(session, 'goaway')) as [number];
+    assert.equal(code, 0); // NO_ERROR: a graceful close
+    inTime(Date.now() - started);
+    session.destroy();
+  });
+
+  it('answers a body that stalls 408 and closes the connection', async () => {
+    const stalled = await heldOpen(
+      () => connect(sy.port, '127.0.0.1'),
+      (s) =>
+        s.write('POST /upload HTTP/1.1\r\nHost: api.localhost\r\nContent-Length: 10\r\n\r\nab'),
+    );
+    assert.match(stalled.data, /^HTTP\/1\.1 408 /);
+    assert.match(stalled.data, /SY_BODY_TIMEOUT/);
+    assert.match(stalled.data, /Connection: close/i);
+    assert.ok(stalled.ms >= 650 && stalled.ms < 3000, `closed after ${stalled.ms} ms`);
+  });
+
+  it('caps connections per client address and in all, and counts the refusals', async () => {
+    const open: Socket[] = [];
+    const opened = (localAddress: string) =>
+      new Promise<Socket>((resolve) => {
+        const s = connect({ port: sy.port, host: '127.0.0.1', localAddress }, () => resolve(s));
+        s.on('error', () => {});
+        open.push(s);
+      });
+    const ask = (localAddress: string) =>
+      new Promise<string>((resolve) => {
+        const s = connect({ port: sy.port, host: '127.0.0.1', localAddress }, () =>
+          s.write('GET / HTTP/1.1\r\nHost: api.localhost\r\nConnection: close\r\n\r\n'),
+        );
+        let data = '';
+        s.setEncoding('latin1').on('data', (d: string) => (data += d));
+        s.on('error', () => {});
+        s.on('close', () => resolve(data));
+      });
+    try {
+      for (let i = 0; i < 3; i++) await opened('127.0.0.2');
+      await new Promise((r) => setTimeout(r, 100)); // accepted and counted
+      const fourth = await ask('127.0.0.2');
+      assert.match(fourth, /^HTTP\/1\.1 429 /);
+      assert.match(fourth, /SY_TOO_MANY_CONNECTIONS/);
+      // Another address still gets in, up to the instance's limit (5 open in all).
+      await opened('127.0.0.3');
+      await opened('127.0.0.3');
+      await new Promise((r) => setTimeout(r, 100));
+      const sixth = await ask('127.0.0.4');
+      assert.match(sixth, /^HTTP\/1\.1 503 /);
+      assert.match(sixth, /SY_OVER_CAPACITY/);
+      // Over HTTPS the refusal is a close before the handshake.
+      const refused = await heldOpen(tls('http/1.1'), () => {});
+      assert.ok(refused.ms < 1000, `closed after ${refused.ms} ms`);
+    } finally {
+      for (const s of open) s.destroy();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    const served = await ask('127.0.0.2');
+    assert.match(served, /^HTTP\/1\.1 200 /); // the slots came back
+    const metrics = await fetchText(`http://127.0.0.1:${admin}/metrics`, {
+      headers: { authorization: 'Bearer test-admin-token-0123456789' },
+    });
+    assert.match(metrics.body, /switchyard_limit_refusals_total\{limit="connections_per_ip"\} 1/);
+    assert.match(metrics.body, /switchyard_limit_refusals_total\{limit="connections"\} [12]/);
   });
 });
