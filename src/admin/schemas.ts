@@ -54,12 +54,27 @@ export const ProtectionInput = Type.Union([
   ),
 ]);
 
+/** A token bucket (`requestsPerSecond: 0` lifts the limit). */
+const RateInput = Type.Object(
+  {
+    requestsPerSecond: Type.Number({ minimum: 0, maximum: 1e9 }),
+    burst: Type.Integer({ minimum: 1, maximum: 1e9 }),
+  },
+  { additionalProperties: false },
+);
+
 export const ProjectUpdate = Type.Object(
   {
     rootPaths: Type.Optional(Type.Array(Type.String({ pattern: '^/[^?#]*$' }), { maxItems: 32 })),
     httpsRedirect: Type.Optional(Type.Boolean()),
     publicBuildLogs: Type.Optional(Type.Boolean()),
     maxBodyBytes: Type.Optional(Type.Integer({ minimum: 0 })),
+    rateLimit: Type.Optional(
+      Type.Object(
+        { perClientIp: Type.Optional(RateInput), perProject: Type.Optional(RateInput) },
+        { additionalProperties: false },
+      ),
+    ),
     protection: Type.Optional(ProtectionInput),
   },
   { additionalProperties: false },

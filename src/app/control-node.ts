@@ -136,6 +136,8 @@ export class ControlNode {
     });
     sy.setStoreProjects(projectsFromMirror(mirror));
     sy.setLive(hub);
+    // A fleet shares its rate limits through Redis (reconciled on a timer, never awaited).
+    if (store instanceof RedisStore) sy.shareRateLimits(store);
     seedBuildingEvents(store, mirror, hub);
     gauge(
       'switchyard_store_connected',

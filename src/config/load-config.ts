@@ -223,6 +223,7 @@ function toProjectSpec(
     httpsRedirect: p.httpsRedirect,
     publicBuildLogs: p.publicBuildLogs,
     ...(p.maxBodyBytes === undefined ? {} : { maxBodyBytes: p.maxBodyBytes }),
+    ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
     deployments,
   };
 }

@@ -108,7 +108,23 @@ export const DeploymentSchema = Type.Object(
   { additionalProperties: false },
 );
 
-export const ProjectSchema = Type.Object(
+export /** A token bucket (docs/security.md, "Rate limits"). */
+const rateSchema = (description: string, defaults: { requestsPerSecond: number; burst: number }) =>
+  Type.Object(
+    {
+      requestsPerSecond: Type.Number({
+        minimum: 0,
+        description: 'Sustained requests per second (0: no limit).',
+      }),
+      burst: Type.Integer({
+        minimum: 1,
+        description: 'Requests admitted at once before the rate applies (the bucket size).',
+      }),
+    },
+    { additionalProperties: false, default: defaults, description },
+  );
+
+const ProjectSchema = Type.Object(
   {
     slug: Name('Project slug: `/<slug>/` on platform hosts and `<slug>.<domain>`.'),
     production: Type.Optional(
@@ -141,6 +157,34 @@ export const ProjectSchema = Type.Object(
         minimum: 0,
         description: 'This project’s request body limit, instead of `limits.maxBodyBytes`.',
       }),
+    ),
+    rateLimit: Type.Optional(
+      Type.Object(
+        {
+          perClientIp: Type.Optional(
+            rateSchema(
+              'This project’s limit per client address, instead of `rateLimit.perClientIp`.',
+              {
+                requestsPerSecond: 0,
+                burst: 1,
+              },
+            ),
+          ),
+          perProject: Type.Optional(
+            rateSchema(
+              'This project’s limit for all its traffic, instead of `rateLimit.perProject`.',
+              {
+                requestsPerSecond: 0,
+                burst: 1,
+              },
+            ),
+          ),
+        },
+        {
+          additionalProperties: false,
+          description: 'This project’s own rate limits (`requestsPerSecond: 0` lifts one).',
+        },
+      ),
     ),
     publicBuildLogs: Type.Boolean({
       default: false,
@@ -477,6 +521,37 @@ export const ConfigSchema = Type.Object(
         ),
       },
       { additionalProperties: false, default: {} },
+    ),
+    rateLimit: Type.Object(
+      {
+        perClientIp: rateSchema(
+          'Requests per client address (the trusted client address, `proxy.trustedProxies`; IPv6 per /64). A flood guard: raise it for clients that legitimately send more (a shared NAT, an API client). 0 requests per second: off.',
+          { requestsPerSecond: 1000, burst: 2000 },
+        ),
+        perProject: rateSchema(
+          'Requests per project, all clients together (a tenant quota). Off by default; a project may set its own.',
+          { requestsPerSecond: 0, burst: 1 },
+        ),
+        syncIntervalMs: Type.Integer({
+          default: 100,
+          minimum: 10,
+          maximum: 10000,
+          description:
+            'With a Redis store: how often each instance reconciles its buckets with the fleet. Limits are shared within a bounded overshoot (docs/security.md); requests never wait for Redis.',
+        }),
+        maxTrackedClients: Type.Integer({
+          default: 100000,
+          minimum: 100,
+          description:
+            'Buckets kept in memory; past it, full (idle) buckets are dropped first, then the oldest.',
+        }),
+      },
+      {
+        additionalProperties: false,
+        default: {},
+        description:
+          'Token-bucket rate limits; over one, 429 (`SY_RATE_LIMITED`) with `Retry-After`, `RateLimit-Policy` and `RateLimit`.',
+      },
     ),
     shutdown: Type.Object(
       {

@@ -1,4 +1,5 @@
 /** The rules for projects: create (idempotent), read, list by page, change, delete whole. */
+import type { ProjectRateLimits } from '../model/rate-limit.js';
 import type { Write } from '../store/state-store.js';
 import { ControlError } from './control-error.js';
 import {
@@ -96,6 +97,8 @@ export class Projects {
       httpsRedirect?: boolean;
       publicBuildLogs?: boolean;
       maxBodyBytes?: number;
+      /** Replaces the project's own limits; `{}` removes them. */
+      rateLimit?: ProjectRateLimits;
     },
   ): Promise<ProjectRecord> {
     return this.#store.updateProject(slug, (p) => ({
@@ -106,6 +109,7 @@ export class Projects {
       ...(changes.maxBodyBytes === undefined && p.maxBodyBytes === undefined
         ? {}
         : { maxBodyBytes: changes.maxBodyBytes ?? p.maxBodyBytes }),
+      ...rateLimitOf(changes.rateLimit ?? p.rateLimit),
     }));
   }
 
@@ -136,4 +140,11 @@ export class Projects {
     }
     throw busy();
   }
+}
+
+/** The `rateLimit` field of a record: absent when the project has no limits of its own. */
+function rateLimitOf(limits: ProjectRateLimits | undefined): { rateLimit?: ProjectRateLimits } {
+  if (limits === undefined || (limits.perClientIp === undefined && limits.perProject === undefined))
+    return {};
+  return { rateLimit: limits };
 }

@@ -53,6 +53,7 @@ export function projectsFromMirror(replica: StoreMirror): ProjectSpec[] {
       httpsRedirect: p.httpsRedirect ?? false,
       publicBuildLogs: p.publicBuildLogs ?? false,
       ...(p.maxBodyBytes === undefined ? {} : { maxBodyBytes: p.maxBodyBytes }),
+      ...(p.rateLimit === undefined ? {} : { rateLimit: p.rateLimit }),
       ...(p.protection === undefined ? {} : { protection: p.protection }),
       deployments: deployments.map((d) => ({
         id: d.id,

@@ -2,6 +2,7 @@
  * The records the control plane keeps in the state store (the store itself sees only JSON):
  * what the admin API answers with, and what the route table is compiled from.
  */
+import type { ProjectRateLimits } from './rate-limit.js';
 import type { DeploymentStatus } from './vocabulary.js';
 import type { OriginSpec } from './site.js';
 
@@ -12,6 +13,8 @@ export interface ProjectRecord {
   readonly httpsRedirect?: boolean;
   /** Request body limit of this project (bytes); absent: `limits.maxBodyBytes`. */
   readonly maxBodyBytes?: number;
+  /** This project's own rate limits (absent: `rateLimit.*`). */
+  readonly rateLimit?: ProjectRateLimits;
   /** The public building page shows log lines too (absent: false). */
   readonly publicBuildLogs?: boolean;
   /** Password protection of previews (or of every host); absent: public. */

@@ -3,6 +3,7 @@
  * Every source of routes (the configuration file today, the state store later) produces these
  * plain, immutable values; nothing here does I/O.
  */
+import type { ProjectRateLimits } from './rate-limit.js';
 import type { Protection } from './records.js';
 import type { DeploymentStatus, PolicyName } from './vocabulary.js';
 
@@ -62,6 +63,8 @@ export interface ProjectSpec {
   readonly httpsRedirect: boolean;
   /** Request body limit of this project (bytes), instead of `limits.maxBodyBytes`. */
   readonly maxBodyBytes?: number;
+  /** This project's own rate limits (absent: `rateLimit.*`). */
+  readonly rateLimit?: ProjectRateLimits;
   /** The public building page shows log lines too (else status only). */
   readonly publicBuildLogs?: boolean;
   /** Password protection of previews (or of every host). */

@@ -1,3 +1,4 @@
+import type { ProjectRateLimits } from '../model/rate-limit.js';
 import type { SwitchyardError } from '../model/errors.js';
 
 /**
@@ -38,6 +39,8 @@ export interface RequestContext {
   hsts: string | undefined;
   /** Largest request body passed on (the project's, else `limits.maxBodyBytes`); 0: none. */
   bodyLimit: number;
+  /** The routed project's own rate limits, if it has any. */
+  rateLimit: ProjectRateLimits | undefined;
   /** Where an error that is Switchyard's own fault is reported (the server's log). */
   readonly onInternalError: (err: SwitchyardError) => void;
 }

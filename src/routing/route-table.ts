@@ -3,6 +3,7 @@
  * change. Every lookup is a few Map reads keyed by host or slug — the same cost with 100,000
  * projects as with 10 — and never awaits anything.
  */
+import type { ProjectRateLimits } from '../model/rate-limit.js';
 import type { Origin } from '../origin/origin.js';
 import type { Protection } from '../model/records.js';
 import type { DeploymentStatus, ProjectSpec } from '../model/site.js';
@@ -28,6 +29,8 @@ export interface RoutedProject {
   readonly protection: Protection | undefined;
   /** This project's request body limit, if it has its own. */
   readonly maxBodyBytes: number | undefined;
+  /** This project's own rate limits, if any. */
+  readonly rateLimit: ProjectRateLimits | undefined;
 }
 
 /** How a host resolved. */
@@ -104,6 +107,7 @@ export class RouteTable {
         publicBuildLogs: spec.publicBuildLogs === true,
         protection: spec.protection,
         maxBodyBytes: spec.maxBodyBytes,
+        rateLimit: spec.rateLimit,
       };
       bySlug.set(spec.slug, project);
       for (const domain of spec.domains) byDomain.set(domain, project);

@@ -27,6 +27,9 @@ import type { LiveEvents } from '../live/live-events.js';
 import { RequestHandler, type HttpsSettings } from './request-handler.js';
 import type { SigningKey } from './preview-gate.js';
 import { answerClientError, ClientCounts, ConnectionGuard } from './connection-guard.js';
+import { TokenBuckets } from '../limits/token-buckets.js';
+import { RateLimits } from '../limits/rate-limits.js';
+import type { RateExchange } from '../model/rate-limit.js';
 
 export interface StartOptions {
   readonly logger: Logger;
@@ -53,6 +56,9 @@ export class EdgeServer {
   readonly #logger: Logger;
   readonly #upgraded = new Set<Duplex>();
   readonly #guard: ConnectionGuard;
+  /** Rate-limit buckets, shared by every listener (and with the fleet, once told). */
+  readonly #buckets: TokenBuckets;
+  readonly #rateLimits: RateLimits;
   /** Public event streams open per client, across listeners. */
   readonly #eventStreams = new ClientCounts();
   #config: Config;
@@ -99,6 +105,8 @@ export class EdgeServer {
       { ...limits, http2IdleTimeoutMs: limits.http2.idleTimeoutMs },
       new TrustedPeers(config.proxy.trustedProxies),
     );
+    this.#buckets = new TokenBuckets({ maxKeys: config.rateLimit.maxTrackedClients });
+    this.#rateLimits = new RateLimits(this.#buckets, config.rateLimit);
     const table = this.#compile();
     void this.#origins.commit();
     this.#handler = this.#newHandler(table, 'http');
@@ -135,6 +143,7 @@ export class EdgeServer {
         logger.error({ err: err.cause ?? err, code: err.code }, err.detail),
       maxBodyBytes: this.#config.limits.maxBodyBytes,
       refusal: (socket) => this.#guard.refusalFor(socket),
+      rateLimits: this.#rateLimits,
       eventStreams: {
         counts: this.#eventStreams,
         perClient: this.#config.limits.maxEventStreamsPerIp,
@@ -210,6 +219,11 @@ export class EdgeServer {
     await once(server, 'listening');
     this.#secureServer = server;
     return (server.address() as AddressInfo).port;
+  }
+
+  /** Share rate limits with a fleet (the Redis store), reconciling every `rateLimit.syncIntervalMs`. */
+  shareRateLimits(exchange: RateExchange): void {
+    this.#buckets.share(exchange, this.#config.rateLimit.syncIntervalMs);
   }
 
   /** Tell the address policy about another listener of this instance (the admin API). */
@@ -392,6 +406,7 @@ export class EdgeServer {
     for (const socket of this.#secureSockets) socket.destroy();
     this.#server.closeAllConnections();
     await closed;
+    this.#buckets.close();
     await this.#origins.closeAll();
   }
 }

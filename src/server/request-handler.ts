@@ -6,23 +6,21 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { logAccess } from '../request/access-log.js';
-import { countRefusal, countRequest } from '../observability/metrics.js';
+import { countRequest } from '../observability/metrics.js';
 import type { Logger } from '../observability/logger.js';
 import { requestId } from '../proxy/request-id.js';
 import type { TrustedPeers } from '../proxy/trusted-peers.js';
 import { projectCookie, referredProject } from '../routing/root-path-referral.js';
-import type { RouteTable, RoutedDeployment } from '../routing/route-table.js';
+import type { RouteTable } from '../routing/route-table.js';
 import { sendError, wantsJson, writeErrorToSocket } from '../request/error-renderer.js';
 import { SwitchyardError } from '../model/errors.js';
 import { requestTarget } from './guard.js';
 import { previewAccess, type SigningKey } from './preview-gate.js';
 import { gate, tooLarge, type Routed } from './gate.js';
-import { renderBuildingPage } from './building-page.js';
-import { lastEventId, streamDeployment } from '../live/event-stream.js';
+import { answerBuilding, type EventStreamCap } from './building-answer.js';
 import type { LiveEvents } from '../live/live-events.js';
 import type { RequestContext } from '../request/request-context.js';
-import { clientKey } from '../net/client-key.js';
-import type { ClientCounts } from './connection-guard.js';
+import type { RateLimits } from '../limits/rate-limits.js';
 
 /** Platform endpoints live under this prefix on platform hosts; slugs cannot start with `_`. */
 export const PLATFORM_PREFIX = '/_switchyard/';
@@ -39,7 +37,9 @@ export interface HandlerOptions {
   /** `limits.maxBodyBytes` (0: none); a project may have its own. */
   readonly maxBodyBytes?: number;
   /** Public event streams open per client key, and how many each may have (0: no cap). */
-  readonly eventStreams?: { readonly counts: ClientCounts; readonly perClient: number };
+  readonly eventStreams?: EventStreamCap;
+  /** Token-bucket rate limits per client and project; absent: none. */
+  readonly rateLimits?: RateLimits;
   /** Why a connection's requests are refused (over a connection limit), if they are. */
   readonly refusal?: (socket: object) => SwitchyardError | undefined;
 }
@@ -53,9 +53,6 @@ export interface HttpsSettings {
   /** ACME HTTP-01: the key authorization for a token, if one is pending (HTTP only). */
   readonly acmeChallenge: ((token: string) => string | undefined) | undefined;
 }
-
-/** What a public building page may follow unless its project shows build logs. */
-const STATUS_ONLY: ReadonlySet<string> = new Set(['status']);
 
 /** RFC 8555 §8.3: where an ACME server fetches HTTP-01 challenges. */
 const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
@@ -120,6 +117,7 @@ export class RequestHandler {
       host: '',
       authority: '',
       bodyLimit: this.#options.maxBodyBytes ?? 0,
+      rateLimit: undefined,
       path: '/',
       prefix: '',
       project: undefined,
@@ -159,6 +157,7 @@ export class RequestHandler {
       }
       const routed = this.#route(req, ctx, res);
       if ('answered' in routed) return;
+      if (!('platform' in routed)) this.#limit(ctx);
       if (ctx.httpsRedirect && !('platform' in routed) && this.#toHttps(req, res, ctx)) return;
       if ('deployment' in routed) {
         if (tooLarge(req, ctx)) {
@@ -170,8 +169,13 @@ export class RequestHandler {
           );
         }
         routed.deployment.origin.handle(req, res, ctx);
-      } else if ('building' in routed) this.#building(req, res, ctx, routed.building);
-      else if ('redirect' in routed) {
+      } else if ('building' in routed) {
+        answerBuilding(req, res, ctx, routed.building, {
+          live: this.#live,
+          publicLogs: this.#table.project(ctx.project ?? '')?.publicBuildLogs === true,
+          streams: this.#options.eventStreams,
+        });
+      } else if ('redirect' in routed) {
         res.writeHead(308, {
           location: routed.redirect,
           'content-length': 0,
@@ -190,6 +194,7 @@ export class RequestHandler {
     socket.on('error', () => socket.destroy());
     try {
       const routed = this.#route(req, ctx, undefined);
+      if (!('platform' in routed)) this.#limit(ctx);
       if ('building' in routed) {
         throw new SwitchyardError(
           'SY_DEPLOYMENT_NOT_READY',
@@ -208,6 +213,17 @@ export class RequestHandler {
       writeErrorToSocket(socket, ctx, asSwitchyardError(err));
     }
   };
+
+  /** Rate limits (throws the 429 when a bucket is empty). */
+  #limit(ctx: RequestContext): void {
+    const refused = this.#options.rateLimits?.check(
+      ctx.clientIp,
+      ctx.project,
+      ctx.rateLimit,
+      ctx.start,
+    );
+    if (refused !== undefined) throw refused;
+  }
 
   /** `res` absent: an upgrade (a protected host then refuses instead of asking). */
   #route(req: IncomingMessage, ctx: RequestContext, res: ServerResponse | undefined): Routed {
@@ -235,6 +251,7 @@ export class RequestHandler {
       ctx.path = target.path;
       ctx.deployment = route.deployment?.id;
       if (project.maxBodyBytes !== undefined) ctx.bodyLimit = project.maxBodyBytes;
+      ctx.rateLimit = project.rateLimit;
       if (route.via === 'preview') res?.setHeader('x-robots-tag', 'noindex'); // never indexed
       const protection = project.protection;
       if (
@@ -267,6 +284,7 @@ export class RequestHandler {
       ctx.path = path.slice(end);
       if (project.rootPaths.length > 0 && acceptsHtml(req)) ctx.projectCookie = projectCookie(slug);
       if (project.maxBodyBytes !== undefined) ctx.bodyLimit = project.maxBodyBytes;
+      ctx.rateLimit = project.rateLimit;
       const protection = project.protection;
       if (
         protection?.scope === 'all' &&
@@ -282,6 +300,7 @@ export class RequestHandler {
       ctx.httpsRedirect = referred.httpsRedirect;
       ctx.path = path;
       ctx.routedByReferral = true;
+      ctx.rateLimit = referred.rateLimit;
       return gate(referred.production, referred.slug, ctx);
     }
     if (slug === '')
@@ -356,62 +375,6 @@ export class RequestHandler {
       return;
     }
     throw new SwitchyardError('SY_NOT_FOUND', `no platform endpoint ${PLATFORM_PREFIX}${name}`);
-  }
-
-  /**
-   * A queued or building deployment: its event stream (for the building page's EventSource),
-   * the building page for browsers, or the plain 503 status for everyone else.
-   */
-  #building(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, d: RoutedDeployment) {
-    const accept = req.headers.accept ?? '';
-    const live = this.#live;
-    const project = ctx.project ?? '';
-    const method = req.method;
-    if (live !== undefined && method === 'GET' && accept.includes('text/event-stream')) {
-      const streams = this.#options.eventStreams;
-      if (streams !== undefined && streams.perClient > 0) {
-        const key = clientKey(ctx.clientIp);
-        if (!streams.counts.acquire(key, streams.perClient)) {
-          countRefusal('event_streams_per_ip');
-          throw new SwitchyardError(
-            'SY_TOO_MANY_STREAMS',
-            `this address has ${streams.perClient} event streams open already`,
-            { headers: { 'retry-after': '5' } },
-          );
-        }
-        res.once('close', () => streams.counts.release(key));
-      }
-      const after = lastEventId(req.headers['last-event-id']);
-      streamDeployment(res, {
-        live,
-        project,
-        deployment: d.id,
-        after,
-        backlog: live.recent(project, d.id, after), // memory only: the request path never awaits the store
-        headers: { 'x-request-id': ctx.id },
-        // Build logs often hold secrets: public only where the project opts in.
-        ...(this.#table.project(project)?.publicBuildLogs === true ? {} : { types: STATUS_ONLY }),
-      });
-      return;
-    }
-    if ((method === 'GET' || method === 'HEAD') && accept.includes('text/html')) {
-      const body = renderBuildingPage(project, d.id, d.status);
-      res.writeHead(503, {
-        'content-type': 'text/html; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        'cache-control': 'no-store',
-        'retry-after': '5',
-        'x-request-id': ctx.id,
-      });
-      ctx.error = 'SY_DEPLOYMENT_NOT_READY';
-      res.end(method === 'HEAD' ? undefined : body);
-      return;
-    }
-    throw new SwitchyardError(
-      'SY_DEPLOYMENT_NOT_READY',
-      `deployment ${d.id} of "${project}" is ${d.status}`,
-      { headers: { 'retry-after': '5' } },
-    );
   }
 }
 

@@ -70,3 +70,33 @@ export const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+/**
+ * Shared token buckets (TokenBuckets' fleet reconciliation). ARGV: prefix, then per bucket
+ * its key, rate (per second), burst and what the caller admitted since it last reported.
+ * Each bucket refills on the server's clock, pays for the admissions (down to −burst: the
+ * fleet overshot, a debt repaid before more is admitted) and expires once it would be full
+ * again. Returns each bucket's level, as strings (Lua numbers would be cut to integers).
+ */
+export const RATE_EXCHANGE = `
+local p = ARGV[1]
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+local n = (#ARGV - 1) / 4
+for i = 0, n - 1 do
+  local key = p .. 'rate:' .. ARGV[2 + i * 4]
+  local rate = tonumber(ARGV[3 + i * 4]) / 1000
+  local burst = tonumber(ARGV[4 + i * 4])
+  local taken = tonumber(ARGV[5 + i * 4])
+  local v = redis.call('HMGET', key, 'tokens', 'at')
+  local tokens = tonumber(v[1]) or burst
+  local at = tonumber(v[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate) - taken
+  if tokens < -burst then tokens = -burst end
+  redis.call('HSET', key, 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', key, math.ceil((burst - tokens) / rate) + 1000)
+  out[i + 1] = tostring(tokens)
+end
+return out
+`;

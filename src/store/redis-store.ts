@@ -34,7 +34,8 @@ import {
 
 const CHANGES_KEPT = 10_000;
 
-import { APPEND_EVENTS, COMMIT, RELEASE, SNAPSHOT } from './redis-scripts.js';
+import { APPEND_EVENTS, COMMIT, RATE_EXCHANGE, RELEASE, SNAPSHOT } from './redis-scripts.js';
+import type { RateExchange, RateUse } from '../model/rate-limit.js';
 
 /** Values travel through Lua as JSON strings so that cjson never reshapes them. */
 interface WireChange {
@@ -53,7 +54,7 @@ export interface RedisStoreOptions {
   readonly commandTimeoutMs?: number;
 }
 
-export class RedisStore implements StateStore {
+export class RedisStore implements StateStore, RateExchange {
   readonly name = 'redis';
   readonly #prefix: string;
   readonly #cmd: Redis;
@@ -111,6 +112,16 @@ export class RedisStore implements StateStore {
       });
     }
     return store;
+  }
+
+  /** Report admissions to the fleet's shared rate-limit buckets; their levels after (RATE_EXCHANGE). */
+  async exchange(uses: readonly RateUse[]): Promise<number[]> {
+    const args: (string | number)[] = [this.#prefix];
+    for (const u of uses) args.push(u.key, u.rate.requestsPerSecond, u.rate.burst, u.taken);
+    const levels = (await this.#call('rate exchange', () =>
+      this.#cmd.eval(RATE_EXCHANGE, 0, ...args),
+    )) as string[];
+    return levels.map(Number);
   }
 
   get connected(): boolean {
