@@ -13,7 +13,7 @@ import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { spawnSwitchyard, type RunningSwitchyard } from '../support/cli.js';
+import { loggedPort, spawnSwitchyard, type RunningSwitchyard } from '../support/cli.js';
 import { fetchText, rawRequest } from '../support/http.js';
 import { once } from 'node:events';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
@@ -83,15 +83,6 @@ function heldOpen(
   });
 }
 
-/** The port a JSON log line with this message reports. */
-function loggedPort(stdout: string, msg: string): number {
-  for (const line of stdout.split('\n')) {
-    if (!line.includes(`"msg":"${msg}"`)) continue;
-    return (JSON.parse(line) as { port: number }).port;
-  }
-  throw new Error(`no "${msg}" line in:\n${stdout}`);
-}
-
 describe('limits on every listener (the built executable)', () => {
   let app: TestUpstream;
   let sy: RunningSwitchyard;
@@ -122,12 +113,8 @@ describe('limits on every listener (the built executable)', () => {
       ].join('\n'),
     );
     sy = await spawnSwitchyard(['--config', file]);
-    const deadline = Date.now() + 10_000;
-    while (!sy.stdout().includes('"msg":"HTTPS listening"') && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    https = loggedPort(sy.stdout(), 'HTTPS listening');
-    admin = loggedPort(sy.stdout(), 'admin API listening');
+    https = await loggedPort(sy, 'HTTPS listening');
+    admin = await loggedPort(sy, 'admin API listening');
   });
   after(async () => {
     sy.proc.kill('SIGTERM');

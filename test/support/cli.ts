@@ -76,3 +76,15 @@ export function peakRss(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return Number(m?.[1] ?? 0) * 1024;
 }
+
+/** The port a JSON log line with this message reports (waits up to 10 s for the line). */
+export async function loggedPort(sy: RunningSwitchyard, msg: string): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    for (const line of sy.stdout().split('\n')) {
+      if (line.includes(`"msg":"${msg}"`)) return (JSON.parse(line) as { port: number }).port;
+    }
+    if (Date.now() > deadline) throw new Error(`no "${msg}" line in:\n${sy.stdout()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
