@@ -221,3 +221,71 @@ describe('limits on every listener (the built executable)', () => {
     assert.match(metrics.body, /switchyard_limit_refusals_total\{limit="connections"\} [12]/);
   });
 });
+
+describe('slowloris (the built executable)', () => {
+  let app: TestUpstream;
+  let sy: RunningSwitchyard;
+  before(async () => {
+    app = await startUpstream((_req, res) => res.end('ok'));
+    const file = join(mkdtempSync(join(tmpdir(), 'sy-slowloris-')), 'switchyard.yaml');
+    writeFileSync(
+      file,
+      [
+        'listen: { host: 127.0.0.1 }',
+        'limits: { headersTimeoutMs: 1000, maxConnectionsPerIp: 1000 }',
+        'projects:',
+        '  - slug: api',
+        '    deployments:',
+        `      - { id: v1, upstream: { replicas: ["${app.url}"] } }`,
+        '',
+      ].join('\n'),
+    );
+    sy = await spawnSwitchyard(['--config', file]);
+  });
+  after(async () => {
+    sy.proc.kill('SIGTERM');
+    await sy.exited;
+    await app.close();
+  });
+
+  it('cuts 500 half-open connections within a second of the limit, serving others meanwhile', async () => {
+    const started = Date.now();
+    const closedAt: number[] = [];
+    const sockets = Array.from({ length: 500 }, (_, i) => {
+      const s = connect(sy.port, '127.0.0.1', () => {
+        // A head that starts and never ends, a few bytes at a time.
+        s.write(`GET /${i} HTTP/1.1\r\nHost: api.localhost\r\n`);
+        const drip = setInterval(() => s.write('X-a: b\r\n'), 200);
+        s.once('close', () => clearInterval(drip));
+      });
+      s.on('error', () => {});
+      s.resume(); // read the 408, so the close is seen
+      s.once('close', () => closedAt.push(Date.now() - started));
+      return s;
+    });
+    // Meanwhile an ordinary client is answered, promptly, every time.
+    const latencies: number[] = [];
+    while (Date.now() - started < 2500) {
+      const t = Date.now();
+      const raw = await rawRequest(
+        sy.port,
+        'GET /ok HTTP/1.1\r\nHost: api.localhost\r\nConnection: close\r\n\r\n',
+      );
+      assert.match(raw, /^HTTP\/1\.1 200 /);
+      latencies.push(Date.now() - t);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const deadline = Date.now() + 2000;
+    while (closedAt.length < 500 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    for (const s of sockets) s.destroy();
+    assert.equal(closedAt.length, 500);
+    const [first, last] = [Math.min(...closedAt), Math.max(...closedAt)];
+    assert.ok(first >= 900, `the first was cut after ${first} ms, before the limit`);
+    assert.ok(last < 1000 + 1500, `the last was cut after ${last} ms`);
+    assert.ok(
+      Math.max(...latencies) < 500,
+      `ordinary requests took ${JSON.stringify(latencies)} ms`,
+    );
+  });
+});
