@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { freePort, start, stop, waitForPort, type Started } from './lib/processes.js';
+import { BENCH_LIMITS } from './lib/switchyard.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const TOKEN = 'bench-admin-token-0123456789';
@@ -47,6 +48,7 @@ async function instance(work: string, name: string, store: string) {
       `store: "${store}"`,
       `demo: false`,
       `https: { enabled: false }`,
+      ...BENCH_LIMITS,
     ].join('\n'),
   );
   const proc = start(process.execPath, [

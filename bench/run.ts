@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
+import { BENCH_LIMITS } from './lib/switchyard.js';
 import { propagation } from './propagation.js';
 import { cacheBench } from './cache.js';
 import { LocalCa } from '../src/tls/local-ca.js';
@@ -91,6 +92,7 @@ function switchyard(
         `workers: ${options.workers ?? 1}`,
         `admin: { port: 0 }`,
         `https: { enabled: false }`,
+        ...BENCH_LIMITS,
         'projects:',
       ];
       for (let i = 0; i < count; i++) {
@@ -210,6 +212,7 @@ function switchyardTls(name: string): Contender {
           `admin: { port: 0 }`,
           `dataDir: ${dataDir}`,
           `log: { access: false, level: warn }`,
+          ...BENCH_LIMITS,
           'projects:',
           `  - { slug: p0, deployments: [{ id: d1, upstream: { replicas: ["http://127.0.0.1:${upstream}"] } }] }`,
         ].join('\n'),

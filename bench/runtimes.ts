@@ -12,7 +12,8 @@
  * headers). To compare one build on two runtimes, install it twice (docs/performance notes in
  * the README say how the figures in it were made). `--quick`: one round of 3 s, 1 KiB only.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { BENCH_LIMITS } from './lib/switchyard.js';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, start, stopAll, waitForPort } from './lib/processes.js';
@@ -66,6 +67,12 @@ function bare(label: string, node: string, checkout: string): Contender {
   };
 }
 
+/** Whether a checkout's configuration has the rate limits (and so takes BENCH_LIMITS). */
+function knowsLimits(checkout: string): boolean {
+  const schema = join(checkout, 'dist', 'src', 'config', 'schema.js');
+  return existsSync(schema) && readFileSync(schema, 'utf8').includes('perClientIp');
+}
+
 function switchyard(label: string, node: string, checkout: string): Contender {
   return {
     name: `switchyard (${label})`,
@@ -81,6 +88,8 @@ function switchyard(label: string, node: string, checkout: string): Contender {
           'admin: { port: 0 }',
           'https: { enabled: false }',
           `dataDir: ${dataDir}`,
+          // A checkout from before the limits existed would refuse the keys.
+          ...(knowsLimits(checkout) ? BENCH_LIMITS : []),
           `projects: [{ slug: p0, deployments: [{ id: d1, upstream: { replicas: ["http://127.0.0.1:${upstream}"] } }] }]`,
         ].join('\n'),
       );

@@ -7,6 +7,16 @@ import { freePort, start, waitForPort, type Started } from './processes.js';
 const BIN = fileURLToPath(new URL('../../bin/switchyard.js', import.meta.url));
 
 /**
+ * Every benchmark request comes from one loopback client, far above the default per-client
+ * rate limit: the limiter still runs on every request (its cost is in the figures) but is
+ * set never to refuse. Connections per client likewise.
+ */
+export const BENCH_LIMITS = [
+  'rateLimit: { perClientIp: { requestsPerSecond: 1000000000, burst: 1000000000 } }',
+  'limits: { maxConnectionsPerIp: 0 }',
+];
+
+/**
  * One project `slug` proxying to `upstream` on loopback, admin API and HTTPS off, access
  * log off, with its own data directory under `work`. Resolves once it listens.
  */
@@ -28,6 +38,7 @@ export async function startSwitchyard(options: {
       'admin: { enabled: false }',
       'https: { enabled: false }',
       `dataDir: ${dataDir}`,
+      ...BENCH_LIMITS,
       'projects:',
       `  - { slug: ${options.slug}, deployments: [{ id: d1, upstream: { replicas: ["http://127.0.0.1:${options.upstream}"] } }] }`,
     ].join('\n'),

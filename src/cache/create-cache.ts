@@ -32,6 +32,7 @@ export function createHttpCache(
   }
   const cache = new HttpCache(store, {
     maxObjectBytes: config.cache.maxObjectBytes,
+    maxVariantsPerUrl: config.cache.maxVariantsPerUrl,
     heuristicFreshness: config.cache.heuristicFreshness,
     lockTimeoutMs: config.cache.lockTimeoutMs,
     via: config.proxy.via,

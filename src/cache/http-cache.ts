@@ -42,6 +42,8 @@ export interface CacheSettings extends StorabilitySettings {
   /** Longest wait for another request's miss on the same key before going to the origin. */
   readonly lockTimeoutMs: number;
   readonly via: string;
+  /** Variants stored per primary key; one more drops the least recently stored (default 32). */
+  readonly maxVariantsPerUrl?: number;
 }
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -65,6 +67,8 @@ export interface Fetcher {
 const PASS_MS = 10_000;
 /** Primary keys whose Vary names are kept in memory (the store has them all). */
 const VARY_KEPT = 10_000;
+/** URLs whose stored variants are listed in memory (each list at most `maxVariantsPerUrl`). */
+const VARIANTS_KEPT = 2_000;
 /** RFC 9111 §4.4: methods whose success invalidates the target's stored responses. */
 const UNSAFE = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 const EMPTY = Buffer.alloc(0);
@@ -75,6 +79,8 @@ export class HttpCache {
   readonly #settings: CacheSettings;
   /** Primary key → the header names its responses vary on (a bounded copy of the store's markers). */
   readonly #vary = new LRUCache<string, readonly string[]>({ max: VARY_KEPT });
+  /** Primary key → its stored variants' keys, least recently stored first (bounded). */
+  readonly #variants = new LRUCache<string, string[]>({ max: VARIANTS_KEPT });
   /** Misses in progress: key → settles when the leader is done. */
   readonly #pending = new Map<string, Promise<void>>();
   readonly #refreshing = new Set<string>();
@@ -95,7 +101,8 @@ export class HttpCache {
 
   /** Keys this cache tracks in memory beside its store (bounded; a test watches it). */
   get tracked(): number {
-    return this.#vary.size + this.#pass.size + this.#pending.size + this.#refreshing.size;
+    const maps = [this.#vary, this.#variants, this.#pass, this.#pending, this.#refreshing];
+    return maps.reduce((n, m) => n + m.size, 0);
   }
 
   static isUnsafe(method: string | undefined): boolean {
@@ -104,7 +111,9 @@ export class HttpCache {
 
   /** RFC 9111 §4.4: a successful unsafe request makes the stored responses for its URI stale. */
   async invalidate(scope: Scope, ctx: RequestContext): Promise<void> {
-    this.#vary.delete(primaryKey(scope, ctx));
+    const primary = primaryKey(scope, ctx);
+    this.#vary.delete(primary);
+    this.#variants.delete(primary);
     await this.#store.purge({
       project: scope.project,
       deployment: scope.deployment,
@@ -115,6 +124,7 @@ export class HttpCache {
   async purge(selector: PurgeSelector): Promise<number> {
     const n = await this.#store.purge(selector);
     this.#vary.clear(); // a hot copy only: the markers left in the store are read again
+    this.#variants.clear();
     return n;
   }
 
@@ -378,9 +388,21 @@ export class HttpCache {
     this.#vary.set(primary, vary);
     const key = secondaryKey(primary, vary, req);
     await this.#store.set(key, { meta, body });
+    if (vary.length > 0) await this.#boundVariants(primary, key);
     if (compressible(status, headers, body.length)) {
       void compressStored(this.#store, key, { meta, body });
     }
+  }
+
+  /** Keep at most `maxVariantsPerUrl` variants of one URL: the least recently stored go. */
+  async #boundVariants(primary: string, key: string): Promise<void> {
+    const max = this.#settings.maxVariantsPerUrl ?? 32;
+    let keys = this.#variants.get(primary);
+    if (keys === undefined) this.#variants.set(primary, (keys = []));
+    const at = keys.indexOf(key);
+    if (at !== -1) keys.splice(at, 1);
+    keys.push(key);
+    while (keys.length > max) await this.#store.delete(keys.shift()!);
   }
 
   #missTee(

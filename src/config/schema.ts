@@ -411,6 +411,11 @@ export const ConfigSchema = Type.Object(
               'Headers that claim who the client is or what it asked for (`X-Real-IP`, `True-Client-IP`, `X-Original-URL` …): removed from requests of peers that are not `trustedProxies`, so an app that believes them cannot be fooled. `X-Forwarded-*` and `Forwarded` are always rebuilt.',
           },
         ),
+        upgradeProtocols: Type.Array(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z/-]+$" }), {
+          default: ['websocket'],
+          description:
+            'Protocols a client may switch to with `Upgrade` (RFC 9110 §7.8), case-insensitive; the connection becomes a tunnel only once the app answers 101. Anything else gets 400.',
+        }),
         allowUnderscoreHeaders: Type.Boolean({
           default: false,
           description:
@@ -652,6 +657,12 @@ export const ConfigSchema = Type.Object(
           default: 8 * 1024 * 1024,
           minimum: 0,
           description: 'Largest response stored; larger ones pass through uncached.',
+        }),
+        maxVariantsPerUrl: Type.Integer({
+          default: 32,
+          minimum: 1,
+          description:
+            'Variants (by `Vary`) stored for one URL; storing one more drops the least recently stored, so a client cycling a varied header cannot fill the cache with one page (Varnish only warns past 10; nginx keeps one).',
         }),
         diskBytes: Type.Integer({
           default: 0,

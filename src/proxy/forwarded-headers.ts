@@ -23,6 +23,8 @@ const REBUILT = new Set([
 
 /** RFC 7239 §4 / RFC 9110 §5.6.4: a quoted-string, `"` and `\` escaped. */
 function quoted(value: string): string {
+  // A checked host never holds either character: no regex on the usual path.
+  if (!value.includes('"') && !value.includes('\\')) return `"${value}"`;
   return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }
 

@@ -144,6 +144,7 @@ export class EdgeServer {
       maxBodyBytes: this.#config.limits.maxBodyBytes,
       refusal: (socket) => this.#guard.refusalFor(socket),
       rateLimits: this.#rateLimits,
+      upgradeProtocols: new Set(this.#config.proxy.upgradeProtocols.map((p) => p.toLowerCase())),
       eventStreams: {
         counts: this.#eventStreams,
         perClient: this.#config.limits.maxEventStreamsPerIp,

@@ -38,6 +38,8 @@ export interface HandlerOptions {
   readonly maxBodyBytes?: number;
   /** Public event streams open per client key, and how many each may have (0: no cap). */
   readonly eventStreams?: EventStreamCap;
+  /** Protocols an `Upgrade` may switch to, lower case (default: websocket). */
+  readonly upgradeProtocols?: ReadonlySet<string>;
   /** Token-bucket rate limits per client and project; absent: none. */
   readonly rateLimits?: RateLimits;
   /** Why a connection's requests are refused (over a connection limit), if they are. */
@@ -53,6 +55,8 @@ export interface HttpsSettings {
   /** ACME HTTP-01: the key authorization for a token, if one is pending (HTTP only). */
   readonly acmeChallenge: ((token: string) => string | undefined) | undefined;
 }
+
+const WEBSOCKET_ONLY: ReadonlySet<string> = new Set(['websocket']);
 
 /** RFC 8555 §8.3: where an ACME server fetches HTTP-01 challenges. */
 const ACME_CHALLENGE_PATH = '/.well-known/acme-challenge/';
@@ -204,9 +208,13 @@ export class RequestHandler {
       if (!('deployment' in routed)) {
         throw new SwitchyardError('SY_BAD_REQUEST', 'this address does not accept upgrades');
       }
-      // RFC 9110 §7.8: the only protocol switch passed on is WebSocket (RFC 6455 §4.1).
-      if (req.headers.upgrade?.trim().toLowerCase() !== 'websocket') {
-        throw new SwitchyardError('SY_BAD_REQUEST', 'only WebSocket upgrades are accepted');
+      // RFC 9110 §7.8: only the protocols the operator allows (WebSocket, RFC 6455 §4.1).
+      const wanted = req.headers.upgrade?.trim().toLowerCase() ?? '';
+      if (!(this.#options.upgradeProtocols ?? WEBSOCKET_ONLY).has(wanted)) {
+        throw new SwitchyardError(
+          'SY_BAD_REQUEST',
+          `upgrades to "${wanted.slice(0, 40)}" are not accepted (proxy.upgradeProtocols)`,
+        );
       }
       routed.deployment.origin.upgrade(req, socket, head, ctx);
     } catch (err) {

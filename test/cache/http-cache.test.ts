@@ -31,7 +31,7 @@ function app(counts: Map<string, number>, state: { down: boolean; version: strin
     if (path === '/fresh')
       return send({ 'cache-control': 'max-age=60', etag: '"f1"' }, `fresh ${state.version}`);
     if (path === '/slow') return send({ 'cache-control': 'max-age=60' }, 'slow', 200);
-    if (path === '/vary') {
+    if (path === '/vary' || path === '/vary-many') {
       return send(
         { 'cache-control': 'max-age=60', vary: 'Accept-Language' },
         `lang ${String(req.headers['accept-language'])}`,
@@ -202,6 +202,16 @@ describe('HTTP cache (RFC 9111) in front of an upstream deployment', () => {
     const victim = await get('/reflect');
     assert.equal(victim.body, `links to 127.0.0.1:${sy.port}`);
     assert.match(String(victim.headers['cache-status']), /hit/);
+  });
+
+  it('keeps at most cache.maxVariantsPerUrl variants of one URL (32), dropping the oldest', async () => {
+    for (let i = 0; i < 34; i++) await get('/vary-many', { 'accept-language': `l${i}` });
+    assert.equal(counts.get('/vary-many'), 34);
+    assert.equal((await get('/vary-many', { 'accept-language': 'l33' })).body, 'lang l33');
+    assert.equal((await get('/vary-many', { 'accept-language': 'l2' })).body, 'lang l2');
+    assert.equal(counts.get('/vary-many'), 34, 'the newest 32 are stored');
+    await get('/vary-many', { 'accept-language': 'l0' });
+    assert.equal(counts.get('/vary-many'), 35, 'the oldest was dropped');
   });
 
   it('keeps a separate variant per Vary header value', async () => {
@@ -467,6 +477,8 @@ describe('HTTP cache and deployments', () => {
     });
     const sy = await startSwitchyard({
       cache: { memoryBytes: 1024 * 1024 },
+      // 12,000 requests from one client in a few seconds: past the default per-client rate.
+      rateLimit: { perClientIp: { requestsPerSecond: 0, burst: 1 } },
       projects: [upstreamProject('app', [u.url])],
     });
     try {
@@ -482,7 +494,8 @@ describe('HTTP cache and deployments', () => {
         );
       }
       assert.ok(cache.store.size <= 1024 * 1024, `store holds ${cache.store.size} bytes`);
-      assert.ok(cache.tracked <= 10_000, `${cache.tracked} keys tracked in memory`);
+      // Vary names of 10,000 URLs, variant lists of 2,000, and the pass/pending sets.
+      assert.ok(cache.tracked <= 12_000, `${cache.tracked} keys tracked in memory`);
     } finally {
       await sy.close();
       await u.close();

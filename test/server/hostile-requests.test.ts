@@ -36,7 +36,7 @@ describe('hostile requests (the built executable)', () => {
     const file = join(dir, 'switchyard.yaml');
     writeFileSync(
       file,
-      `listen: { host: 127.0.0.1 }\nprojects:\n  - slug: api\n    maxBodyBytes: 1000\n    deployments:\n      - id: v1\n        upstream: { replicas: ["${app.url}"] }\n  - slug: site\n    deployments:\n      - id: v1\n        static: { dir: "${site}" }\n`,
+      `listen: { host: 127.0.0.1 }\nproxy: { upgradeProtocols: [websocket, X-Test] }\nprojects:\n  - slug: api\n    maxBodyBytes: 1000\n    deployments:\n      - id: v1\n        upstream: { replicas: ["${app.url}"] }\n  - slug: site\n    deployments:\n      - id: v1\n        static: { dir: "${site}" }\n`,
     );
     sy = await spawnSwitchyard(['--config', file]);
   });
@@ -174,12 +174,19 @@ describe('hostile requests (the built executable)', () => {
     assert.equal(statusOf(chunked), 413, chunked);
   });
 
-  it('refuses upgrades to anything but WebSocket', async () => {
+  it('refuses upgrades to protocols not in proxy.upgradeProtocols (WebSocket)', async () => {
     const raw = await send(
       'GET /x HTTP/1.1\r\nHost: api.localhost\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n',
     );
     assert.equal(statusOf(raw), 400);
-    assert.match(raw, /only WebSocket upgrades/);
+    assert.match(raw, /upgrades to \\"h2c\\" are not accepted/);
+    // A protocol the operator allows is passed on; this app answers an ordinary response,
+    // which goes back as one, and the connection closes.
+    const allowed = await send(
+      'GET /x HTTP/1.1\r\nHost: api.localhost\r\nConnection: Upgrade\r\nUpgrade: x-test\r\n\r\n',
+    );
+    assert.equal(statusOf(allowed), 200, allowed);
+    assert.match(allowed, /Connection: close/i);
   });
 
   it('answers each request once: junk pipelined after a request gets no second answer', async () => {
