@@ -6,8 +6,11 @@
  *   npm run bench:runtimes -- --run='Node 20,/usr/bin/node,/tmp/old' \
  *     --run='Node 24,node_modules/.bin/node,/tmp/old24' --run='this build,node_modules/.bin/node,.'
  *
- * Each `--run=label,node,checkout` adds two contenders: `<checkout>/bench/peers/bare-proxy.mjs`
- * and `<checkout>/bin/switchyard.js`, started with `node`. A checkout must be built (`dist/`)
+ * Each `--run=label,node,checkout[,settings.yaml]` adds two contenders:
+ * `<checkout>/bench/peers/bare-proxy.mjs` and `<checkout>/bin/switchyard.js`, started with
+ * `node`; a settings file's lines replace the benchmark's own limit settings (BENCH_LIMITS),
+ * to measure what a setting costs (`--no-bare` leaves the bare proxies out when two runs
+ * share a checkout). A checkout must be built (`dist/`)
  * with its dependencies installed for that runtime (a native addon built against its
  * headers). To compare one build on two runtimes, install it twice (docs/performance notes in
  * the README say how the figures in it were made). `--quick`: one round of 3 s, 1 KiB only.
@@ -24,9 +27,13 @@ const quick = process.argv.includes('--quick');
 const runs = process.argv
   .filter((a) => a.startsWith('--run='))
   .map((a) => {
-    const [label, node, checkout] = a.slice('--run='.length).split(',');
+    const [label, node, checkout, settings] = a.slice('--run='.length).split(',');
     if (!label || !node || !checkout) throw new Error(`--run=label,node,checkout: got ${a}`);
-    return { label, node: resolve(node), checkout: resolve(checkout) };
+    const extra =
+      settings === undefined
+        ? undefined
+        : readFileSync(resolve(settings), 'utf8').trim().split('\n');
+    return { label, node: resolve(node), checkout: resolve(checkout), extra };
   });
 if (runs.length === 0) {
   console.error(
@@ -73,7 +80,12 @@ function knowsLimits(checkout: string): boolean {
   return existsSync(schema) && readFileSync(schema, 'utf8').includes('perClientIp');
 }
 
-function switchyard(label: string, node: string, checkout: string): Contender {
+function switchyard(
+  label: string,
+  node: string,
+  checkout: string,
+  extra: string[] | undefined,
+): Contender {
   return {
     name: `switchyard (${label})`,
     async start(layout, upstream) {
@@ -89,7 +101,7 @@ function switchyard(label: string, node: string, checkout: string): Contender {
           'https: { enabled: false }',
           `dataDir: ${dataDir}`,
           // A checkout from before the limits existed would refuse the keys.
-          ...(knowsLimits(checkout) ? BENCH_LIMITS : []),
+          ...(extra ?? (knowsLimits(checkout) ? BENCH_LIMITS : [])),
           `projects: [{ slug: p0, deployments: [{ id: d1, upstream: { replicas: ["http://127.0.0.1:${upstream}"] } }] }]`,
         ].join('\n'),
       );
@@ -106,8 +118,8 @@ function switchyard(label: string, node: string, checkout: string): Contender {
 
 const contenders = [
   nginx,
-  ...runs.map((r) => bare(r.label, r.node, r.checkout)),
-  ...runs.map((r) => switchyard(r.label, r.node, r.checkout)),
+  ...(process.argv.includes('--no-bare') ? [] : runs.map((r) => bare(r.label, r.node, r.checkout))),
+  ...runs.map((r) => switchyard(r.label, r.node, r.checkout, r.extra)),
 ];
 const sections: string[] = [];
 try {
@@ -137,7 +149,12 @@ try {
 } finally {
   stopAll();
 }
-const legend = runs.map((r) => `- ${r.label}: \`${r.node}\`, \`${r.checkout}\``).join('\n');
+const legend = runs
+  .map(
+    (r) =>
+      `- ${r.label}: \`${r.node}\`, \`${r.checkout}\`${r.extra === undefined ? '' : `, with \`${r.extra.join('; ')}\``}`,
+  )
+  .join('\n');
 mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
 writeFileSync(
   join(import.meta.dirname, 'results', 'runtimes.md'),

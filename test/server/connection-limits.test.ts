@@ -156,6 +156,12 @@ describe('limits on every listener (the built executable)', () => {
       rejectUnauthorized: false,
     });
     session.on('error', () => {});
+    // The settings are sent explicitly (limits.http2, limits.maxHeaderBytes).
+    const [settings] = (await once(session, 'remoteSettings')) as [Record<string, unknown>];
+    assert.equal(settings.maxConcurrentStreams, 128);
+    assert.equal(settings.initialWindowSize, 65535);
+    assert.equal(settings.maxHeaderListSize, 16384);
+    assert.equal(settings.enablePush, false);
     const [code] = (await once(session, 'goaway')) as [number];
     assert.equal(code, 0); // NO_ERROR: a graceful close
     inTime(Date.now() - started);
