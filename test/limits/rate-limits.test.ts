@@ -10,6 +10,7 @@ import { deployUpstream, startEdge, type TestEdge } from '../support/edge.js';
 import { needsBinary } from '../support/binaries.js';
 import { startFleet, type TestFleet } from '../support/fleet.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
+import { startSwitchyard, upstreamProject } from '../support/switchyard.js';
 
 const agent = new Agent({ connections: 4 });
 after(() => agent.close());
@@ -84,6 +85,31 @@ describe('rate limits', () => {
       String(metrics.body),
       /switchyard_rate_limited_total\{project="api",limit="client_ip"\} 10/,
     );
+  });
+});
+
+describe('a project’s own rate limit from the configuration file', () => {
+  it('applies it to that project only', async () => {
+    const app = await startUpstream((_req, res) => res.end('ok'));
+    const sy = await startSwitchyard({
+      projects: [
+        upstreamProject('capped', [app.url], {
+          rateLimit: { perProject: { requestsPerSecond: 1, burst: 2 } },
+        }),
+        upstreamProject('free', [app.url]),
+      ],
+    });
+    try {
+      const capped = await statuses(sy.origin, 'capped.localhost', 4);
+      assert.deepEqual(
+        capped.map((r) => r.status),
+        [200, 200, 429, 429],
+      );
+      assert.equal(count(await statuses(sy.origin, 'free.localhost', 4), 200), 4);
+    } finally {
+      await sy.close();
+      await app.close();
+    }
   });
 });
 
