@@ -59,9 +59,10 @@ export function tagsOf(headers: Record<string, string | string[] | undefined>): 
 
 export function compactHeaders(
   headers: Record<string, string | string[] | undefined>,
+  without?: string,
 ): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined && k !== without) out[k] = v;
   return out;
 }
 

@@ -22,6 +22,8 @@ export interface EntryMeta {
   readonly encodings?: readonly string[];
   /** On a Vary marker entry: the request header names the URL's responses vary on. */
   readonly vary?: readonly string[];
+  /** The targeted cache-control field (RFC 9213 `CDN-Cache-Control`) the cache obeys, if sent. */
+  readonly control?: string | readonly string[];
 }
 
 export interface Entry {

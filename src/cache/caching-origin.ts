@@ -5,11 +5,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { invalidatedPaths, isUnsafe } from './stored-updates.js';
 import type { Origin } from '../origin/origin.js';
 import type { RequestContext } from '../request/request-context.js';
 import type { UpstreamOrigin } from '../upstream/upstream-origin.js';
 import type { ResponseTee } from '../upstream/proxy-exchange.js';
-import { HttpCache, type Scope } from './http-cache.js';
+import type { HttpCache, Scope } from './http-cache.js';
 
 /** Marks responses to methods the cache does not store (`fwd=method`). */
 const METHOD_TEE: ResponseTee = {
@@ -24,11 +25,15 @@ export class CachingOrigin implements Origin {
   readonly inner: UpstreamOrigin;
   readonly #cache: HttpCache;
   readonly #scope: Scope;
+  /** METHOD_TEE, keeping the targeted cache-control field from clients like every cache path. */
+  readonly #methodTee: ResponseTee;
 
   constructor(inner: UpstreamOrigin, cache: HttpCache, scope: Scope) {
     this.inner = inner;
     this.#cache = cache;
     this.#scope = scope;
+    this.#methodTee =
+      cache.hides === undefined ? METHOD_TEE : { ...METHOD_TEE, hides: cache.hides };
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
@@ -36,13 +41,26 @@ export class CachingOrigin implements Origin {
     if (method === 'GET' || method === 'HEAD') {
       this.#cache.serve(req, res, ctx, this.#scope, this.inner);
       return;
-    } else if (HttpCache.isUnsafe(method)) {
+    } else if (isUnsafe(method)) {
+      // §4.4: once the app's answer to an unsafe method went through successfully (a 2xx
+      // or 3xx), what is stored for its URI and the URIs it names goes stale.
+      let paths: string[] | undefined;
+      const tee: ResponseTee = {
+        ...this.#methodTee,
+        start: (status, headers) => {
+          if (status < 400)
+            paths = invalidatedPaths(ctx, headers.location, headers['content-location']);
+          return METHOD_TEE.start(status, headers);
+        },
+      };
       res.once('finish', () => {
-        if (res.statusCode < 400) void this.#cache.invalidate(this.#scope, ctx);
+        if (paths !== undefined) void this.#cache.invalidate(this.#scope, ctx, paths);
       });
+      this.inner.handle(req, res, ctx, tee);
+      return;
     }
     // RFC 9211 §2.2: forwarded because of the method.
-    this.inner.handle(req, res, ctx, METHOD_TEE);
+    this.inner.handle(req, res, ctx, this.#methodTee);
   }
 
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, ctx: RequestContext): void {

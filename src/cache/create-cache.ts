@@ -33,6 +33,7 @@ export function createHttpCache(
   const cache = new HttpCache(store, {
     maxObjectBytes: config.cache.maxObjectBytes,
     maxVariantsPerUrl: config.cache.maxVariantsPerUrl,
+    targetedField: config.cache.cdnCacheControl.toLowerCase(),
     heuristicFreshness: config.cache.heuristicFreshness,
     lockTimeoutMs: config.cache.lockTimeoutMs,
     via: config.proxy.via,

@@ -3,18 +3,36 @@
  * heuristics §4.2.2), how old is it (§4.2.3), and may a stale one still be used
  * (§4.2.4, RFC 5861 stale-while-revalidate / stale-if-error).
  */
+import { parseHttpDate } from '../http/http-date.js';
 import { parseCacheControl, seconds, type Directives } from './cache-control.js';
 
 /** §15.1 "heuristically cacheable" status codes (RFC 9110 §15.1). */
 const HEURISTIC_STATUS = new Set([200, 203, 204, 206, 300, 301, 308, 404, 405, 410, 414, 501]);
-/** Status codes this cache understands (§3: "understood by the cache"). */
-const UNDERSTOOD = new Set([
-  200, 203, 204, 300, 301, 302, 303, 307, 308, 404, 405, 410, 414, 451, 501,
+/**
+ * Status codes this cache understands (§3): every final status but 206 (ranges are answered
+ * from full responses) and 304 (a validation answer). RFC 9110 §15: an unknown code is its
+ * class's x00, which defines no caching rule of its own — so a response with explicit
+ * freshness is storable whatever its code; heuristics only ever apply to HEURISTIC_STATUS.
+ */
+function understood(status: number): boolean {
+  return status >= 200 && status < 600 && status !== 206 && status !== 304;
+}
+
+/** Status codes registered with a defined meaning (RFC 9110 §15), for `must-understand`. */
+const REGISTERED = new Set([
+  200, 201, 202, 203, 204, 205, 300, 301, 302, 303, 305, 307, 308, 400, 401, 402, 403, 404, 405,
+  406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 418, 421, 422, 426, 429, 431, 451,
+  500, 501, 502, 503, 504, 505,
 ]);
 
 export interface ResponseFacts {
   readonly status: number;
   readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  /**
+   * The targeted cache-control field meant for this cache (RFC 9213 `CDN-Cache-Control`),
+   * when the response has one: it replaces Cache-Control and Expires here (§2.2).
+   */
+  readonly control?: string | readonly string[] | undefined;
 }
 
 export interface RequestFacts {
@@ -23,25 +41,52 @@ export interface RequestFacts {
 }
 
 const one = (v: string | readonly string[] | undefined) => (typeof v === 'string' ? v : v?.[0]);
+const all = (v: string | readonly string[] | undefined) =>
+  v === undefined ? undefined : typeof v === 'string' ? v : v.join(',');
 
-function httpDate(v: string | readonly string[] | undefined): number | undefined {
-  const s = one(v);
-  if (s === undefined) return undefined;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? undefined : t;
+/** RFC 9110 §5.6.7, strictly (a repeated field is no date). */
+const httpDate = parseHttpDate;
+
+/** The directives this cache obeys: the targeted field's (RFC 9213 §2.2), else Cache-Control. */
+export function responseDirectives(res: ResponseFacts): Directives {
+  return parseCacheControl(res.control ?? res.headers['cache-control']);
+}
+
+/** Expires, unless a targeted field overrides it (RFC 9213 §2.2). */
+function expiresOf(res: ResponseFacts): string | readonly string[] | undefined {
+  return res.control === undefined ? res.headers.expires : undefined;
+}
+
+/** §5.1: the largest Age; an invalid one makes the response stale. */
+const INVALID_AGE = 2 ** 31;
+
+/**
+ * §5.1: Age is one non-negative integer. A list, a repeated line, a sign, a fraction or a
+ * parameter makes it invalid, and such a response is treated as stale (as the HTTP caching
+ * test suite requires).
+ */
+function ageOf(value: string | readonly string[] | undefined): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'string' || !/^\d+$/.test(value)) return INVALID_AGE;
+  return Math.min(Number(value), INVALID_AGE);
 }
 
 /** Why a response may not be stored, or undefined when it may (§3, shared cache). */
 export function notStorable(req: RequestFacts, res: ResponseFacts): string | undefined {
   if (req.method !== 'GET') return 'method'; // §3: we cache GET (HEAD is answered from it)
-  if (!UNDERSTOOD.has(res.status)) return 'status';
+  if (!understood(res.status)) return 'status';
   const rq = parseCacheControl(req.headers['cache-control']);
   if (rq.has('no-store')) return 'request no-store'; // §5.2.1.5
-  const cc = parseCacheControl(res.headers['cache-control']);
-  if (cc.has('no-store')) return 'no-store'; // §5.2.2.5
+  const cc = responseDirectives(res);
+  // §5.2.2.3: must-understand stores only a status this cache knows, and then overrides
+  // no-store (which is there for caches that do not understand it).
+  if (cc.has('must-understand')) {
+    if (!REGISTERED.has(res.status)) return 'must-understand';
+  } else if (cc.has('no-store')) return 'no-store'; // §5.2.2.5
   if (cc.has('private')) return 'private'; // §5.2.2.7: a shared cache must not store it
-  const vary = one(res.headers.vary);
-  if (vary !== undefined && vary.split(',').some((v) => v.trim() === '*')) return 'vary *'; // §4.1
+  // §4.1; Vary on several lines is one list (RFC 9110 §5.3).
+  const vary = all(res.headers.vary);
+  if (vary !== undefined && vary.split(',').some((v) => v.trim() === '*')) return 'vary *';
   // §3.5: a request with Authorization is stored only when the response says it may be.
   if (
     req.headers.authorization !== undefined &&
@@ -58,10 +103,7 @@ export function notStorable(req: RequestFacts, res: ResponseFacts): string | und
   if (res.headers['set-cookie'] !== undefined) return 'set-cookie';
   // §3: some reason to store it — explicit freshness, public, or a heuristically cacheable status.
   const explicit =
-    cc.has('s-maxage') ||
-    cc.has('max-age') ||
-    res.headers.expires !== undefined ||
-    cc.has('public');
+    cc.has('s-maxage') || cc.has('max-age') || expiresOf(res) !== undefined || cc.has('public');
   if (!explicit && !HEURISTIC_STATUS.has(res.status)) return 'no freshness';
   return undefined;
 }
@@ -69,14 +111,14 @@ export function notStorable(req: RequestFacts, res: ResponseFacts): string | und
 /** §4.2.1 freshness lifetime in seconds (shared cache), with §4.2.2 heuristics where allowed. */
 export function freshnessLifetime(
   res: ResponseFacts,
-  cc: Directives = parseCacheControl(res.headers['cache-control']),
+  cc: Directives = responseDirectives(res),
 ): number {
   const sMaxage = seconds(cc, 's-maxage');
   if (sMaxage !== undefined) return Number.isNaN(sMaxage) ? 0 : sMaxage;
   const maxAge = seconds(cc, 'max-age');
   if (maxAge !== undefined) return Number.isNaN(maxAge) ? 0 : maxAge;
-  if (res.headers.expires !== undefined) {
-    const expires = httpDate(res.headers.expires);
+  if (expiresOf(res) !== undefined) {
+    const expires = httpDate(expiresOf(res));
     if (expires === undefined) return 0; // §5.3: an invalid Expires means already expired
     const date = httpDate(res.headers.date) ?? Date.now();
     return Math.max(0, (expires - date) / 1000);
@@ -97,8 +139,7 @@ export function currentAge(
   responseTime: number,
   now: number,
 ): number {
-  const ageValue = Number(one(res.headers.age) ?? 0);
-  const age = Number.isFinite(ageValue) && ageValue > 0 ? ageValue : 0;
+  const age = ageOf(res.headers.age);
   const date = httpDate(res.headers.date) ?? responseTime;
   const apparentAge = Math.max(0, (responseTime - date) / 1000);
   const responseDelay = (responseTime - requestTime) / 1000;
@@ -119,7 +160,7 @@ export function usability(
   res: ResponseFacts,
   age: number,
 ): { use: Usability; lifetime: number } {
-  const cc = parseCacheControl(res.headers['cache-control']);
+  const cc = responseDirectives(res);
   const rq = parseCacheControl(req.headers['cache-control']);
   const lifetime = freshnessLifetime(res, cc);
   // §5.2.2.4 no-cache (response) and §5.2.1.4 no-cache (request): always validate.
@@ -144,7 +185,7 @@ export function usability(
 
 /** RFC 5861 §4: may a stale response stand in when the origin fails, at this age? */
 export function staleIfError(res: ResponseFacts, age: number): boolean {
-  const cc = parseCacheControl(res.headers['cache-control']);
+  const cc = responseDirectives(res);
   if (cc.has('must-revalidate') || cc.has('proxy-revalidate') || cc.has('s-maxage')) return false;
   const sie = seconds(cc, 'stale-if-error');
   return sie !== undefined && !Number.isNaN(sie) && age < freshnessLifetime(res, cc) + sie;

@@ -34,7 +34,8 @@ import { currentAge, mayServeStored, staleIfError, usability } from './freshness
 import { CACHE_NAME as NAME, MissTee, PassTee } from './response-tees.js';
 import { answerStored } from './stored-answer.js';
 import { streamBody } from './stream-body.js';
-import { whyNotStore, type StorabilitySettings } from './storability.js';
+import { targetedControl, whyNotStore, type StorabilitySettings } from './storability.js';
+import { refreshedBy304 } from './stored-updates.js';
 
 export type { Scope } from './cache-key.js';
 
@@ -69,8 +70,6 @@ const PASS_MS = 10_000;
 const VARY_KEPT = 10_000;
 /** URLs whose stored variants are listed in memory (each list at most `maxVariantsPerUrl`). */
 const VARIANTS_KEPT = 2_000;
-/** RFC 9111 §4.4: methods whose success invalidates the target's stored responses. */
-const UNSAFE = new Set(['POST', 'PUT', 'DELETE', 'PATCH']);
 const EMPTY = Buffer.alloc(0);
 const noop = () => {};
 
@@ -90,9 +89,13 @@ export class HttpCache {
    */
   readonly #pass = new LRUCache<string, true>({ max: 10_000, ttl: PASS_MS });
 
+  /** The targeted cache-control field this cache obeys and keeps from clients (RFC 9213). */
+  readonly hides: string | undefined;
+
   constructor(store: CacheStore, settings: CacheSettings) {
     this.#store = store;
     this.#settings = settings;
+    this.hides = settings.targetedField === '' ? undefined : settings.targetedField;
   }
 
   get store(): CacheStore {
@@ -105,20 +108,17 @@ export class HttpCache {
     return maps.reduce((n, m) => n + m.size, 0);
   }
 
-  static isUnsafe(method: string | undefined): boolean {
-    return UNSAFE.has(method ?? '');
-  }
-
-  /** RFC 9111 §4.4: a successful unsafe request makes the stored responses for its URI stale. */
-  async invalidate(scope: Scope, ctx: RequestContext): Promise<void> {
-    const primary = primaryKey(scope, ctx);
-    this.#vary.delete(primary);
-    this.#variants.delete(primary);
-    await this.#store.purge({
-      project: scope.project,
-      deployment: scope.deployment,
-      url: ctx.path,
-    });
+  /**
+   * RFC 9111 §4.4: a successful unsafe request makes the stored responses for its URI stale,
+   * and those for the same-host URIs in its Location and Content-Location (stored-updates.ts).
+   */
+  async invalidate(scope: Scope, ctx: RequestContext, paths: readonly string[]): Promise<void> {
+    for (const path of paths) {
+      const primary = primaryKey(scope, { ...ctx, path });
+      this.#vary.delete(primary);
+      this.#variants.delete(primary);
+      await this.#store.purge({ project: scope.project, deployment: scope.deployment, url: path });
+    }
   }
 
   async purge(selector: PurgeSelector): Promise<number> {
@@ -295,14 +295,8 @@ export class HttpCache {
     if (fetched.statusCode === 304) {
       fetched.body.resume();
       // §4.3.4: the stored response's header fields are updated from the 304.
-      const headers = { ...entry.meta.headers };
-      for (const [name, value] of Object.entries(fetched.headers)) {
-        if (value !== undefined && name !== 'content-length') headers[name] = value;
-      }
-      const refreshed: Entry = {
-        meta: { ...entry.meta, headers, requestTime: Date.now(), responseTime: Date.now() },
-        body: entry.body,
-      };
+      const control = targetedControl(this.#settings, fetched.headers);
+      const refreshed = refreshedBy304(entry, fetched.headers, control, this.hides);
       const vary = await this.#varyNames(primary);
       await this.#store.set(secondaryKey(primary, vary, req), refreshed);
       if (res !== undefined) {
@@ -336,6 +330,7 @@ export class HttpCache {
         downstreamResponseHeaders(fetched.headers, this.#settings.via),
         ctx,
       );
+      if (this.hides !== undefined) delete headers[this.hides];
       headers['cache-status'] =
         reason === undefined
           ? `${status}; stored`
@@ -369,9 +364,11 @@ export class HttpCache {
     body: Buffer,
   ): Promise<void> {
     const vary = varyOf(headers.vary);
+    const control = targetedControl(this.#settings, headers);
     const meta: EntryMeta = {
+      ...(control === undefined ? {} : { control }),
       status,
-      headers: compactHeaders(headers),
+      headers: compactHeaders(headers, this.hides),
       requestTime,
       responseTime: Date.now(),
       project: scope.project,
@@ -415,6 +412,7 @@ export class HttpCache {
   ): MissTee {
     const requestTime = Date.now();
     return new MissTee({
+      ...(this.hides === undefined ? {} : { hides: this.hides }),
       whyNotStore: (status, headers) => this.whyNotStore(req.method ?? 'GET', req, status, headers),
       maxObjectBytes: this.#settings.maxObjectBytes,
       fwd: vary !== undefined && vary.length > 0 ? 'vary-miss' : 'uri-miss',

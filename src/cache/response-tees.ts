@@ -30,6 +30,8 @@ export interface MissTeeOptions {
   keep(status: number, headers: Headers, body: Buffer): Promise<void>;
   /** The miss is over, stored or not (waiters on the same key may go on). */
   settle(): void;
+  /** The targeted cache-control field, not passed on to clients. */
+  readonly hides?: string;
 }
 
 export class MissTee implements ResponseTee {
@@ -42,8 +44,11 @@ export class MissTee implements ResponseTee {
   /** The response head reached the tee (else nothing else will settle the miss). */
   started = false;
 
+  readonly hides: string | undefined;
+
   constructor(options: MissTeeOptions) {
     this.#o = options;
+    this.hides = options.hides;
   }
 
   start(status: number, headers: Headers): string {
@@ -95,6 +100,8 @@ export interface PassDecider {
     headers: Headers,
   ): string | undefined;
   unpass(primary: string): void;
+  /** The targeted cache-control field, not passed on to clients. */
+  readonly hides: string | undefined;
 }
 
 /**
@@ -106,7 +113,11 @@ export class PassTee implements ResponseTee {
     readonly cache: PassDecider,
     readonly req: IncomingMessage,
     readonly primary: string,
-  ) {}
+  ) {
+    this.hides = cache.hides;
+  }
+
+  readonly hides: string | undefined;
 
   start(status: number, headers: Headers): string {
     const reason = this.cache.whyNotStore(this.req.method ?? 'GET', this.req, status, headers);

@@ -658,6 +658,12 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           description: 'Largest response stored; larger ones pass through uncached.',
         }),
+        cdnCacheControl: Type.String({
+          default: 'CDN-Cache-Control',
+          pattern: "^([!#$%&'*+.^_`|~0-9A-Za-z-]+)?$",
+          description:
+            'The targeted cache-control field this cache obeys (RFC 9213): when a response has it, its directives replace `Cache-Control` and `Expires` for this cache, and it is not passed on to clients (browsers keep following `Cache-Control`). Empty: none.',
+        }),
         maxVariantsPerUrl: Type.Integer({
           default: 32,
           minimum: 1,

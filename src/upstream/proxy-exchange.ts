@@ -28,6 +28,8 @@ export interface ResponseTee {
   end(): void;
   /** The response did not complete (error, client gone). */
   abort(): void;
+  /** A response field meant for the cache alone (RFC 9213 `CDN-Cache-Control`), not passed on. */
+  readonly hides?: string;
 }
 
 /** Why a chunked request body was cut: it passed the limit. */
@@ -187,11 +189,26 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     headers: Record<string, string | string[] | undefined>,
     statusMessage?: string,
   ): void {
-    if (statusCode < 200) return; // 1xx: informational, not forwarded
+    if (statusCode < 200) {
+      // RFC 8297: 103 Early Hints go on to the client (never to HTTP/1.0, RFC 9110 §15.2),
+      // with their Link fields only; never stored. Other 1xx are this hop's business.
+      const link = headers.link;
+      const req = this.#req;
+      if (statusCode === 103 && link !== undefined && !this.#res.headersSent) {
+        if (req.httpVersionMajor > 1 || req.httpVersionMinor >= 1) {
+          this.#res.writeEarlyHints({ link });
+        }
+      }
+      return;
+    }
     this.#responded = true;
     this.#attempt.report(statusCode < 500); // passive health: a 5xx counts against the replica
     const out = decorateResponseHeaders(downstreamResponseHeaders(headers, this.#via), this.#ctx);
-    if (this.#tee !== undefined) out['cache-status'] = this.#tee.start(statusCode, headers);
+    const tee = this.#tee;
+    if (tee !== undefined) {
+      out['cache-status'] = tee.start(statusCode, headers);
+      if (tee.hides !== undefined && out[tee.hides] !== undefined) delete out[tee.hides];
+    }
     // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
     if (statusMessage && this.#req.httpVersionMajor < 2)
       this.#res.writeHead(statusCode, statusMessage, out);
