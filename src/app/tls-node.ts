@@ -140,6 +140,7 @@ export class TlsNode {
       cert: fallback.certPem,
       key: fallback.keyPem,
       SNICallback: sni,
+      proxyProtocol: https.proxyProtocol,
     });
     sy.setHttps({
       port,

@@ -213,6 +213,11 @@ export const ConfigSchema = Type.Object(
           maximum: 65535,
           description: 'Port of the HTTP listener; `PORT` overrides it. 0 picks a free port.',
         }),
+        proxyProtocol: Type.Boolean({
+          default: false,
+          description:
+            'Behind an L4 load balancer: read the PROXY protocol header (v1 or v2) that peers in `proxy.trustedProxies` must send, and take the client address from it. Others are served as usual and cannot send one.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -702,6 +707,11 @@ export const ConfigSchema = Type.Object(
           minimum: 0,
           maximum: 65535,
           description: 'Port of the HTTPS listener. 0 picks a free port.',
+        }),
+        proxyProtocol: Type.Boolean({
+          default: false,
+          description:
+            'Read the PROXY protocol header on the HTTPS listener too (before the TLS handshake), as `listen.proxyProtocol`.',
         }),
         issuer: Type.Union([Type.Literal('local'), Type.Literal('acme')], {
           default: 'local',

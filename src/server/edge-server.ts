@@ -3,7 +3,9 @@
  * the origins behind it. `apply()` / `setStoreProjects()` compile a new table and swap it in
  * whole on every listener; `close()` drains and stops. Nothing here reads the store.
  */
-import { once } from 'node:events';
+import { once, type EventEmitter } from 'node:events';
+import type { Server as NetServer } from 'node:net';
+import { inheritClientAddress, proxyProtocolFront } from './proxy-protocol-front.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { SNICallback } from '../tls/sni.js';
@@ -48,6 +50,10 @@ export class EdgeServer {
   readonly cache: HttpCache | undefined;
   readonly #cacheReady: Promise<void>;
   #secureServer: Http2SecureServer | undefined;
+  /** What accepts connections: the servers themselves, or PROXY protocol fronts before them. */
+  #listener: NetServer | Server;
+  #secureListener: NetServer | Http2SecureServer | undefined;
+  readonly #fronts: NetServer[] = [];
   #live: LiveEvents | undefined;
   #signingKey: SigningKey | undefined;
   #https: HttpsSettings | undefined;
@@ -127,6 +133,7 @@ export class EdgeServer {
     // The last answer on a connection past this count says `Connection: close` (0: no limit).
     this.#server.maxRequestsPerSocket = limits.maxRequestsPerConnection;
     this.#guard.guardHttp(this.#server);
+    this.#listener = this.#server;
     this.#server.on('upgrade', this.#upgradeWith(this.#handler));
     this.#server.on('clientError', answerClientError);
   }
@@ -176,6 +183,8 @@ export class EdgeServer {
     cert: string;
     key: string;
     SNICallback: SNICallback;
+    /** Read a PROXY protocol header from trusted peers first (`https.proxyProtocol`). */
+    proxyProtocol?: boolean;
   }): Promise<number> {
     const handler = this.#newHandler(this.#handler.table, 'https');
     const limits = this.#config.limits;
@@ -210,21 +219,39 @@ export class EdgeServer {
     this.#guard.guardSecure(server);
     server.on('clientError', answerClientError); // HTTP/1.1 over TLS: the same answers
     server.on('upgrade', this.#upgradeWith(handler));
+    // Before Node's own listener: requests read the client's address from this socket.
+    if (options.proxyProtocol === true)
+      server.prependListener('secureConnection', inheritClientAddress);
     server.on('secureConnection', (socket: Duplex) => {
       this.#secureSockets.add(socket);
       socket.once('close', () => this.#secureSockets.delete(socket));
     });
     // A failed handshake (unknown SNI, old protocol, port scan) concerns no one else.
     server.on('tlsClientError', () => {});
-    server.listen(options.port, options.host);
-    await once(server, 'listening');
     this.#secureServer = server;
-    return (server.address() as AddressInfo).port;
+    const listener = options.proxyProtocol === true ? this.#front(server, true) : server;
+    this.#secureListener = listener;
+    listener.listen(options.port, options.host);
+    await once(listener, 'listening');
+    return (listener.address() as AddressInfo).port;
   }
 
   /** Share rate limits with a fleet (the Redis store), reconciling every `rateLimit.syncIntervalMs`. */
   shareRateLimits(exchange: RateExchange): void {
     this.#buckets.share(exchange, this.#config.rateLimit.syncIntervalMs);
+  }
+
+  /** A listener in front of `server` that reads PROXY protocol headers (proxy-protocol-front.ts). */
+  #front(server: EventEmitter, takesOver = false): NetServer {
+    const front = proxyProtocolFront(server, {
+      trusted: new TrustedPeers(this.#config.proxy.trustedProxies),
+      timeoutMs: this.#config.limits.headersTimeoutMs,
+      takesOver,
+    });
+    this.#fronts.push(front);
+    // Node starts a server's head and request timeout checks on its 'listening'.
+    front.once('listening', () => server.emit('listening'));
+    return front;
   }
 
   /** Tell the address policy about another listener of this instance (the admin API). */
@@ -234,10 +261,10 @@ export class EdgeServer {
 
   #selfEndpoints(): Endpoint[] {
     const out = [...this.#otherEndpoints];
-    const http = this.#server.address();
+    const http = this.#listener.address();
     if (http !== null && typeof http === 'object')
       out.push({ host: http.address, port: http.port });
-    const https = this.#secureServer?.address();
+    const https = this.#secureListener?.address();
     if (https !== undefined && https !== null && typeof https === 'object') {
       out.push({ host: https.address, port: https.port });
     }
@@ -246,7 +273,7 @@ export class EdgeServer {
 
   /** Port of the HTTPS listener, if it runs. */
   get httpsPort(): number | undefined {
-    const address = this.#secureServer?.address();
+    const address = this.#secureListener?.address();
     return address === undefined || address === null || typeof address === 'string'
       ? undefined
       : address.port;
@@ -256,14 +283,15 @@ export class EdgeServer {
   static async start(loaded: LoadedConfig, options: StartOptions): Promise<EdgeServer> {
     const sy = new EdgeServer(loaded, options.logger);
     await sy.#cacheReady; // what earlier runs left on disk is served from the first request
-    const { host, port } = loaded.config.listen;
-    sy.#server.listen(port, host);
-    await once(sy.#server, 'listening');
+    const { host, port, proxyProtocol } = loaded.config.listen;
+    if (proxyProtocol) sy.#listener = sy.#front(sy.#server);
+    sy.#listener.listen(port, host);
+    await once(sy.#listener, 'listening');
     return sy;
   }
 
   get port(): number {
-    return (this.#server.address() as AddressInfo).port;
+    return (this.#listener.address() as AddressInfo).port;
   }
 
   /** Base URL on the first platform host, e.g. `http://localhost:8080`. */
@@ -387,6 +415,7 @@ export class EdgeServer {
       secure === undefined
         ? Promise.resolve()
         : new Promise<void>((resolve) => secure.close(() => resolve()));
+    for (const front of this.#fronts) front.close();
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve())).then(
       () => secureClosed,
     );
