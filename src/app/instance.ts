@@ -20,9 +20,10 @@ export async function startInstance(loaded: LoadedConfig, logger: Logger): Promi
   try {
     control = await ControlNode.start(loaded, sy, { logger });
   } catch (err) {
-    await sy.close(0);
+    await sy.close(0, 0);
     throw err;
   }
+  sy.markReady(); // the store's projects are in the route table
   return {
     sy,
     control,

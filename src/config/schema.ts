@@ -571,6 +571,12 @@ export const ConfigSchema = Type.Object(
           description:
             'On SIGTERM/SIGINT: how long in-flight requests and WebSockets may run before connections are closed.',
         }),
+        drainMs: Type.Integer({
+          default: 0,
+          minimum: 0,
+          description:
+            'On SIGTERM/SIGINT, first this long of answering `/_switchyard/ready` with 503 while serving as usual, so a load balancer stops sending before connections close (set it above the balancer’s check interval × its fall count). 0: close at once.',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -75,6 +75,8 @@ export class EdgeServer {
   #specs: ReadonlyMap<string, ProjectSpec> = new Map<string, ProjectSpec>();
   #shadowed: ReadonlySet<string> = new Set<string>();
   #storeHealth: 'ok' | 'degraded' = 'ok';
+  #ready = false;
+  #draining = false;
   #fileListeners: ((slugs: ReadonlySet<string>) => void)[] = [];
 
   private constructor(loaded: LoadedConfig, logger: Logger) {
@@ -146,6 +148,7 @@ export class EdgeServer {
       accessLog: this.#config.log.access ? logger : undefined,
       proto,
       health: () => this.health(),
+      readiness: () => this.readiness(),
       onInternalError: (err: SwitchyardError) =>
         logger.error({ err: err.cause ?? err, code: err.code }, err.detail),
       maxBodyBytes: this.#config.limits.maxBodyBytes,
@@ -366,6 +369,17 @@ export class EdgeServer {
     }
   }
 
+  /** The instance has its route table (store included): `/_switchyard/ready` may say so. */
+  markReady(): void {
+    this.#ready = true;
+  }
+
+  /** What `/_switchyard/ready` reports: ready for traffic, or why not. */
+  readiness(): { ready: boolean; reason?: 'starting' | 'draining' } {
+    if (this.#draining || this.#handler.closing) return { ready: false, reason: 'draining' };
+    return this.#ready ? { ready: true } : { ready: false, reason: 'starting' };
+  }
+
   /** What `/_switchyard/health` and the admin API's `/health` report. */
   health(): { status: 'ok' | 'degraded' | 'closing'; projects: number; store: string } {
     const status = this.#handler.closing
@@ -408,7 +422,15 @@ export class EdgeServer {
    * Stop accepting, let in-flight requests (and WebSockets) run up to `graceMs`, then close
    * every connection and origin.
    */
-  async close(graceMs = this.#config.shutdown.graceMs): Promise<void> {
+  async close(
+    graceMs = this.#config.shutdown.graceMs,
+    drainMs = this.#config.shutdown.drainMs,
+  ): Promise<void> {
+    if (drainMs > 0) {
+      // Not ready, still serving: the balancer's checks see it and stop sending.
+      this.#draining = true;
+      await new Promise((r) => setTimeout(r, drainMs));
+    }
     for (const h of this.#handlers) h.startClosing();
     const secure = this.#secureServer;
     const secureClosed =

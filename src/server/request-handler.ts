@@ -32,6 +32,8 @@ export interface HandlerOptions {
   readonly proto: 'http' | 'https';
   /** What /_switchyard/health reports. */
   readonly health?: () => { status: string; projects: number; store: string };
+  /** What /_switchyard/ready reports (for load balancers' checks). */
+  readonly readiness?: () => { ready: boolean; reason?: string };
   /** Where errors that are Switchyard's own fault are logged, with their cause. */
   readonly onInternalError: (err: SwitchyardError) => void;
   /** `limits.maxBodyBytes` (0: none); a project may have its own. */
@@ -374,6 +376,19 @@ export class RequestHandler {
       // A degraded store does not stop this instance serving its last table: load balancers
       // must keep sending traffic, so only closing answers 503.
       res.writeHead(health.status === 'closing' ? 503 : 200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+        'cache-control': 'no-store',
+        'x-request-id': ctx.id,
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    if (name === 'ready' || name.startsWith('ready?')) {
+      // Readiness, not liveness: 503 while starting (no route table yet) and while draining.
+      const ready = this.#options.readiness?.() ?? { ready: !this.#closing };
+      const body = JSON.stringify(ready);
+      res.writeHead(ready.ready ? 200 : 503, {
         'content-type': 'application/json; charset=utf-8',
         'content-length': Buffer.byteLength(body),
         'cache-control': 'no-store',
