@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Sealer } from '../secrets/sealer.js';
+import { SessionTickets, TICKET_KEY_RECORD } from '../tls/session-tickets.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
 import type { EdgeServer } from '../server/edge-server.js';
@@ -29,6 +30,8 @@ export class TlsNode {
   readonly manager: CertificateManager;
   readonly verifier: DomainVerifier;
   readonly localCa: LocalCa;
+  /** The fleet's session-ticket key, shared through the store. */
+  readonly tickets: SessionTickets;
   readonly #replica: StoreMirror;
 
   private constructor(parts: {
@@ -37,12 +40,14 @@ export class TlsNode {
     verifier: DomainVerifier;
     localCa: LocalCa;
     replica: StoreMirror;
+    tickets: SessionTickets;
   }) {
     this.index = parts.index;
     this.manager = parts.manager;
     this.verifier = parts.verifier;
     this.localCa = parts.localCa;
     this.#replica = parts.replica;
+    this.tickets = parts.tickets;
   }
 
   static async start(options: {
@@ -112,7 +117,15 @@ export class TlsNode {
       logger,
     );
     await sealStoredKeys(store, sealer, logger);
-    const node = new TlsNode({ index, manager, verifier, localCa, replica });
+    const tickets = new SessionTickets({
+      store,
+      replica,
+      sealer,
+      rotateMs: https.sessionTicketRotationHours * 3_600_000,
+      apply: (key) => sy.setTicketKeys(key),
+      logger,
+    });
+    const node = new TlsNode({ index, manager, verifier, localCa, replica, tickets });
     node.refresh('reloaded');
 
     // The certificate for handshakes without SNI or for names without one of their own:
@@ -182,6 +195,7 @@ export class TlsNode {
     manager
       .start(initial)
       .catch((err: unknown) => logger.warn({ err }, 'initial certificate orders failed'));
+    await tickets.start();
     logger.info({ port, issuer: issuer.name }, 'HTTPS listening');
     return node;
   }
@@ -192,6 +206,9 @@ export class TlsNode {
 
   /** Keep the index in step with the store's certificates. */
   refresh(changes: readonly Change[] | 'reloaded'): void {
+    if (changes === 'reloaded' || changes.some((c) => c.key === TICKET_KEY_RECORD)) {
+      this.tickets.refresh();
+    }
     if (changes !== 'reloaded' && !changes.some((c) => c.kind === 'certificate')) return;
     this.index.replace(
       [...this.#replica.values('certificate')].map((r) => r.value as unknown as CertificateRecord),
@@ -210,6 +227,7 @@ export class TlsNode {
   }
 
   async stop(): Promise<void> {
+    this.tickets.stop();
     await Promise.all([this.manager.stop(), this.verifier.stop()]);
   }
 }

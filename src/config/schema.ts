@@ -714,6 +714,12 @@ export const ConfigSchema = Type.Object(
           maximum: 65535,
           description: 'Port of the HTTPS listener. 0 picks a free port.',
         }),
+        sessionTicketRotationHours: Type.Number({
+          default: 24,
+          minimum: 0.001,
+          description:
+            'How long one TLS session-ticket key is used. The key is shared by every instance through the store (sealed), so a session made with one instance resumes on another; after a rotation, sessions from the previous key make one full handshake.',
+        }),
         proxyProtocol: Type.Boolean({
           default: false,
           description:

@@ -7,9 +7,9 @@ import { once, type EventEmitter } from 'node:events';
 import type { Server as NetServer } from 'node:net';
 import { inheritClientAddress, proxyProtocolFront } from './proxy-protocol-front.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { Http2SecureServer } from 'node:http2';
+import { createHttpsServer } from './secure-server.js';
 import type { SNICallback } from '../tls/sni.js';
-import { TLS_POLICY } from '../tls/tls-policy.js';
 import { createHttpCache } from '../cache/create-cache.js';
 import type { HttpCache } from '../cache/http-cache.js';
 import { mergeProjects } from '../routing/project-sources.js';
@@ -54,6 +54,7 @@ export class EdgeServer {
   #listener: NetServer | Server;
   #secureListener: NetServer | Http2SecureServer | undefined;
   readonly #fronts: NetServer[] = [];
+  #ticketKey: Buffer | undefined;
   #live: LiveEvents | undefined;
   #signingKey: SigningKey | undefined;
   #https: HttpsSettings | undefined;
@@ -190,37 +191,8 @@ export class EdgeServer {
     proxyProtocol?: boolean;
   }): Promise<number> {
     const handler = this.#newHandler(this.#handler.table, 'https');
-    const limits = this.#config.limits;
-    const server = createSecureServer(
-      {
-        ...TLS_POLICY,
-        cert: options.cert,
-        key: options.key,
-        SNICallback: options.SNICallback,
-        allowHTTP1: true, // ALPN offers h2 and http/1.1; WebSocket stays on HTTP/1.1
-        handshakeTimeout: limits.headersTimeoutMs,
-        maxSessionMemory: 64,
-        // Sent explicitly rather than left to Node's defaults (RFC 9113 §6.5.2).
-        settings: {
-          maxConcurrentStreams: limits.http2.maxConcurrentStreams,
-          initialWindowSize: limits.http2.initialWindowSize,
-          maxHeaderListSize: limits.maxHeaderBytes,
-          enablePush: false,
-        },
-      },
-      handler.handle as unknown as (req: unknown, res: unknown) => void,
-    );
-    // HTTP/1.1 over TLS: the same head, request and keep-alive timeouts as the HTTP listener,
-    // checked as often (Node reads these before 'listening').
-    Object.assign(server, {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      connectionsCheckingInterval: 1000,
-      maxRequestsPerSocket: limits.maxRequestsPerConnection,
-    });
+    const server = createHttpsServer(this.#config.limits, options, handler.handle);
     this.#guard.guardSecure(server);
-    server.on('clientError', answerClientError); // HTTP/1.1 over TLS: the same answers
     server.on('upgrade', this.#upgradeWith(handler));
     // Before Node's own listener: requests read the client's address from this socket.
     if (options.proxyProtocol === true)
@@ -229,9 +201,8 @@ export class EdgeServer {
       this.#secureSockets.add(socket);
       socket.once('close', () => this.#secureSockets.delete(socket));
     });
-    // A failed handshake (unknown SNI, old protocol, port scan) concerns no one else.
-    server.on('tlsClientError', () => {});
     this.#secureServer = server;
+    if (this.#ticketKey !== undefined) server.setTicketKeys(this.#ticketKey);
     const listener = options.proxyProtocol === true ? this.#front(server, true) : server;
     this.#secureListener = listener;
     listener.listen(options.port, options.host);
@@ -255,6 +226,12 @@ export class EdgeServer {
     // Node starts a server's head and request timeout checks on its 'listening'.
     front.once('listening', () => server.emit('listening'));
     return front;
+  }
+
+  /** The TLS session-ticket key (shared by a fleet; src/tls/session-tickets.ts). */
+  setTicketKeys(key: Buffer): void {
+    this.#ticketKey = key;
+    this.#secureServer?.setTicketKeys(key);
   }
 
   /** Tell the address policy about another listener of this instance (the admin API). */

@@ -1,0 +1,50 @@
+/**
+ * The HTTPS listener's server: HTTP/2 and HTTP/1.1 by ALPN, a certificate per handshake from
+ * `SNICallback`, the TLS policy, explicit HTTP/2 settings, and HTTP/1.1-over-TLS timeouts
+ * and answers the same as the plain HTTP listener's.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
+import type { Config } from '../config/schema.js';
+import type { SNICallback } from '../tls/sni.js';
+import { TLS_POLICY } from '../tls/tls-policy.js';
+import { answerClientError } from './connection-guard.js';
+
+export function createHttpsServer(
+  limits: Config['limits'],
+  tls: { cert: string; key: string; SNICallback: SNICallback },
+  handle: (req: IncomingMessage, res: ServerResponse) => void,
+): Http2SecureServer {
+  const server = createSecureServer(
+    {
+      ...TLS_POLICY,
+      cert: tls.cert,
+      key: tls.key,
+      SNICallback: tls.SNICallback,
+      allowHTTP1: true, // ALPN offers h2 and http/1.1; WebSocket stays on HTTP/1.1
+      handshakeTimeout: limits.headersTimeoutMs,
+      maxSessionMemory: 64,
+      // Sent explicitly rather than left to Node's defaults (RFC 9113 §6.5.2).
+      settings: {
+        maxConcurrentStreams: limits.http2.maxConcurrentStreams,
+        initialWindowSize: limits.http2.initialWindowSize,
+        maxHeaderListSize: limits.maxHeaderBytes,
+        enablePush: false,
+      },
+    },
+    handle as unknown as (req: unknown, res: unknown) => void,
+  );
+  // HTTP/1.1 over TLS: the same head, request and keep-alive timeouts as the HTTP listener,
+  // checked as often (Node reads these before 'listening').
+  Object.assign(server, {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionsCheckingInterval: 1000,
+    maxRequestsPerSocket: limits.maxRequestsPerConnection,
+  });
+  server.on('clientError', answerClientError); // HTTP/1.1 over TLS: the same answers
+  // A failed handshake (unknown SNI, old protocol, port scan) concerns no one else.
+  server.on('tlsClientError', () => {});
+  return server;
+}
