@@ -62,7 +62,14 @@ export async function startAdminServer(
     bodyLimit: 1024 * 1024,
     requestTimeout: listen.requestTimeoutMs ?? 300_000,
     keepAliveTimeout: listen.keepAliveTimeoutMs ?? 5_000,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: 'array',
+        allErrors: false,
+        keywords: ['patternHint'], // the configuration schema's error hints, shared by some routes
+      },
+    },
     forceCloseConnections: true,
   });
   await app.register(swagger, {

@@ -1,5 +1,7 @@
 /** `switchyard start`: load the configuration, serve, reload on change, drain on SIGTERM. */
 import { ConfigError } from '../config/config-error.js';
+import type { Config } from '../config/schema.js';
+import { claimDataDir } from './data-dir-lock.js';
 import { watchConfigFile } from '../config/config-watcher.js';
 import { loadConfig } from '../config/load-config.js';
 import { createLogger } from '../observability/logger.js';
@@ -19,12 +21,18 @@ export async function start({ file, env }: StartArgs): Promise<number> {
   const loaded = loadConfig({ file, env });
   const logger = createLogger(loaded.config.log.level);
   const workers = workerCount(loaded.config.workers);
+  if (!isClusterWorker()) claimDataDir(loaded); // workers run under their primary's claim
   if (workers > 1 && !isClusterWorker()) {
     const code = await runPrimary(workers, logger, (port) => printBanner(loaded, port, workers));
     logger.flush();
     return code;
   }
-  const instance = await startInstance(loaded, logger);
+  let instance;
+  try {
+    instance = await startInstance(loaded, logger);
+  } catch (err) {
+    throw listenError(err, loaded.config) ?? err;
+  }
   const { sy, control } = instance;
   const { config } = loaded;
   if (!isClusterWorker()) {
@@ -101,4 +109,26 @@ function adminLine(host: string, port: number | undefined, tokenFile: string | u
   if (port === undefined) return undefined;
   const token = tokenFile === undefined ? 'admin.token from the configuration' : tokenFile;
   return `admin API on http://${host}:${port}/ (token: ${token})`;
+}
+
+/**
+ * A port already taken (or not allowed) is a configuration problem: say which option and
+ * variable move it, not a stack trace.
+ */
+function listenError(err: unknown, config: Config): ConfigError | undefined {
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e.code !== 'EADDRINUSE' && e.code !== 'EACCES') return undefined;
+  const which =
+    e.port === config.listen.port
+      ? 'listen.port (or PORT) for HTTP'
+      : e.port === config.https.port
+        ? 'https.port (or SWITCHYARD_HTTPS_PORT) for HTTPS'
+        : e.port === config.admin.port
+          ? 'admin.port (or SWITCHYARD_ADMIN_PORT) for the admin API'
+          : 'the listener options';
+  const what =
+    e.code === 'EADDRINUSE'
+      ? `port ${e.port} on ${e.address} is already in use (another Switchyard, or another server?)`
+      : `port ${e.port} on ${e.address} needs privileges this process does not have (ports below 1024 need CAP_NET_BIND_SERVICE)`;
+  return new ConfigError(`${what}; choose another with ${which}`, [what]);
 }

@@ -35,7 +35,7 @@ import { CACHE_NAME as NAME, MissTee, PassTee } from './response-tees.js';
 import { answerStored } from './stored-answer.js';
 import { streamBody } from './stream-body.js';
 import { targetedControl, whyNotStore, type StorabilitySettings } from './storability.js';
-import { refreshedBy304 } from './stored-updates.js';
+import { boundVariants, refreshedBy304 } from './stored-updates.js';
 
 export type { Scope } from './cache-key.js';
 
@@ -83,6 +83,7 @@ export class HttpCache {
   /** Misses in progress: key → settles when the leader is done. */
   readonly #pending = new Map<string, Promise<void>>();
   readonly #refreshing = new Set<string>();
+  readonly #background = new Set<Promise<void>>();
   /**
    * Keys whose last response could not be stored ("hit-for-pass", as Varnish calls it):
    * for a while their misses go straight to the app instead of waiting for one another.
@@ -119,6 +120,12 @@ export class HttpCache {
       this.#variants.delete(primary);
       await this.#store.purge({ project: scope.project, deployment: scope.deployment, url: path });
     }
+  }
+
+  /** Finish background work (compression), then close the store. */
+  async close(): Promise<void> {
+    await Promise.all(this.#background);
+    await this.#store.close();
   }
 
   async purge(selector: PurgeSelector): Promise<number> {
@@ -385,21 +392,16 @@ export class HttpCache {
     this.#vary.set(primary, vary);
     const key = secondaryKey(primary, vary, req);
     await this.#store.set(key, { meta, body });
-    if (vary.length > 0) await this.#boundVariants(primary, key);
-    if (compressible(status, headers, body.length)) {
-      void compressStored(this.#store, key, { meta, body });
+    if (vary.length > 0) {
+      const max = this.#settings.maxVariantsPerUrl ?? 32;
+      await boundVariants(this.#store, this.#variants, primary, key, max);
     }
-  }
-
-  /** Keep at most `maxVariantsPerUrl` variants of one URL: the least recently stored go. */
-  async #boundVariants(primary: string, key: string): Promise<void> {
-    const max = this.#settings.maxVariantsPerUrl ?? 32;
-    let keys = this.#variants.get(primary);
-    if (keys === undefined) this.#variants.set(primary, (keys = []));
-    const at = keys.indexOf(key);
-    if (at !== -1) keys.splice(at, 1);
-    keys.push(key);
-    while (keys.length > max) await this.#store.delete(keys.shift()!);
+    if (compressible(status, headers, body.length)) {
+      // In the background, but closing waits for it (a restart keeps the encoded copies).
+      const done = compressStored(this.#store, key, { meta, body });
+      this.#background.add(done);
+      void done.finally(() => this.#background.delete(done));
+    }
   }
 
   #missTee(

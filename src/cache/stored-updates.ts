@@ -4,7 +4,7 @@
  * for its URI — and for the URIs in its `Location` and `Content-Location` — stale (§4.4).
  */
 import type { RequestContext } from '../request/request-context.js';
-import type { Entry } from './cache-store.js';
+import type { CacheStore, Entry } from './cache-store.js';
 
 /**
  * Fields a 304 never changes in the stored response: its length, and what describes the
@@ -76,4 +76,26 @@ export function invalidatedPaths(
     if (!out.includes(path)) out.push(path);
   }
   return out;
+}
+
+/**
+ * Keep at most `max` variants (by Vary) of one URL: `lists` holds each URL's variant keys,
+ * least recently stored first; storing one more deletes the oldest from the store.
+ */
+export async function boundVariants(
+  store: CacheStore,
+  lists: {
+    get(primary: string): string[] | undefined;
+    set(primary: string, keys: string[]): unknown;
+  },
+  primary: string,
+  key: string,
+  max: number,
+): Promise<void> {
+  let keys = lists.get(primary);
+  if (keys === undefined) lists.set(primary, (keys = []));
+  const at = keys.indexOf(key);
+  if (at !== -1) keys.splice(at, 1);
+  keys.push(key);
+  while (keys.length > max) await store.delete(keys.shift()!);
 }

@@ -4,7 +4,7 @@
  *   switchyard projects
  *   switchyard rollback <project>
  */
-import { stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { c as createTar } from 'tar';
 import type { DeploymentRecord, ProjectRecord } from '../model/records.js';
@@ -27,6 +27,11 @@ type DeploymentWithUrls = DeploymentRecord & { urls?: { preview?: string; produc
 export async function deploy(client: AdminClient, options: DeployOptions, out: Out): Promise<void> {
   const info = await stat(options.dir).catch(() => undefined);
   if (info?.isDirectory() !== true) throw new ClientError(`${options.dir} is not a directory`);
+  if (!(await hasFiles(options.dir))) {
+    throw new ClientError(
+      `${options.dir} has no files to deploy (is it the build output folder, e.g. dist/ or build/?)`,
+    );
+  }
   // Create the project on first deploy (needs an admin token; a deploy token skips this).
   await client.call('POST', '/v1/projects', { slug: options.project }).catch((err: unknown) => {
     if (!(err instanceof ClientError) || (err.status !== 403 && err.status !== 409)) throw err;
@@ -150,4 +155,10 @@ export async function tokens(
     return;
   }
   throw new ClientError('expected: tokens create | tokens ls | tokens rm <id>');
+}
+
+/** Whether a folder holds at least one file, however deep. */
+async function hasFiles(dir: string): Promise<boolean> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries.some((e) => e.isFile());
 }

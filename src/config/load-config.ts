@@ -3,7 +3,7 @@
  * against the schema (which also fills defaults), then checked across fields. Any problem is
  * a ConfigError naming the key, the value and what is expected; nothing half-valid escapes.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
@@ -15,7 +15,8 @@ import { ConfigError } from './config-error.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import { ConfigSchema, type Config, type ProjectConfig } from './schema.js';
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+// verbose: errors carry their schema, for `patternHint` and the names an unknown key may mean.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validateSchema = ajv.compile<Config>(ConfigSchema);
 
 export interface LoadedConfig {
@@ -85,9 +86,16 @@ function readYaml(file: string): unknown {
   }
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
+    const lines = text.split('\n');
     throw configError(
       file,
-      doc.errors.map((e) => `not valid YAML: ${e.message.split('\n')[0] ?? e.message}`),
+      doc.errors.map((e) => {
+        // "… at line 2, column 1:" and then the line itself, as it stands in the file.
+        const first = (e.message.split('\n')[0] ?? e.message).replace(/:$/, '');
+        const line = e.linePos?.[0].line;
+        const shown = line === undefined ? undefined : lines[line - 1]?.trimEnd();
+        return `not valid YAML: ${first}${shown === undefined ? '' : `: ${JSON.stringify(shown)}`}`;
+      }),
     );
   }
   return doc.toJS() as unknown;
@@ -134,16 +142,22 @@ function describeAjvError(
     case 'additionalProperties': {
       const extra = (e.params as { additionalProperty: string }).additionalProperty;
       key = key === '' ? extra : `${key}.${extra}`;
-      return `${key}: unknown option`;
+      const known = Object.keys(
+        (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties ?? {},
+      );
+      const near = nearest(extra, known);
+      return `${key}: unknown option${near === undefined ? '' : ` (did you mean "${near}"?)`}`;
     }
     case 'required':
       return `${key === '' ? '' : `${key}.`}${(e.params as { missingProperty: string }).missingProperty}: required`;
     case 'type':
       expected = `a value of type ${(e.params as { type: string }).type}`;
       break;
-    case 'pattern':
-      expected = `a value matching ${(e.params as { pattern: string }).pattern}`;
+    case 'pattern': {
+      const hint = (e.parentSchema as { patternHint?: string } | undefined)?.patternHint;
+      expected = hint ?? `a value matching ${(e.params as { pattern: string }).pattern}`;
       break;
+    }
     case 'const':
     case 'enum':
       expected = `one of ${JSON.stringify((e.params as { allowedValues?: unknown }).allowedValues ?? e.params)}`;
@@ -172,6 +186,12 @@ function toProjectSpec(
     if ((d.static === undefined) === (d.upstream === undefined)) {
       problems.push(`${dkey}: expected exactly one of "static" or "upstream"`);
       return;
+    }
+    if (d.static !== undefined) {
+      const dir = resolve(baseDir, d.static.dir);
+      const kind = statSync(dir, { throwIfNoEntry: false });
+      if (kind === undefined) problems.push(`${dkey}.static.dir: ${dir} does not exist`);
+      else if (!kind.isDirectory()) problems.push(`${dkey}.static.dir: ${dir} is not a directory`);
     }
     const origin = d.static
       ? {
@@ -267,4 +287,29 @@ function checkAcrossProjects(config: Config, projects: ProjectSpec[], problems: 
       domains.set(d, p.slug);
     });
   });
+}
+
+/** The known name closest to a mistyped one (at most a third of its letters off), if any. */
+function nearest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
+  for (const candidate of known) {
+    const d = editDistance(name.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+/** Levenshtein distance (insertions, deletions, substitutions). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }

@@ -19,7 +19,13 @@ const CIDR_PATTERN = '^([0-9]{1,3}(\\.[0-9]{1,3}){3}/[0-9]{1,2}|[0-9a-fA-F:]+/[0
 
 /** Slugs and deployment ids are DNS-label-like and never contain `--` (model/vocabulary.ts). */
 const Name = (description: string) =>
-  Type.String({ pattern: NAME_PATTERN, minLength: 1, maxLength: NAME_MAX_LENGTH, description });
+  Type.String({
+    pattern: NAME_PATTERN,
+    patternHint: 'lower-case letters, digits and single hyphens, starting with a letter or digit',
+    minLength: 1,
+    maxLength: NAME_MAX_LENGTH,
+    description,
+  });
 
 export const StaticOriginSchema = Type.Object(
   {
@@ -55,6 +61,7 @@ export const BalancingSchema = Type.Object(
       default: 'client-ip',
       pattern:
         "^(client-ip|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+|cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$",
+      patternHint: 'client-ip, header:<name> or cookie:<name>',
       description:
         'The affinity key for `consistent-hash`: `client-ip`, `header:<name>` or `cookie:<name>`. Requests without it go round robin.',
     }),
@@ -65,7 +72,11 @@ export const BalancingSchema = Type.Object(
 export const UpstreamOriginSchema = Type.Object(
   {
     replicas: Type.Array(
-      Type.String({ pattern: '^http://[^/?#@]+$', description: 'http://host:port' }),
+      Type.String({
+        pattern: '^http://[^/?#@]+$',
+        patternHint: 'http://host:port — no path, query or credentials',
+        description: 'http://host:port',
+      }),
       {
         minItems: 1,
         description:
@@ -75,6 +86,7 @@ export const UpstreamOriginSchema = Type.Object(
     healthCheckPath: Type.Optional(
       Type.String({
         pattern: '^/',
+        patternHint: 'a path starting with /',
         description:
           'Active health check path for this deployment (overrides `upstream.health.checkPath`).',
       }),
@@ -133,20 +145,34 @@ const ProjectSchema = Type.Object(
           'Id of the deployment that the production alias points at (path, subdomain and custom domains). Defaults to the last deployment listed.',
       }),
     ),
-    aliases: Type.Record(Type.String({ pattern: NAME_PATTERN }), Type.String(), {
-      default: {},
-      description:
-        'Branch aliases: name → deployment id, served at `<name>--<slug>.<domain>` (a deployment id of the same name wins).',
-    }),
+    aliases: Type.Record(
+      Type.String({
+        pattern: NAME_PATTERN,
+        patternHint:
+          'lower-case letters, digits and single hyphens, starting with a letter or digit',
+      }),
+      Type.String(),
+      {
+        default: {},
+        description:
+          'Branch aliases: name → deployment id, served at `<name>--<slug>.<domain>` (a deployment id of the same name wins).',
+      },
+    ),
     domains: Type.Array(Type.String({ minLength: 1, maxLength: 253 }), {
       default: [],
       description: 'Custom domains served by the production alias (exact host match).',
     }),
-    rootPaths: Type.Array(Type.String({ pattern: '^/[^?#]*$' }), {
-      default: [],
-      description:
-        'Opt-in for apps built for the site root under path routing: requests on a platform host for these path prefixes (e.g. `/assets/`) that name no project go to this project when the request comes from one of its pages (Referer, or the `sy-project` cookie set on its HTML). Empty: off.',
-    }),
+    rootPaths: Type.Array(
+      Type.String({
+        pattern: '^/[^?#]*$',
+        patternHint: 'a path starting with / (no query or fragment)',
+      }),
+      {
+        default: [],
+        description:
+          'Opt-in for apps built for the site root under path routing: requests on a platform host for these path prefixes (e.g. `/assets/`) that name no project go to this project when the request comes from one of its pages (Referer, or the `sy-project` cookie set on its HTML). Empty: off.',
+      },
+    ),
     httpsRedirect: Type.Boolean({
       default: false,
       description:
@@ -311,6 +337,7 @@ export const ConfigSchema = Type.Object(
             checkStatus: Type.String({
               default: '200-399',
               pattern: '^[1-5]\\d\\d(-[1-5]\\d\\d)?(,[1-5]\\d\\d(-[1-5]\\d\\d)?)*$',
+              patternHint: 'status codes and ranges such as 500-504,429',
               description:
                 'Statuses that pass a check: codes and ranges, e.g. `200-399` or `200,204`.',
             }),
@@ -378,16 +405,28 @@ export const ConfigSchema = Type.Object(
           minimum: 1,
           description: 'Longest wait in that queue before 503.',
         }),
-        allowedNetworks: Type.Array(Type.String({ pattern: CIDR_PATTERN }), {
-          default: [],
-          description:
-            'Replicas registered through the API by a tenant (any token but an unbound admin one) may not point at loopback, link-local (cloud metadata), unspecified or multicast addresses, nor at Switchyard’s own listeners. CIDRs listed here are allowed anyway (e.g. `127.0.0.0/8` on a laptop). Private ranges are allowed by default. The configuration file is trusted and never checked.',
-        }),
-        deniedNetworks: Type.Array(Type.String({ pattern: CIDR_PATTERN }), {
-          default: [],
-          description:
-            'CIDRs tenant replicas may never point at, beside the defaults (e.g. the network of your databases). Checked before `allowedNetworks`.',
-        }),
+        allowedNetworks: Type.Array(
+          Type.String({
+            pattern: CIDR_PATTERN,
+            patternHint: 'an address block such as 10.0.0.0/8 or fd00::/8',
+          }),
+          {
+            default: [],
+            description:
+              'Replicas registered through the API by a tenant (any token but an unbound admin one) may not point at loopback, link-local (cloud metadata), unspecified or multicast addresses, nor at Switchyard’s own listeners. CIDRs listed here are allowed anyway (e.g. `127.0.0.0/8` on a laptop). Private ranges are allowed by default. The configuration file is trusted and never checked.',
+          },
+        ),
+        deniedNetworks: Type.Array(
+          Type.String({
+            pattern: CIDR_PATTERN,
+            patternHint: 'an address block such as 10.0.0.0/8 or fd00::/8',
+          }),
+          {
+            default: [],
+            description:
+              'CIDRs tenant replicas may never point at, beside the defaults (e.g. the network of your databases). Checked before `allowedNetworks`.',
+          },
+        ),
       },
       { additionalProperties: false, default: {} },
     ),
@@ -409,18 +448,27 @@ export const ConfigSchema = Type.Object(
             'Peers (IP or CIDR) whose `X-Forwarded-*`, `Forwarded` and `X-Request-Id` headers are believed. Everyone else’s are replaced.',
         }),
         clientIdentityHeaders: Type.Array(
-          Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$" }),
+          Type.String({
+            pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+            patternHint: "an HTTP token: letters, digits and !#$%&'*+.^_`|~-",
+          }),
           {
             default: [...CLIENT_IDENTITY_HEADERS],
             description:
               'Headers that claim who the client is or what it asked for (`X-Real-IP`, `True-Client-IP`, `X-Original-URL` …): removed from requests of peers that are not `trustedProxies`, so an app that believes them cannot be fooled. `X-Forwarded-*` and `Forwarded` are always rebuilt.',
           },
         ),
-        upgradeProtocols: Type.Array(Type.String({ pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z/-]+$" }), {
-          default: ['websocket'],
-          description:
-            'Protocols a client may switch to with `Upgrade` (RFC 9110 §7.8), case-insensitive; the connection becomes a tunnel only once the app answers 101. Anything else gets 400.',
-        }),
+        upgradeProtocols: Type.Array(
+          Type.String({
+            pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z/-]+$",
+            patternHint: 'a protocol name such as websocket',
+          }),
+          {
+            default: ['websocket'],
+            description:
+              'Protocols a client may switch to with `Upgrade` (RFC 9110 §7.8), case-insensitive; the connection becomes a tunnel only once the app answers 101. Anything else gets 400.',
+          },
+        ),
         allowUnderscoreHeaders: Type.Boolean({
           default: false,
           description:
@@ -429,6 +477,7 @@ export const ConfigSchema = Type.Object(
         via: Type.String({
           default: 'switchyard',
           pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$",
+          patternHint: "an HTTP token: letters, digits and !#$%&'*+.^_`|~-",
           description: 'Pseudonym added to `Via` (RFC 9110 §7.6.3).',
         }),
       },
@@ -610,6 +659,7 @@ export const ConfigSchema = Type.Object(
     store: Type.String({
       default: 'embedded',
       pattern: '^(embedded|rediss?://.+|unix:/.+)$',
+      patternHint: 'embedded, a redis:// or rediss:// URL, or unix:/path/to/redis.sock',
       description:
         'Where projects, deployments, aliases and domains live: `embedded` (SQLite in `dataDir`, one machine) or a Redis URL shared by a fleet, `redis://[:password@]host:port[/db][?prefix=sy:]` (or `unix:/path/redis.sock`). Projects in this file are served either way.',
     }),
@@ -672,6 +722,7 @@ export const ConfigSchema = Type.Object(
         cdnCacheControl: Type.String({
           default: 'CDN-Cache-Control',
           pattern: "^([!#$%&'*+.^_`|~0-9A-Za-z-]+)?$",
+          patternHint: 'a header field name, or empty',
           description:
             'The targeted cache-control field this cache obeys (RFC 9213): when a response has it, its directives replace `Cache-Control` and `Expires` for this cache, and it is not passed on to clients (browsers keep following `Cache-Control`). Empty: none.',
         }),

@@ -437,5 +437,6 @@ export class EdgeServer {
     await closed;
     this.#buckets.close();
     await this.#origins.closeAll();
+    await this.cache?.close(); // what the disk tier is still writing lands before exit
   }
 }

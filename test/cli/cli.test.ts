@@ -70,6 +70,71 @@ describe('switchyard command line', () => {
     );
   });
 
+  it('explains configuration mistakes: the YAML line, the option meant, the value expected, a missing folder', async () => {
+    const dir = configDir();
+    const file = join(dir, 'switchyard.yaml');
+    writeFileSync(file, 'listen: { port: 8080\nprojects: [\n');
+    const yaml = await runSwitchyard(['start', '--config', file]);
+    assert.equal(yaml.code, 2);
+    assert.match(yaml.stderr, /not valid YAML: .* at line 2, column 1: "projects: \["/);
+    writeFileSync(
+      file,
+      [
+        'listn: { port: 1 }',
+        'projects:',
+        '  - slug: app',
+        '    deployments:',
+        '      - { id: v1, upstream: { replicas: ["http://app:3000/api"] } }',
+        '',
+      ].join('\n'),
+    );
+    const res = await runSwitchyard(['start', '--config', file]);
+    assert.equal(res.code, 2);
+    assert.match(res.stderr, /listn: unknown option \(did you mean "listen"\?\)/);
+    assert.match(
+      res.stderr,
+      /replicas\[0\]: got "http:\/\/app:3000\/api", expected http:\/\/host:port — no path, query or credentials/,
+    );
+    writeFileSync(
+      file,
+      'projects:\n  - slug: app\n    deployments:\n      - { id: v1, static: { dir: ./no-such-folder } }\n',
+    );
+    const folder = await runSwitchyard(['start', '--config', file]);
+    assert.equal(folder.code, 2);
+    assert.match(folder.stderr, /deployments\[0\]\.static\.dir: .*no-such-folder does not exist/);
+  });
+
+  it('says which option moves a port in use, and refuses a second instance on one data directory', async () => {
+    const first = await spawnSwitchyard([]);
+    try {
+      const taken = await runSwitchyard(['start'], {
+        PORT: String(first.port),
+        SWITCHYARD_ADMIN_PORT: '0',
+        SWITCHYARD_HTTPS_PORT: '0',
+        SWITCHYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sy-data-')),
+      });
+      assert.equal(taken.code, 2);
+      assert.match(
+        taken.stderr,
+        new RegExp(
+          `port ${first.port} on .* is already in use .*choose another with listen\\.port \\(or PORT\\)`,
+        ),
+      );
+      assert.doesNotMatch(taken.stderr, /at Server\./, 'no stack trace');
+      const shared = await runSwitchyard(['start'], {
+        PORT: '0',
+        SWITCHYARD_ADMIN_PORT: '0',
+        SWITCHYARD_HTTPS_PORT: '0',
+        SWITCHYARD_DATA_DIR: first.dataDir,
+      });
+      assert.equal(shared.code, 2);
+      assert.match(shared.stderr, /is in use by another Switchyard \(pid \d+\)/);
+    } finally {
+      first.proc.kill('SIGTERM');
+      await first.exited;
+    }
+  });
+
   it('with no configuration serves the demo project by path and subdomain, then stops cleanly on SIGTERM', async () => {
     const sy = await spawnSwitchyard([]);
     try {

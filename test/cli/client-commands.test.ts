@@ -99,6 +99,11 @@ describe('client commands: deploy, projects, rollback', () => {
     const missing = await runSwitchyard(['deploy', '/nonexistent/dir', '--project', 'usera'], env);
     assert.equal(missing.code, 1);
     assert.match(missing.stderr, /\/nonexistent\/dir is not a directory/);
+    const empty = mkdtempSync(join(tmpdir(), 'sy-empty-'));
+    mkdirSync(join(empty, 'sub'));
+    const nothing = await runSwitchyard(['deploy', empty, '--project', 'usera'], env);
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /has no files to deploy/);
     const noProject = await runSwitchyard(['deploy', site('x')], env);
     assert.equal(noProject.code, 2);
     assert.match(noProject.stderr, /--project is required/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/config-error.js';
 import { ENV_OPTIONS } from '../../src/config/env-overrides.js';
@@ -71,6 +71,7 @@ describe('loadConfig', () => {
       'projects:\n  - slug: usera\n    production: v1\n    domains: [WWW.UserA.com.]\n    deployments:\n' +
         '      - id: v1\n        static: { dir: ./build }\n      - id: v2\n        upstream: { replicas: ["http://127.0.0.1:3000"] }\n',
     );
+    mkdirSync(join(dirname(file), 'build'));
     const { projects } = loadConfig({ file });
     const [p] = projects;
     assert.equal(p?.production, 'v1');
@@ -108,7 +109,9 @@ describe('loadConfig', () => {
     const range = problems(() => loadConfig({ raw: { listen: { port: 70000 } } }));
     assert.match(range[0]!, /^listen\.port: got 70000, expected must be <= 65535$/);
     const unknown = problems(() => loadConfig({ raw: { upstream: { connectTimeout: 5 } } }));
-    assert.deepEqual(unknown, ['upstream.connectTimeout: unknown option']);
+    assert.deepEqual(unknown, [
+      'upstream.connectTimeout: unknown option (did you mean "connectTimeoutMs"?)',
+    ]);
   });
 
   it('refuses bad projects with the path of the offending key', () => {
@@ -129,7 +132,9 @@ describe('loadConfig', () => {
       }),
     );
     assert.ok(
-      bad.some((p) => p.startsWith('projects[0].slug: got "Bad--Slug", expected a value matching')),
+      bad.some((p) =>
+        p.startsWith('projects[0].slug: got "Bad--Slug", expected lower-case letters, digits'),
+      ),
       bad.join('\n'),
     );
     const semantic = problems(() =>

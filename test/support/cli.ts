@@ -11,6 +11,8 @@ export const BIN = fileURLToPath(new URL('../../bin/switchyard.js', import.meta.
 export interface RunningSwitchyard {
   readonly proc: ChildProcess;
   readonly port: number;
+  /** Its data directory (unless `env` named another). */
+  readonly dataDir: string;
   /** Everything written to stdout / stderr so far. */
   stdout(): string;
   stderr(): string;
@@ -23,6 +25,7 @@ export async function spawnSwitchyard(
   args: string[],
   env: Record<string, string> = {},
 ): Promise<RunningSwitchyard> {
+  const dataDir = env.SWITCHYARD_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'sy-data-'));
   const proc = spawn(process.execPath, [BIN, 'start', ...args], {
     // Never a fixed port or the working directory: a free admin port, a private data dir.
     env: {
@@ -30,7 +33,7 @@ export async function spawnSwitchyard(
       PORT: '0',
       SWITCHYARD_ADMIN_PORT: '0',
       SWITCHYARD_HTTPS_PORT: '0',
-      SWITCHYARD_DATA_DIR: mkdtempSync(join(tmpdir(), 'sy-data-')),
+      SWITCHYARD_DATA_DIR: dataDir,
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,7 +57,7 @@ export async function spawnSwitchyard(
       15_000,
     ).unref();
   });
-  return { proc, port, stdout: () => out, stderr: () => err, exited };
+  return { proc, port, dataDir, stdout: () => out, stderr: () => err, exited };
 }
 
 /** Run the executable to completion (for --help, --version, bad configurations). */
