@@ -57,7 +57,7 @@ export class AdminClient {
     method: string,
     path: string,
     body?: unknown,
-    extra: { stream?: Readable; contentType?: string } = {},
+    extra: { stream?: Readable; contentType?: string; okStatuses?: readonly number[] } = {},
   ): Promise<{ status: number; body: T }> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.#settings.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -81,7 +81,7 @@ export class AdminClient {
     } catch {
       parsed = text;
     }
-    if (res.statusCode >= 400) {
+    if (res.statusCode >= 400 && extra.okStatuses?.includes(res.statusCode) !== true) {
       const detail = (parsed as { detail?: string } | undefined)?.detail ?? text;
       throw new ClientError(`${res.statusCode}: ${detail}`, res.statusCode);
     }

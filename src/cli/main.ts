@@ -8,8 +8,19 @@ import { VERSION } from '../package-info.js';
 import { start } from '../app/start.js';
 import { AdminClient, ClientError, clientSettings } from './admin-client.js';
 import { deploy, listProjects, rollback, tokens } from './client-commands.js';
+import { alias, domains, promote, status, UsageError } from './routing-commands.js';
+import { COMMAND_HELP } from './command-help.js';
 
-const CLIENT_COMMANDS = new Set(['deploy', 'projects', 'rollback', 'tokens']);
+const CLIENT_COMMANDS = new Set([
+  'deploy',
+  'projects',
+  'rollback',
+  'promote',
+  'alias',
+  'domains',
+  'tokens',
+  'status',
+]);
 
 interface ClientFlags {
   'admin-url'?: string;
@@ -57,6 +68,20 @@ async function runClient(command: string, args: string[], flags: ClientFlags): P
     } else if (command === 'projects') {
       if (args.length > 0) return usage('takes no arguments');
       await listProjects(client, out);
+    } else if (command === 'promote') {
+      const [project, deployment] = args;
+      if (deployment === undefined || args.length > 2)
+        return usage('expected <project> <deployment>');
+      await promote(client, project!, deployment, out);
+    } else if (command === 'alias') {
+      const [action, ...rest] = args;
+      await alias(client, action, rest, out);
+    } else if (command === 'domains') {
+      const [action, ...rest] = args;
+      await domains(client, action, rest, out);
+    } else if (command === 'status') {
+      if (args.length > 0) return usage('takes no arguments');
+      return (await status(client, out)) ? 0 : 1;
     } else {
       const [project] = args;
       if (project === undefined || args.length > 1) return usage('expected one project');
@@ -64,6 +89,7 @@ async function runClient(command: string, args: string[], flags: ClientFlags): P
     }
     return 0;
   } catch (err) {
+    if (err instanceof UsageError) return usage(err.message);
     if (err instanceof ClientError) {
       process.stderr.write(`switchyard ${command}: ${err.message}\n`);
       return 1;
@@ -76,6 +102,10 @@ export const USAGE = `Usage: switchyard [start] [--config <file>]
        switchyard deploy <dir> --project <slug> [--prod] [--id <id>] [--spa]
        switchyard projects
        switchyard rollback <project>
+       switchyard promote <project> <deployment>
+       switchyard alias ls <project> | alias set <project> <name> <deployment> | alias rm <project> <name>
+       switchyard domains ls <project> | domains add|verify|rm <project> <domain>
+       switchyard status
        switchyard tokens create --name <n> --scope read|deploy|admin [--project <slug>]… [--expires <time>]
        switchyard tokens ls | tokens rm <id>
        switchyard --help | --version
@@ -89,6 +119,12 @@ Commands:
                      --prod, promote it to production.
   projects           List the projects and their production deployments.
   rollback <project> Point production back at the previous deployment.
+  promote            Point production at a deployment.
+  alias              Branch aliases: <name>--<project>.<domain> follows a deployment.
+  domains            Custom domains: attach (prints the DNS records to publish), list,
+                     verify now, detach.
+  status             The instance's health, its store and the projects it serves (exit
+                     1 when not ok).
   tokens             Create API tokens (bound to the projects named with --project, and
                      expiring at --expires when given; the secret is printed once), list
                      them, remove one. A platform gives each project's CI its own.
@@ -100,7 +136,7 @@ Options:
                        else http://127.0.0.1:8081).
   --token <token>      Bearer token (default: $SWITCHYARD_TOKEN, else the admin-token
                        file in ./switchyard-data or $SWITCHYARD_DATA_DIR).
-  -h, --help           Show this help.
+  -h, --help           Show this help; "switchyard <command> --help" for one command.
   -v, --version        Print the version.
 
 Every option can also be set from the environment: see docs/configuration.md.
@@ -132,10 +168,6 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
   if (values.version === true) {
     // The runtime too: how a user checks which Node.js (and OpenSSL) serves their traffic.
     const { node, openssl } = process.versions;
@@ -145,6 +177,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const [command = 'start', ...rest] = positionals;
+  if (values.help === true || (rest[0] === 'help' && COMMAND_HELP[command] !== undefined)) {
+    // `switchyard --help`: everything; `switchyard deploy --help`: that command.
+    process.stdout.write(positionals.length === 0 ? USAGE : (COMMAND_HELP[command] ?? USAGE));
+    return 0;
+  }
   if (CLIENT_COMMANDS.has(command)) {
     const { project, ...others } = values;
     return runClient(command, rest, {

@@ -95,6 +95,54 @@ describe('client commands: deploy, projects, rollback', () => {
     assert.match(refused.stderr, /401/);
   });
 
+  it('promotes, sets and removes aliases, attaches and verifies domains, reports status', async () => {
+    for (const id of ['p1', 'p2']) {
+      const r = await runSwitchyard(['deploy', site(id), '--project', 'routing', '--id', id], env);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const promoted = await runSwitchyard(['promote', 'routing', 'p2'], env);
+    assert.equal(promoted.code, 0, promoted.stderr);
+    assert.match(promoted.stdout, /routing: production is now p2/);
+    const set = await runSwitchyard(['alias', 'set', 'routing', 'staging', 'p1'], env);
+    assert.equal(set.code, 0, set.stderr);
+    const page = await fetchText(`http://127.0.0.1:${sy.port}/`, {
+      headers: { host: 'staging--routing.localhost' },
+    });
+    assert.match(page.body, /p1/);
+    assert.match((await runSwitchyard(['alias', 'ls', 'routing'], env)).stdout, /staging\t→ p1/);
+    assert.equal((await runSwitchyard(['alias', 'rm', 'routing', 'staging'], env)).code, 0);
+    const added = await runSwitchyard(['domains', 'add', 'routing', 'www.example.test'], env);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /TXT {3}_switchyard\.www\.example\.test {2}"[^"]+"/);
+    assert.match(
+      (await runSwitchyard(['domains', 'ls', 'routing'], env)).stdout,
+      /www\.example\.test\tnot verified yet/,
+    );
+    const verify = await runSwitchyard(['domains', 'verify', 'routing', 'www.example.test'], env);
+    assert.equal(verify.code, 0, verify.stderr);
+    assert.match(verify.stdout, /not verified yet: publish TXT _switchyard\.www\.example\.test/);
+    assert.equal(
+      (await runSwitchyard(['domains', 'rm', 'routing', 'www.example.test'], env)).code,
+      0,
+    );
+    const status = await runSwitchyard(['status'], env);
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /status: {3}ok/);
+    assert.match(status.stdout, /store: {4}embedded, connected/);
+    const usage = await runSwitchyard(['alias', 'set', 'routing'], env);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /expected alias ls <project>/);
+  });
+
+  it('explains each command with --help', async () => {
+    const help = await runSwitchyard(['deploy', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--id <id> +The deployment's id/);
+    assert.match(help.stdout, /--spa +A single-page app/);
+    const all = await runSwitchyard(['--help']);
+    assert.match(all.stdout, /switchyard domains ls <project>/);
+  });
+
   it('says clearly what is wrong', async () => {
     const missing = await runSwitchyard(['deploy', '/nonexistent/dir', '--project', 'usera'], env);
     assert.equal(missing.code, 1);
