@@ -83,10 +83,14 @@ export async function listProjects(client: AdminClient, out: Out): Promise<void>
   let any = false;
   do {
     const query = after === undefined ? '' : `&after=${encodeURIComponent(after)}`;
-    const page = await client.call<{ items: ProjectRecord[]; next?: string }>(
+    const page = await client.call<{ items: ProjectRecord[]; next?: string; declared?: string[] }>(
       'GET',
       `/v1/projects?limit=500${query}`,
     );
+    for (const slug of page.body.declared ?? []) {
+      any = true;
+      out(`${slug}	(configuration file: read-only here)`);
+    }
     for (const p of page.body.items) {
       any = true;
       out(

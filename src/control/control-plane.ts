@@ -52,8 +52,11 @@ export class ControlPlane {
   /** Who a presented bearer secret is (admin API authentication). */
   readonly verifier: TokenVerifier;
 
+  readonly #store: ControlStore;
+
   constructor(options: ControlPlaneOptions) {
     const store = new ControlStore(options.store);
+    this.#store = store;
     this.projects = new Projects(store);
     this.deployments = new Deployments(store, options.addressPolicy);
     this.aliases = new Aliases(store);
@@ -69,6 +72,12 @@ export class ControlPlane {
   /** Slugs declared in the configuration file: the API may not create or change them. */
   setDeclared(slugs: ReadonlySet<string>): void {
     this.projects.setDeclared(slugs);
+    this.#store.declared = slugs;
+  }
+
+  /** The slugs the configuration file declares, sorted. */
+  declaredProjects(): string[] {
+    return [...this.#store.declared].sort();
   }
 
   /** Deletes a project whole and then its uploaded files. */

@@ -33,6 +33,8 @@ export interface Page<T> {
 
 export class ControlStore {
   readonly #store: StateStore;
+  /** Slugs the configuration file declares (served, but not managed through the API). */
+  declared: ReadonlySet<string> = new Set();
 
   constructor(store: StateStore) {
     this.#store = store;
@@ -76,6 +78,12 @@ export class ControlStore {
 
   async project(slug: string): Promise<{ value: ProjectRecord; version: number }> {
     const r = await this.get('project', slug);
+    if (r === undefined && this.declared.has(slug)) {
+      throw new ControlError(
+        'SY_CONFLICT',
+        `project "${slug}" is declared in the configuration file: change it there (the API manages the projects in the store)`,
+      );
+    }
     if (r === undefined) {
       throw new ControlError('SY_RESOURCE_NOT_FOUND', `no project is named "${slug}"`);
     }

@@ -65,6 +65,14 @@ describe('client commands: deploy, projects, rollback', () => {
     const listed = await runSwitchyard(['projects'], env);
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /^usera\tproduction: d\w+\tprevious: v1$/m);
+    // The demo project comes from the configuration (none given: the built-in one).
+    assert.match(listed.stdout, /^hello\t\(configuration file: read-only here\)$/m);
+    const fileProject = await runSwitchyard(['rollback', 'hello'], env);
+    assert.equal(fileProject.code, 1);
+    assert.match(
+      fileProject.stderr,
+      /"hello" is declared in the configuration file: change it there/,
+    );
 
     const rolled = await runSwitchyard(['rollback', 'usera'], env);
     assert.equal(rolled.code, 0, rolled.stderr);

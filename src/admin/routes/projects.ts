@@ -42,7 +42,9 @@ export const projectRoutes: RouteGroup = (app, deps) => {
           after: request.query.after,
           limit: request.query.limit,
         });
-        return { ...page, items: page.items.map(shown) };
+        // The configuration file's projects are served too, but managed in the file.
+        const declared = request.query.after === undefined ? control.declaredProjects() : [];
+        return { ...page, items: page.items.map(shown), declared };
       }
       // A bound token lists its own projects (those that exist), in one page.
       const own = await Promise.all(
