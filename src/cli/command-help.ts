@@ -61,6 +61,14 @@ ${CLIENT_FLAGS}`,
 API tokens. "create" prints the secret once. A token bound with --project (repeatable)
 reaches only those projects; --expires takes any date Date.parse reads (2027-01-31).
 ${CLIENT_FLAGS}`,
+  logs: `Usage: switchyard logs <project> [deployment] [--follow]
+
+A deployment's build log lines and status changes, oldest first — the newest deployment of
+the project unless one is named.
+
+  -f, --follow   Keep printing as the build server reports, until the deployment is ready,
+                 failed or canceled.
+${CLIENT_FLAGS}`,
   status: `Usage: switchyard status
 
 The instance's health: ok, degraded (store unreachable: serving its last routes) or closing;

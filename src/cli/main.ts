@@ -8,7 +8,7 @@ import { VERSION } from '../package-info.js';
 import { start } from '../app/start.js';
 import { AdminClient, ClientError, clientSettings } from './admin-client.js';
 import { deploy, listProjects, rollback, tokens } from './client-commands.js';
-import { alias, domains, promote, status, UsageError } from './routing-commands.js';
+import { alias, domains, logs, promote, status, UsageError } from './routing-commands.js';
 import { COMMAND_HELP } from './command-help.js';
 
 const CLIENT_COMMANDS = new Set([
@@ -20,6 +20,7 @@ const CLIENT_COMMANDS = new Set([
   'domains',
   'tokens',
   'status',
+  'logs',
 ]);
 
 interface ClientFlags {
@@ -29,6 +30,7 @@ interface ClientFlags {
   prod?: boolean;
   id?: string;
   spa?: boolean;
+  follow?: boolean;
   name?: string;
   scope?: string;
   expires?: string;
@@ -79,6 +81,10 @@ async function runClient(command: string, args: string[], flags: ClientFlags): P
     } else if (command === 'domains') {
       const [action, ...rest] = args;
       await domains(client, action, rest, out);
+    } else if (command === 'logs') {
+      const [project, deployment] = args;
+      if (project === undefined || args.length > 2) return usage('expected <project> [deployment]');
+      await logs(client, project, deployment, flags.follow === true, out);
     } else if (command === 'status') {
       if (args.length > 0) return usage('takes no arguments');
       return (await status(client, out)) ? 0 : 1;
@@ -105,6 +111,7 @@ export const USAGE = `Usage: switchyard [start] [--config <file>]
        switchyard promote <project> <deployment>
        switchyard alias ls <project> | alias set <project> <name> <deployment> | alias rm <project> <name>
        switchyard domains ls <project> | domains add|verify|rm <project> <domain>
+       switchyard logs <project> [deployment] [--follow]
        switchyard status
        switchyard tokens create --name <n> --scope read|deploy|admin [--project <slug>]… [--expires <time>]
        switchyard tokens ls | tokens rm <id>
@@ -123,6 +130,8 @@ Commands:
   alias              Branch aliases: <name>--<project>.<domain> follows a deployment.
   domains            Custom domains: attach (prints the DNS records to publish), list,
                      verify now, detach.
+  logs               A deployment's build log and status changes (the newest deployment
+                     unless named); --follow until it is ready, failed or canceled.
   status             The instance's health, its store and the projects it serves (exit
                      1 when not ok).
   tokens             Create API tokens (bound to the projects named with --project, and
@@ -159,6 +168,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         prod: { type: 'boolean' },
         id: { type: 'string' },
         spa: { type: 'boolean' },
+        follow: { type: 'boolean', short: 'f' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },

@@ -140,3 +140,63 @@ export async function status(client: AdminClient, out: Out): Promise<boolean> {
 
 /** A command line the subcommand cannot use (exit status 2, like other usage errors). */
 export class UsageError extends ClientError {}
+
+interface EventView {
+  seq: number;
+  type: string;
+  data: { status?: string; message?: string | null; line?: string };
+  at: string;
+}
+
+/** Statuses after which a deployment's log grows no more. */
+const FINAL = new Set(['ready', 'error', 'canceled']);
+
+/**
+ * `switchyard logs <project> [deployment] [--follow]`: a deployment's build log and status
+ * changes (the newest deployment when none is named); `--follow` keeps printing until it is
+ * ready, failed or canceled.
+ */
+export async function logs(
+  client: AdminClient,
+  project: string,
+  deployment: string | undefined,
+  follow: boolean,
+  out: Out,
+  pollMs = 500,
+): Promise<void> {
+  let id = deployment;
+  if (id === undefined) {
+    const list = await client.call<{ items: { id: string }[] }>(
+      'GET',
+      `/v1/projects/${path(project)}/deployments?limit=1`,
+    );
+    id = list.body.items[0]?.id;
+    if (id === undefined) throw new ClientError(`project "${project}" has no deployments yet`);
+  }
+  let after = 0;
+  let status: string | undefined;
+  for (;;) {
+    const page = await client.call<{ items: EventView[] }>(
+      'GET',
+      `/v1/projects/${path(project, 'deployments', id)}/logs?after=${after}`,
+    );
+    for (const e of page.body.items) {
+      after = e.seq;
+      if (e.type === 'log') out(e.data.line ?? '');
+      else if (e.type === 'status') {
+        status = e.data.status;
+        out(`— ${id} is ${status}${e.data.message ? `: ${e.data.message}` : ''}`);
+      }
+    }
+    if (!follow) return;
+    if (status === undefined) {
+      const current = await client.call<{ status: string }>(
+        'GET',
+        `/v1/projects/${path(project, 'deployments', id)}`,
+      );
+      status = current.body.status;
+    }
+    if (FINAL.has(status)) return;
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { request } from 'undici';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -140,6 +141,36 @@ describe('client commands: deploy, projects, rollback', () => {
     const usage = await runSwitchyard(['alias', 'set', 'routing'], env);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /expected alias ls <project>/);
+  });
+
+  it('prints a deployment’s build log, and follows it until it ends', async () => {
+    const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    const api = async (path: string, body: unknown) => {
+      const res = await request(`${env.SWITCHYARD_ADMIN_URL}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      await res.body.text();
+      assert.ok(res.statusCode < 300, `${path}: ${res.statusCode}`);
+    };
+    await api('/v1/projects', { slug: 'built' });
+    await api('/v1/projects/built/deployments', { id: 'b1' });
+    await api('/v1/projects/built/deployments/b1/status', { status: 'building' });
+    await api('/v1/projects/built/deployments/b1/logs', { lines: ['npm ci', 'npm run build'] });
+    const sofar = await runSwitchyard(['logs', 'built'], env);
+    assert.equal(sofar.code, 0, sofar.stderr);
+    assert.match(sofar.stdout, /— b1 is building\nnpm ci\nnpm run build\n$/);
+    const following = runSwitchyard(['logs', 'built', 'b1', '--follow'], env);
+    await new Promise((r) => setTimeout(r, 1500));
+    await api('/v1/projects/built/deployments/b1/logs', { lines: ['done in 3 s'] });
+    await api('/v1/projects/built/deployments/b1/status', {
+      status: 'error',
+      message: 'tests failed',
+    });
+    const followed = await following;
+    assert.equal(followed.code, 0, followed.stderr);
+    assert.match(followed.stdout, /npm run build\ndone in 3 s\n— b1 is error: tests failed\n$/);
   });
 
   it('explains each command with --help', async () => {

@@ -113,6 +113,30 @@ export const deploymentRoutes: RouteGroup = (app, deps) => {
         callerOf(request),
       ),
   );
+  app.get<{ Params: Static<typeof S.DeploymentParams>; Querystring: { after?: number } }>(
+    '/v1/projects/:project/deployments/:deployment/logs',
+    {
+      config: READ,
+      schema: {
+        tags: ['deployments'],
+        description:
+          'The deployment’s status and log events so far, oldest first (`after`: a sequence number); the same as its event stream, as one JSON page.',
+        params: S.DeploymentParams,
+        querystring: {
+          type: 'object',
+          properties: { after: { type: 'integer', minimum: 0 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (request) => ({
+      items: await deployments.events(
+        request.params.project,
+        request.params.deployment,
+        request.query.after ?? 0,
+      ),
+    }),
+  );
   app.post<{ Params: Static<typeof S.DeploymentParams>; Body: Static<typeof S.LogInput> }>(
     '/v1/projects/:project/deployments/:deployment/logs',
     {
