@@ -117,6 +117,22 @@ function switchyard(
   };
 }
 
+/** The static floor: node:http answering prebuilt Buffers from a Map (peers/bare-static.mjs). */
+const bareStatic: Contender = {
+  name: 'bare node (Buffers from a Map)',
+  async start(layout) {
+    const port = await freePort();
+    const proc = start(
+      process.execPath,
+      [join(HERE, 'peers', 'bare-static.mjs'), String(port), files],
+      {
+        cpus: cpusFor(layout),
+      },
+    );
+    return startedOn(port, this.name, proc);
+  },
+};
+
 const nginxProxy: Contender = {
   name: 'nginx',
   async start(layout, upstream) {
@@ -376,7 +392,11 @@ try {
       sections.push(
         await scenario(
           `Static files, ${size === '1k' ? '1 KiB' : '100 KiB'}`,
-          [nginxStatic, switchyard('switchyard (static)', { accessLog: false, static: true })],
+          [
+            nginxStatic,
+            bareStatic,
+            switchyard('switchyard (static)', { accessLog: false, static: true }),
+          ],
           `/${size}.bin`,
           layout,
           'nginx (static)',
