@@ -92,6 +92,8 @@ function switchyard(
         `workers: ${options.workers ?? 1}`,
         `admin: { port: 0 }`,
         `https: { enabled: false }`,
+        // Its own: one instance per data directory (the second would be refused).
+        `dataDir: ${join(work, `data-${port}`)}`,
         ...BENCH_LIMITS,
         'projects:',
       ];
