@@ -47,9 +47,17 @@ const all = (v: string | readonly string[] | undefined) =>
 /** RFC 9110 §5.6.7, strictly (a repeated field is no date). */
 const httpDate = parseHttpDate;
 
+/** Parsed directives of stored responses, by their header object (parsed once, not per hit). */
+const parsed = new WeakMap<object, Directives>();
+
 /** The directives this cache obeys: the targeted field's (RFC 9213 §2.2), else Cache-Control. */
 export function responseDirectives(res: ResponseFacts): Directives {
-  return parseCacheControl(res.control ?? res.headers['cache-control']);
+  let directives = parsed.get(res.headers);
+  if (directives === undefined) {
+    directives = parseCacheControl(res.control ?? res.headers['cache-control']);
+    parsed.set(res.headers, directives);
+  }
+  return directives;
 }
 
 /** Expires, unless a targeted field overrides it (RFC 9213 §2.2). */

@@ -17,9 +17,19 @@ const ASCTIME = new RegExp(
   `^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (${MONTH}) ( \\d|\\d{2}) (\\d{2}):(\\d{2}):(\\d{2}) (\\d{4})$`,
 );
 
+/** The last value parsed and its time: a stored response's Date is read on every hit. */
+let last: { value: string; time: number | undefined } = { value: '', time: undefined };
+
 /** Milliseconds since the epoch, or undefined when `value` is not one HTTP-date. */
 export function parseHttpDate(value: string | readonly string[] | undefined): number | undefined {
   if (value === undefined || typeof value !== 'string') return undefined; // a repeated field: invalid
+  if (value === last.value) return last.time;
+  const time = parse(value);
+  last = { value, time };
+  return time;
+}
+
+function parse(value: string): number | undefined {
   let m = IMF.exec(value);
   if (m !== null) return utc(+m[3]!, m[2]!, +m[1]!, +m[4]!, +m[5]!, +m[6]!);
   m = RFC850.exec(value);

@@ -56,9 +56,12 @@ export class TokenBuckets {
       b = { tokens: rate.burst, at: now, taken: 0, rate };
       this.#buckets.set(key, b);
     } else {
-      const refilled = b.tokens + ((now - b.at) * rate.requestsPerSecond) / 1000;
-      b.tokens = refilled > rate.burst ? rate.burst : refilled;
-      b.at = now;
+      if (now > b.at) {
+        // (A reconciliation may have stamped the bucket after this request started.)
+        const refilled = b.tokens + ((now - b.at) * rate.requestsPerSecond) / 1000;
+        b.tokens = refilled > rate.burst ? rate.burst : refilled;
+        b.at = now;
+      }
       b.rate = rate;
     }
     if (b.tokens >= 1) {

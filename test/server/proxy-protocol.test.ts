@@ -151,6 +151,21 @@ describe('PROXY protocol behind HAProxy', needsBinary('haproxy'), () => {
     );
     assert.match(forged, /^HTTP\/1\.1 400 /);
     assert.doesNotMatch(forged, /6\.6\.6\.6/);
+    // …over TLS too (the header is not read from it; the handshake goes on as usual).
+    const direct = await ask(
+      () =>
+        tlsConnect({
+          port: edge.instance.sy.httpsPort!,
+          host: '127.0.0.1',
+          ...({ localAddress: '127.0.0.9' } as object),
+          servername: 'who.localhost',
+          rejectUnauthorized: false,
+          ALPNProtocols: ['http/1.1'],
+        }),
+      GET,
+      true,
+    );
+    assert.match(direct, /client=127\.0\.0\.9$/);
     // The trusted balancer's address must speak PROXY: a bare request, or junk, is cut off.
     const bare = await ask(
       () => connect({ port: edge.port, host: '127.0.0.1', localAddress: '127.0.0.1' }),
