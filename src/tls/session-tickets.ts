@@ -25,27 +25,24 @@ interface TicketKeyRecord {
   readonly createdAt: string;
 }
 
+export interface SessionTicketOptions {
+  readonly store: StateStore;
+  readonly replica: StoreMirror;
+  readonly sealer: Sealer;
+  /** How long one key is used. */
+  readonly rotateMs: number;
+  /** Put a key in service (the HTTPS listener's `setTicketKeys`). */
+  readonly apply: (key: Buffer) => void;
+  readonly logger: Logger;
+}
+
 export class SessionTickets {
-  readonly #o: {
-    store: StateStore;
-    replica: StoreMirror;
-    sealer: Sealer;
-    rotateMs: number;
-    apply: (key: Buffer) => void;
-    logger: Logger;
-  };
+  readonly #o: SessionTicketOptions;
   /** The sealed key now in use (to apply each key once). */
   #applied: string | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(options: {
-    store: StateStore;
-    replica: StoreMirror;
-    sealer: Sealer;
-    rotateMs: number;
-    apply: (key: Buffer) => void;
-    logger: Logger;
-  }) {
+  constructor(options: SessionTicketOptions) {
     this.#o = options;
   }
 

@@ -240,37 +240,26 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     if (err !== CLIENT_GONE && !this.#responded) this.#attempt.report(false);
     this.#attempt.done();
     const res = this.#res;
-    if (err === BODY_TOO_LARGE && !res.headersSent) {
+    if (err === BODY_STALLED) countRefusal('body_timeout');
+    if ((err === BODY_TOO_LARGE || err === BODY_STALLED) && !res.headersSent) {
+      // The rest of the body is not read: the answer closes the connection.
       this.#tee?.abort();
       res.shouldKeepAlive = false;
       sendError(
         this.#req,
         res,
         this.#ctx,
-        new SwitchyardError(
-          'SY_BODY_TOO_LARGE',
-          `the request body is larger than this project accepts (${this.#ctx.bodyLimit} bytes)`,
-        ),
+        err === BODY_TOO_LARGE
+          ? new SwitchyardError(
+              'SY_BODY_TOO_LARGE',
+              `the request body is larger than this project accepts (${this.#ctx.bodyLimit} bytes)`,
+            )
+          : new SwitchyardError(
+              'SY_BODY_TIMEOUT',
+              `the request body stalled for more than ${this.#bodyIdleMs} ms`,
+            ),
       );
       return;
-    }
-    if (err === BODY_STALLED) {
-      countRefusal('body_timeout');
-      // What is left of the body is not read: the answer closes the connection.
-      if (!res.headersSent) {
-        this.#tee?.abort();
-        res.shouldKeepAlive = false;
-        sendError(
-          this.#req,
-          res,
-          this.#ctx,
-          new SwitchyardError(
-            'SY_BODY_TIMEOUT',
-            `the request body stalled for more than ${this.#bodyIdleMs} ms`,
-          ),
-        );
-        return;
-      }
     }
     if (err === CLIENT_GONE || res.destroyed) {
       this.#tee?.abort();

@@ -13,7 +13,12 @@ import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loggedPort, spawnSwitchyard, type RunningSwitchyard } from '../support/cli.js';
+import {
+  configWithProject,
+  loggedPort,
+  spawnSwitchyard,
+  type RunningSwitchyard,
+} from '../support/cli.js';
 import { fetchText, rawRequest } from '../support/http.js';
 import { once } from 'node:events';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
@@ -93,9 +98,7 @@ describe('limits on every listener (the built executable)', () => {
       req.resume();
       req.on('end', () => res.end('ok'));
     });
-    const file = join(mkdtempSync(join(tmpdir(), 'sy-limits-')), 'switchyard.yaml');
-    writeFileSync(
-      file,
+    const file = configWithProject(
       [
         'listen: { host: 127.0.0.1 }',
         'admin: { host: 127.0.0.1, token: test-admin-token-0123456789 }',
@@ -105,12 +108,8 @@ describe('limits on every listener (the built executable)', () => {
         '  bodyIdleTimeoutMs: 700',
         '  maxConnections: 5',
         '  maxConnectionsPerIp: 3',
-        'projects:',
-        '  - slug: api',
-        '    deployments:',
-        `      - { id: v1, upstream: { replicas: ["${app.url}"] } }`,
-        '',
-      ].join('\n'),
+      ],
+      app.url,
     );
     sy = await spawnSwitchyard(['--config', file]);
     https = await loggedPort(sy, 'HTTPS listening');
@@ -233,18 +232,12 @@ describe('slowloris (the built executable)', () => {
   let sy: RunningSwitchyard;
   before(async () => {
     app = await startUpstream((_req, res) => res.end('ok'));
-    const file = join(mkdtempSync(join(tmpdir(), 'sy-slowloris-')), 'switchyard.yaml');
-    writeFileSync(
-      file,
+    const file = configWithProject(
       [
         'listen: { host: 127.0.0.1 }',
         'limits: { headersTimeoutMs: 1000, maxConnectionsPerIp: 1000 }',
-        'projects:',
-        '  - slug: api',
-        '    deployments:',
-        `      - { id: v1, upstream: { replicas: ["${app.url}"] } }`,
-        '',
-      ].join('\n'),
+      ],
+      app.url,
     );
     sy = await spawnSwitchyard(['--config', file]);
   });

@@ -4,14 +4,14 @@
  * until the drain ends; `/_switchyard/health` is liveness only.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { EdgeServer } from '../../src/server/edge-server.js';
-import { spawnSwitchyard } from '../support/cli.js';
+import { configWithProject, spawnSwitchyard } from '../support/cli.js';
 import { fetchText } from '../support/http.js';
 import { startUpstream } from '../support/upstream.js';
 
@@ -41,18 +41,9 @@ describe('readiness', () => {
 
   it('drains on SIGTERM: not ready, still serving, then gone (the built executable)', async () => {
     const app = await startUpstream((_req, res) => res.end('ok'));
-    const file = join(mkdtempSync(join(tmpdir(), 'sy-drain-')), 'switchyard.yaml');
-    writeFileSync(
-      file,
-      [
-        'listen: { host: 127.0.0.1 }',
-        'shutdown: { drainMs: 1500, graceMs: 500 }',
-        'projects:',
-        '  - slug: api',
-        '    deployments:',
-        `      - { id: v1, upstream: { replicas: ["${app.url}"] } }`,
-        '',
-      ].join('\n'),
+    const file = configWithProject(
+      ['listen: { host: 127.0.0.1 }', 'shutdown: { drainMs: 1500, graceMs: 500 }'],
+      app.url,
     );
     const sy = await spawnSwitchyard(['--config', file]);
     try {

@@ -7,12 +7,14 @@
  * lying `content-length` in an h2 request, written frame by frame).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
-import { loggedPort, spawnSwitchyard, type RunningSwitchyard } from '../support/cli.js';
+import {
+  configWithProject,
+  loggedPort,
+  spawnSwitchyard,
+  type RunningSwitchyard,
+} from '../support/cli.js';
 import { rawRequest } from '../support/http.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
@@ -180,18 +182,9 @@ describe('request smuggling corpus (the built executable)', () => {
         res.end(`app saw ${req.method} ${req.url}`);
       });
     });
-    const file = join(mkdtempSync(join(tmpdir(), 'sy-smuggle-')), 'switchyard.yaml');
-    writeFileSync(
-      file,
-      [
-        'listen: { host: 127.0.0.1 }',
-        'https: { enabled: true, host: 127.0.0.1 }',
-        'projects:',
-        '  - slug: api',
-        '    deployments:',
-        `      - { id: v1, upstream: { replicas: ["${app.url}"] } }`,
-        '',
-      ].join('\n'),
+    const file = configWithProject(
+      ['listen: { host: 127.0.0.1 }', 'https: { enabled: true, host: 127.0.0.1 }'],
+      app.url,
     );
     sy = await spawnSwitchyard(['--config', file]);
     https = await loggedPort(sy, 'HTTPS listening');

@@ -1,7 +1,7 @@
 /** Run the real `switchyard` executable (bin/switchyard.js, built by `npm run build`). */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,4 +90,28 @@ export async function loggedPort(sy: RunningSwitchyard, msg: string): Promise<nu
     if (Date.now() > deadline) throw new Error(`no "${msg}" line in:\n${sy.stdout()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A configuration file for the executable: `settings` lines, then one project `slug` whose
+ * deployment `v1` proxies to `replica`. Returns its path (in a fresh temporary directory).
+ */
+export function configWithProject(
+  settings: readonly string[],
+  replica: string,
+  slug = 'api',
+): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'sy-config-')), 'switchyard.yaml');
+  writeFileSync(
+    file,
+    [
+      ...settings,
+      'projects:',
+      `  - slug: ${slug}`,
+      '    deployments:',
+      `      - { id: v1, upstream: { replicas: ["${replica}"] } }`,
+      '',
+    ].join('\n'),
+  );
+  return file;
 }
