@@ -80,6 +80,7 @@ describe('tenant isolation (the built executable)', () => {
       ['POST', '/v1/projects/victim/deployments', { id: 'evil' }],
       ['GET', '/v1/projects/victim', undefined],
       ['GET', '/v1/projects/victim/deployments/d1/events', undefined],
+      ['GET', '/v1/projects/victim/deployments/d1/logs', undefined],
       ['POST', '/v1/cache/purge', { project: 'victim' }],
       ['POST', '/v1/cache/purge', { tag: 'everything' }],
       ['GET', `/v1/explain?url=${encodeURIComponent('http://victim.localhost/')}`, undefined],
