@@ -56,7 +56,7 @@ export function countUpstreamEvent(event: string): void {
 
 const refusals = new Counter({
   name: 'switchyard_limit_refusals_total',
-  help: 'Connections and requests refused by a limit (connections, connections_per_ip, event_streams_per_ip, body_timeout, rate_client_ip, rate_project).',
+  help: 'Connections and requests refused by a limit (connections, connections_per_ip, event_streams_per_ip, body_timeout, proxy_protocol, rate_client_ip, rate_project).',
   labelNames: ['limit'] as const,
   registers: [registry],
 });
