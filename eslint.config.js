@@ -15,6 +15,7 @@ export const LAYERS = {
   live: ['model'],
   balancing: ['model'],
   limits: ['model', 'net', 'observability'],
+  dns: ['model', 'observability'],
   request: ['model', 'observability', 'http'],
   proxy: ['model', 'observability', 'http', 'request'],
   store: ['model', 'observability'],

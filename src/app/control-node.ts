@@ -25,6 +25,11 @@ import type { Change, StateStore } from '../store/state-store.js';
 import { Sealer } from '../secrets/sealer.js';
 import { secureDataDir } from './data-dir.js';
 import { TlsNode } from './tls-node.js';
+import { DnsNode } from './dns-node.js';
+import type { RecordKind } from '../store/state-store.js';
+
+/** The record kinds the route table is compiled from. */
+const ROUTING_KINDS: ReadonlySet<RecordKind> = new Set(['project', 'deployment', 'domain']);
 import { upstreamOf } from '../server/origin-registry.js';
 
 export interface ControlNodeOptions {
@@ -58,6 +63,8 @@ export class ControlNode {
   readonly #admin: AdminServer | undefined;
   readonly #adminTokenFile: string | undefined;
   readonly tls: TlsNode | undefined;
+  /** The DNS server and fleet membership (`dns.enabled`). */
+  readonly dns: DnsNode | undefined;
 
   private constructor(parts: {
     store: StateStore;
@@ -67,8 +74,10 @@ export class ControlNode {
     admin: AdminServer | undefined;
     adminTokenFile: string | undefined;
     tls: TlsNode | undefined;
+    dns: DnsNode | undefined;
   }) {
     this.tls = parts.tls;
+    this.dns = parts.dns;
     this.store = parts.store;
     this.mirror = parts.mirror;
     this.hub = parts.hub;
@@ -103,6 +112,7 @@ export class ControlNode {
     let pending: NodeJS.Immediate | undefined;
     let changed: Change[] | 'reloaded' = [];
     let tls: TlsNode | undefined;
+    let dns: DnsNode | undefined;
     const recompile = (changes: readonly Change[] | 'reloaded') => {
       changed =
         changes === 'reloaded' || changed === 'reloaded' ? 'reloaded' : [...changed, ...changes];
@@ -111,7 +121,10 @@ export class ControlNode {
         pending = undefined;
         const batch = changed;
         changed = [];
-        sy.setStoreProjects(projectsFromMirror(mirror));
+        // Heartbeats, challenges, orders and certificates do not change routes: no compile.
+        if (batch === 'reloaded' || batch.some((c) => ROUTING_KINDS.has(c.kind))) {
+          sy.setStoreProjects(projectsFromMirror(mirror));
+        }
         // Purges travel as store records so every instance of a fleet applies them.
         if (batch !== 'reloaded' && sy.cache !== undefined) {
           for (const c of batch) {
@@ -119,6 +132,7 @@ export class ControlNode {
               void sy.cache.purge(c.value as PurgeSelector);
           }
         }
+        dns?.onRecords(batch);
         tls?.refresh(batch);
         tls?.onDomains(batch); // after the compile: a newly verified domain now routes
       });
@@ -194,6 +208,8 @@ export class ControlNode {
       return signing.key;
     });
 
+    // DNS before TLS: a wildcard certificate is proved through it as soon as TLS starts.
+    if (config.dns.enabled) dns = await DnsNode.start({ loaded, store, mirror, logger });
     if (config.https.enabled) {
       tls = await TlsNode.start({ loaded, sy, store, replica: mirror, logger, sealer });
     }
@@ -243,6 +259,7 @@ export class ControlNode {
       admin,
       adminTokenFile: token?.file,
       tls,
+      dns,
     });
   }
 
@@ -256,7 +273,13 @@ export class ControlNode {
     return this.#adminTokenFile;
   }
 
+  /** SIGTERM: leave the fleet's DNS answers before connections are drained. */
+  async drain(): Promise<void> {
+    await this.dns?.drain();
+  }
+
   async close(): Promise<void> {
+    await this.dns?.close();
     await this.tls?.stop();
     await this.#admin?.close();
     this.mirror.close();

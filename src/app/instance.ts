@@ -28,6 +28,7 @@ export async function startInstance(loaded: LoadedConfig, logger: Logger): Promi
     sy,
     control,
     async close(graceMs) {
+      await control.drain().catch(() => {});
       const draining = sy.close(graceMs);
       await control.close();
       await draining;

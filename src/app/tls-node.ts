@@ -101,6 +101,9 @@ export class TlsNode {
         renewCheckMs: https.renewCheckMs,
         ordersPerProjectPerHour: https.ordersPerProjectPerHour,
         retryBaseMs: https.retryBaseMs,
+        wildcardDomains: https.wildcard
+          ? platform.domains.map((d) => d.toLowerCase().replace(/\.$/, ''))
+          : [],
       },
       logger,
       sealer,
@@ -161,7 +164,7 @@ export class TlsNode {
       acmeChallenge: (token) => {
         const record = replica.get('challenge', token)?.value as unknown as
           ChallengeRecord | undefined;
-        return record?.keyAuthorization;
+        return record?.type === 'dns-01' ? undefined : record?.keyAuthorization;
       },
     });
     verifier.start();
@@ -192,6 +195,8 @@ export class TlsNode {
       .map((r) => r.value as unknown as { domain: string; verified: boolean })
       .filter((d) => d.verified)
       .map((d) => d.domain);
+    // With wildcard certificates, each platform domain's is wanted from the start.
+    if (https.wildcard) initial.push(...platform.domains.map((d) => `*.${d.toLowerCase()}`));
     manager
       .start(initial)
       .catch((err: unknown) => logger.warn({ err }, 'initial certificate orders failed'));

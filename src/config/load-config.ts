@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
 import { demoProject } from '../model/demo.js';
@@ -264,6 +265,7 @@ function checkAcrossProjects(config: Config, projects: ProjectSpec[], problems: 
       );
     }
   });
+  checkDns(config, problems);
   const slugs = new Map<string, number>();
   const domains = new Map<string, string>();
   const platformHosts = new Set(config.platform.hosts.map(normalizeHost));
@@ -312,4 +314,22 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length]!;
+}
+
+/** The DNS server announces addresses and needs zones; wildcard certificates need both. */
+function checkDns(config: Config, problems: string[]): void {
+  config.dns.addresses.forEach((a, i) => {
+    if (isIP(a) === 0)
+      problems.push(`dns.addresses[${i}]: got "${a}", expected an IPv4 or IPv6 address`);
+  });
+  if (config.https.wildcard && config.https.issuer !== 'acme') {
+    problems.push(
+      'https.wildcard: needs https.issuer: acme (the local CA issues any name at once; it needs no wildcard)',
+    );
+  }
+  if (config.https.wildcard && !config.dns.enabled) {
+    problems.push(
+      'https.wildcard: needs dns.enabled: true (wildcard certificates are proved by DNS-01 through Switchyard’s own DNS server; see docs/dns.md)',
+    );
+  }
 }

@@ -776,6 +776,11 @@ export const ConfigSchema = Type.Object(
           description:
             'Read the PROXY protocol header on the HTTPS listener too (before the TLS handshake), as `listen.proxyProtocol`.',
         }),
+        wildcard: Type.Boolean({
+          default: false,
+          description:
+            'With `issuer: acme`: one certificate for `<domain>` and `*.<domain>` per platform domain, ordered by DNS-01 through the built-in DNS server (`dns.enabled`, delegated the zone), which then serves every project, preview and alias host with no order of its own. Custom domains keep HTTP-01.',
+        }),
         issuer: Type.Union([Type.Literal('local'), Type.Literal('acme')], {
           default: 'local',
           description:
@@ -853,6 +858,66 @@ export const ConfigSchema = Type.Object(
           default: [],
           description:
             'The addresses custom domains should resolve to (A records); shown and checked (informational).',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
+    dns: Type.Object(
+      {
+        enabled: Type.Boolean({
+          default: false,
+          description:
+            'Answer DNS for the platform zones (`platform.domains`) as their authoritative server: SOA and NS, A/AAAA for the apex and every name below it with the addresses of the fleet’s healthy instances, TXT for pending ACME DNS-01 challenges. Names outside the zones are REFUSED. See docs/dns.md.',
+        }),
+        host: Type.String({
+          default: '0.0.0.0',
+          description: 'Address of the DNS listener (UDP and TCP).',
+        }),
+        port: Type.Integer({
+          default: 53,
+          minimum: 0,
+          maximum: 65535,
+          description: 'Port of the DNS listener, UDP and TCP. 0 picks a free port (tests).',
+        }),
+        ttlSeconds: Type.Integer({
+          default: 60,
+          minimum: 1,
+          maximum: 86_400,
+          description:
+            'TTL of A/AAAA, NS and SOA answers: how long resolvers may keep sending clients to an instance that has left.',
+        }),
+        negativeTtlSeconds: Type.Integer({
+          default: 60,
+          minimum: 1,
+          maximum: 86_400,
+          description:
+            'How long resolvers may remember that a name or record does not exist (SOA minimum).',
+        }),
+        addresses: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'This instance’s public addresses, announced to the fleet and answered for the zones. Empty: the addresses of its network interfaces (not loopback, not link-local).',
+        }),
+        nameservers: Type.Array(Type.String({ minLength: 1 }), {
+          default: [],
+          description:
+            'Names of the zones’ name servers (NS records; give the registrar the same). Empty: `ns1.<zone>` and `ns2.<zone>`, answered with the fleet’s addresses (glue).',
+        }),
+        heartbeatMs: Type.Integer({
+          default: 2000,
+          minimum: 50,
+          description:
+            'How often an instance writes its addresses to the store. One not heard from for three intervals leaves the answers; a draining one leaves at once.',
+        }),
+        maxTcpConnections: Type.Integer({
+          default: 256,
+          minimum: 1,
+          description: 'Most DNS-over-TCP connections at once.',
+        }),
+        tcpIdleTimeoutMs: Type.Integer({
+          default: 10_000,
+          minimum: 100,
+          description: 'A DNS-over-TCP connection quiet this long is closed.',
         }),
       },
       { additionalProperties: false, default: {} },

@@ -186,3 +186,24 @@ export function serveClusterMetrics(): void {
     );
   });
 }
+
+const dnsResponses = new Counter({
+  name: 'switchyard_dns_responses_total',
+  help: 'DNS responses sent, by transport (udp, tcp) and response code (NOERROR, NXDOMAIN, REFUSED, FORMERR, NOTIMP, BADVERS).',
+  labelNames: ['transport', 'rcode'] as const,
+  registers: [registry],
+});
+const dnsDropped = new Counter({
+  name: 'switchyard_dns_dropped_total',
+  help: 'DNS packets and connections dropped unanswered, by transport and reason (malformed, not_a_query, unencodable, connections).',
+  labelNames: ['transport', 'reason'] as const,
+  registers: [registry],
+});
+
+export function countDnsResponse(transport: 'udp' | 'tcp', rcode: string): void {
+  dnsResponses.labels(transport, rcode).inc();
+}
+
+export function countDnsDropped(transport: 'udp' | 'tcp', reason: string): void {
+  dnsDropped.labels(transport, reason).inc();
+}

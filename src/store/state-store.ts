@@ -33,6 +33,7 @@ export const RECORD_KINDS = [
   'order',
   'account',
   'purge',
+  'instance',
 ] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 

@@ -1,7 +1,9 @@
 /**
  * Certificates from an ACME CA (RFC 8555) with acme-client: HTTP-01 challenges, answered by
  * every instance's HTTP listener because the key authorization goes through the store
- * (kind `challenge`, keyed by token). The account key lives in the store too, so a fleet
+ * (kind `challenge`, keyed by token). An order with a wildcard name is proved by DNS-01
+ * instead (RFC 8555 §8.4: the only challenge a wildcard may use): the TXT value goes through
+ * the store too, and every instance's DNS server answers it. The account key lives in the store too, so a fleet
  * shares one account. The ACME server's own TLS can be trusted from a PEM file (a private CA,
  * Pebble in tests).
  */
@@ -34,9 +36,14 @@ interface AccountRecord {
 
 export interface ChallengeRecord {
   readonly token: string;
+  /** HTTP-01: the body to answer; DNS-01: the TXT value (the digest, RFC 8555 §8.4). */
   readonly keyAuthorization: string;
   readonly name: string;
   readonly createdAt: string;
+  /** Absent in records from before DNS-01: `http-01`. */
+  readonly type?: 'http-01' | 'dns-01';
+  /** DNS-01: where the TXT record goes, `_acme-challenge.<domain>`. */
+  readonly dnsName?: string;
 }
 
 /** Names no public CA will issue for. */
@@ -65,6 +72,7 @@ export class AcmeIssuer implements Issuer {
   }
 
   canIssue(name: string): boolean {
+    name = name.replace(/^\*\./, '');
     if (isIP(name.replace(/^\[|\]$/g, '')) !== 0 || !name.includes('.')) return false;
     return !PRIVATE_SUFFIXES.some((s) => name.endsWith(s) || name === s.slice(1));
   }
@@ -95,15 +103,20 @@ export class AcmeIssuer implements Issuer {
       csr,
       ...(this.#settings.email === undefined ? {} : { email: this.#settings.email }),
       termsOfServiceAgreed: true,
-      challengePriority: ['http-01'],
+      // A wildcard can only be proved by DNS-01; then the whole order is, so that the apex
+      // and `*.` share one TXT name and one way of being proved.
+      challengePriority: names.some((n) => n.startsWith('*.')) ? ['dns-01'] : ['http-01'],
       // The CA checks it; our own pre-check would need public DNS and port 80.
       skipChallengeVerification: true,
-      challengeCreateFn: async (_authz, challenge, keyAuthorization) => {
+      challengeCreateFn: async (authz, challenge, keyAuthorization) => {
+        const dns = challenge.type === 'dns-01';
         const record: ChallengeRecord = {
           token: challenge.token,
           keyAuthorization,
           name: names[0]!,
           createdAt: new Date().toISOString(),
+          type: dns ? 'dns-01' : 'http-01',
+          ...(dns ? { dnsName: `_acme-challenge.${authz.identifier.value.toLowerCase()}` } : {}),
         };
         await this.#store.commit([
           { kind: 'challenge', key: challenge.token, value: record as unknown as JsonValue },

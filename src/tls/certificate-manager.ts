@@ -29,6 +29,18 @@ export interface ManagerSettings {
   readonly ordersPerProjectPerHour: number;
   /** First back-off after a failure; doubles per failure up to a day. */
   readonly retryBaseMs: number;
+  /**
+   * Platform domains served by one wildcard certificate each (`https.wildcard`): a name equal
+   * to one or one label below it is covered by `*.<domain>`, ordered once, never by name.
+   */
+  readonly wildcardDomains?: readonly string[];
+}
+
+/** What ordering a name means: the certificate's key in the store and the names on it. */
+interface Plan {
+  readonly key: string;
+  readonly names: readonly string[];
+  readonly eligibility: Eligibility;
 }
 
 /** What the store remembers about ordering a name (kind `order`). */
@@ -145,12 +157,34 @@ export class CertificateManager {
    */
   ensure(name: string, force = false): Promise<void> {
     if (this.#stopped) return Promise.resolve();
-    let running = this.#inFlight.get(name);
+    const key = this.#wildcardOf(name) ?? name;
+    let running = this.#inFlight.get(key);
     if (running === undefined) {
-      running = this.#ensure(name, force).finally(() => this.#inFlight.delete(name));
-      this.#inFlight.set(name, running);
+      running = this.#ensure(key, force).finally(() => this.#inFlight.delete(key));
+      this.#inFlight.set(key, running);
     }
     return running;
+  }
+
+  /** `*.<domain>` when a wildcard certificate covers the name (RFC 6125 §6.4.3: one label). */
+  #wildcardOf(name: string): string | undefined {
+    const lower = name.toLowerCase();
+    for (const domain of this.#settings.wildcardDomains ?? []) {
+      if (lower === domain || lower === `*.${domain}`) return `*.${domain}`;
+      if (lower.endsWith(`.${domain}`) && !lower.slice(0, -domain.length - 1).includes('.')) {
+        return `*.${domain}`;
+      }
+    }
+    return undefined;
+  }
+
+  #plan(key: string): Plan | undefined {
+    if (key.startsWith('*.') && this.#wildcardOf(key) === key) {
+      // The platform's own: no project budget; the apex goes on the same certificate.
+      return { key, names: [key, key.slice(2)], eligibility: { project: undefined } };
+    }
+    const eligibility = this.#eligible(key);
+    return eligibility === undefined ? undefined : { key, names: [key], eligibility };
   }
 
   async #ensure(name: string, force: boolean): Promise<void> {
@@ -159,8 +193,9 @@ export class CertificateManager {
         CertificateRecord | undefined;
       if (held === undefined || !isDue(held, Date.now())) return;
     }
-    const eligibility = this.#eligible(name);
-    if (eligibility === undefined || !this.#issuer.canIssue(name)) return;
+    const plan = this.#plan(name);
+    if (plan === undefined || !this.#issuer.canIssue(name)) return;
+    const { eligibility } = plan;
     const orderRecord = await this.#store.get('order', name);
     const order = orderRecord?.value as unknown as OrderRecord | undefined;
     const now = Date.now();
@@ -187,9 +222,9 @@ export class CertificateManager {
         this.#index.add(stored);
         return;
       }
-      const issued = await this.#issuer.issue([name]);
+      const issued = await this.#issuer.issue(plan.names);
       const plain: CertificateRecord = {
-        names: [name],
+        names: plan.names,
         certPem: issued.certPem,
         keyPem: issued.keyPem,
         notBefore: issued.notBefore.toISOString(),

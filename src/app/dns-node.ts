@@ -1,0 +1,150 @@
+/**
+ * The DNS side of an instance (`dns.enabled`): writes this instance's heartbeat, keeps the
+ * fleet view, and answers the platform zones from memory — addresses of healthy instances,
+ * TXT records of pending DNS-01 challenges (from the store, so any instance answers them).
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { LoadedConfig } from '../config/load-config.js';
+import type { ChallengeRecord } from '../tls/acme-issuer.js';
+import { DnsServer } from '../dns/dns-server.js';
+import type { ZoneData } from '../dns/zone-answers.js';
+import { discoverAddresses, FleetView, InstanceHeartbeat } from '../control/instances.js';
+import type { Logger } from '../observability/logger.js';
+import type { Change, StateStore } from '../store/state-store.js';
+import type { StoreMirror } from '../store/store-mirror.js';
+
+export class DnsNode {
+  readonly #server: DnsServer;
+  readonly #heartbeat: InstanceHeartbeat;
+  readonly #fleet: FleetView;
+  readonly #onChange: (changes: readonly Change[] | 'reloaded') => void;
+
+  private constructor(parts: {
+    server: DnsServer;
+    heartbeat: InstanceHeartbeat;
+    fleet: FleetView;
+    onChange: (changes: readonly Change[] | 'reloaded') => void;
+  }) {
+    this.#server = parts.server;
+    this.#heartbeat = parts.heartbeat;
+    this.#fleet = parts.fleet;
+    this.#onChange = parts.onChange;
+  }
+
+  static async start(options: {
+    loaded: LoadedConfig;
+    store: StateStore;
+    mirror: StoreMirror;
+    logger: Logger;
+  }): Promise<DnsNode> {
+    const { loaded, store, mirror, logger } = options;
+    const { dns, platform } = loaded.config;
+    const own = dns.addresses.length > 0 ? dns.addresses : discoverAddresses();
+    if (own.length === 0) {
+      logger.warn(
+        'dns: this instance found no public address on its interfaces; set dns.addresses (it answers for the zones with the other instances’ addresses only)',
+      );
+    }
+    const heartbeat = new InstanceHeartbeat({
+      store,
+      mirror,
+      logger,
+      id: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+      hostname: hostname(),
+      addresses: own,
+      intervalMs: dns.heartbeatMs,
+    });
+    const fleet = new FleetView(mirror, dns.heartbeatMs);
+    let serial = Math.floor(Date.now() / 1000);
+    let challenges = challengeIndex(mirror);
+    const onChange = (changes: readonly Change[] | 'reloaded') => {
+      fleet.onChanges(changes);
+      if (changes === 'reloaded' || changes.some((c) => c.kind === 'challenge')) {
+        challenges = challengeIndex(mirror);
+      }
+      if (changes === 'reloaded' || changes.some(zoneChange)) {
+        serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
+      }
+    };
+    const zones = platform.domains.map((d) => d.toLowerCase().replace(/\.$/, ''));
+    const data: ZoneData = {
+      zones,
+      nameservers: (zone) =>
+        dns.nameservers.length > 0 ? dns.nameservers : [`ns1.${zone}`, `ns2.${zone}`],
+      addresses: () => {
+        const healthy = fleet.healthy();
+        // No instance looks healthy (this one is cut off from the store, say): answer with
+        // every address known rather than none — as Route 53 does when all checks fail.
+        const source =
+          healthy.length > 0 ? healthy.flatMap((r) => r.addresses) : [...own, ...allKnown(fleet)];
+        const unique = [...new Set(source)];
+        return {
+          v4: unique.filter((a) => isIP(a) === 4),
+          v6: unique.filter((a) => isIP(a) === 6),
+        };
+      },
+      txt: (name) => challenges.get(name) ?? [],
+      serial: () => serial,
+      ttl: dns.ttlSeconds,
+      negativeTtl: dns.negativeTtlSeconds,
+    };
+    await heartbeat.start();
+    fleet.onChanges('reloaded');
+    const server = await DnsServer.listen({
+      host: dns.host,
+      port: dns.port,
+      data,
+      logger,
+      maxTcpConnections: dns.maxTcpConnections,
+      tcpIdleTimeoutMs: dns.tcpIdleTimeoutMs,
+    });
+    logger.info({ port: server.port, zones, addresses: own }, 'DNS listening');
+    return new DnsNode({ server, heartbeat, fleet, onChange });
+  }
+
+  get port(): number {
+    return this.#server.port;
+  }
+
+  get fleet(): FleetView {
+    return this.#fleet;
+  }
+
+  /** Store changes, as the mirror applies them. */
+  onRecords(changes: readonly Change[] | 'reloaded'): void {
+    this.#onChange(changes);
+  }
+
+  /** Leave the fleet's answers at once (SIGTERM: the balancer and resolvers stop first). */
+  drain(): Promise<void> {
+    return this.#heartbeat.drain();
+  }
+
+  async close(): Promise<void> {
+    await this.#heartbeat.stop();
+    await this.#server.close();
+  }
+}
+
+const zoneChange = (c: Change) => c.kind === 'instance' || c.kind === 'challenge';
+
+function allKnown(fleet: FleetView): string[] {
+  return fleet
+    .all()
+    .filter((r) => !r.draining)
+    .flatMap((r) => r.addresses);
+}
+
+/** DNS-01 challenge values by record name (`_acme-challenge.<domain>`, lower case). */
+function challengeIndex(mirror: StoreMirror): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const r of mirror.values('challenge')) {
+    const c = r.value as unknown as ChallengeRecord;
+    if (c.type !== 'dns-01' || c.dnsName === undefined) continue;
+    const name = c.dnsName.toLowerCase();
+    out.set(name, [...(out.get(name) ?? []), c.keyAuthorization]);
+  }
+  return out;
+}
