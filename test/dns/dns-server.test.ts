@@ -20,7 +20,7 @@ async function udpExchange(port: number, message: Buffer, waitMs = 400) {
     socket.send(message, port, '127.0.0.1');
     const reply = await Promise.race([
       once(socket, 'message').then(([m]) => m as Buffer),
-      new Promise<undefined>((r) => setTimeout(r, waitMs)),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), waitMs)),
     ]);
     return reply;
   } finally {
@@ -210,7 +210,7 @@ describe('DNS for the platform zone (dig against the real server)', needsBinary(
     const decoded = dnsPacket.decode(reply);
     assert.equal(decoded.id, 4242);
     assert.deepEqual(
-      decoded.answers?.map((a) => a.data),
+      decoded.answers?.map((a) => (a as { data?: unknown }).data),
       ['192.0.2.10'],
     );
     assert.ok((await dropped('malformed')) > malformedBefore, 'malformed packets are counted');
