@@ -22,8 +22,11 @@ export interface TestPebble {
   readonly caFile: string;
   /** `127.0.0.1:<port>` of the mock DNS (`domains.resolvers`). */
   readonly dns: string;
-  /** Start Pebble, validating HTTP-01 against `httpPort`. */
-  start(httpPort: number, env?: Record<string, string>): Promise<void>;
+  /**
+   * Start Pebble, validating HTTP-01 against `httpPort`; names (and DNS-01 TXT records) are
+   * looked up at `dnsServer` (`127.0.0.1:<port>`; default: the mock DNS).
+   */
+  start(httpPort: number, env?: Record<string, string>, dnsServer?: string): Promise<void>;
   setTxt(host: string, value: string): Promise<void>;
   /** PEM of the root Pebble issues under (trust it to check issued certificates). */
   root(): Promise<string>;
@@ -74,7 +77,7 @@ export async function preparePebble(): Promise<TestPebble> {
     directory: `https://127.0.0.1:${acmePort}/dir`,
     caFile: ca.caFile,
     dns: `127.0.0.1:${dnsPort}`,
-    async start(httpPort, env = {}) {
+    async start(httpPort, env = {}, dnsServer = `127.0.0.1:${dnsPort}`) {
       const config = join(dir, 'pebble.json');
       writeFileSync(
         config,
@@ -91,7 +94,7 @@ export async function preparePebble(): Promise<TestPebble> {
           },
         }),
       );
-      const pebble = spawn('pebble', ['-config', config, '-dnsserver', `127.0.0.1:${dnsPort}`], {
+      const pebble = spawn('pebble', ['-config', config, '-dnsserver', dnsServer], {
         env: { ...process.env, PEBBLE_VA_NOSLEEP: '1', PEBBLE_WFE_NONCEREJECT: '0', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
