@@ -70,6 +70,11 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (config.demo && !projects.some((p) => p.slug === 'hello')) projects.push(demoProject());
   checkAcrossProjects(config, projects, problems);
   if (problems.length > 0) throw configError(file, problems);
+  // With its own DNS, the platform has a name for custom domains to CNAME to, answered by it.
+  const firstDomain = config.platform.domains[0]?.toLowerCase().replace(/\.$/, '');
+  if (config.dns.enabled && config.domains.cnameTarget === undefined && firstDomain) {
+    config.domains.cnameTarget = `cname.${firstDomain}`;
+  }
   return {
     config,
     projects,

@@ -851,7 +851,7 @@ export const ConfigSchema = Type.Object(
         cnameTarget: Type.Optional(
           Type.String({
             description:
-              'The host custom domains should CNAME to; shown when a domain is attached and checked (informational).',
+              'The host custom domains should CNAME to; shown when a domain is attached and checked (informational). With `dns.enabled` and nothing set: `cname.<first platform domain>`, which the built-in DNS answers with the fleet’s addresses.',
           }),
         ),
         addresses: Type.Array(Type.String(), {

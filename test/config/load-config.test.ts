@@ -190,4 +190,26 @@ describe('loadConfig', () => {
       'proxy.trustedProxies[3]: got "1.2.3.4/40", expected an IP address or CIDR block',
     ]);
   });
+
+  it('checks the DNS settings, and what wildcard certificates need', () => {
+    const found = problems(() =>
+      loadConfig({
+        raw: { dns: { addresses: ['192.0.2.1', 'example.com'] }, https: { wildcard: true } },
+      }),
+    );
+    assert.deepEqual(found, [
+      'dns.addresses[1]: got "example.com", expected an IPv4 or IPv6 address',
+      'https.wildcard: needs https.issuer: acme (the local CA issues any name at once; it needs no wildcard)',
+      'https.wildcard: needs dns.enabled: true (wildcard certificates are proved by DNS-01 through Switchyard’s own DNS server; see docs/dns.md)',
+    ]);
+    const withDns = loadConfig({
+      raw: { dns: { enabled: true }, platform: { domains: ['Apps.Example.com'] } },
+    });
+    assert.equal(withDns.config.domains.cnameTarget, 'cname.apps.example.com');
+    const own = loadConfig({
+      raw: { dns: { enabled: true }, domains: { cnameTarget: 'edge.example.net' } },
+    });
+    assert.equal(own.config.domains.cnameTarget, 'edge.example.net');
+    assert.equal(loadConfig({ raw: {} }).config.domains.cnameTarget, undefined);
+  });
 });

@@ -77,6 +77,17 @@ describe('DNS for the platform zone (dig against the real server)', needsBinary(
     assert.deepEqual(mixed.answer, ['ShOp.APPS.Example.COM. 30 IN A 192.0.2.10']);
   });
 
+  it('tells a custom domain to CNAME to a name it answers itself', async () => {
+    assert.equal((await edge.api('POST', '/v1/projects', { slug: 'shop' })).status, 201);
+    const attached = await edge.api('POST', '/v1/projects/shop/domains', {
+      domain: 'www.customer.example',
+    });
+    assert.equal(attached.status, 201);
+    assert.equal(attached.body.publish.cname, `cname.${ZONE}`, JSON.stringify(attached.body));
+    const target = await dig(port, `cname.${ZONE}`, 'A');
+    assert.deepEqual(target.answer, [`cname.${ZONE}. 30 IN A 192.0.2.10`]);
+  });
+
   it('answers SOA and NS at the apex, with glue for the in-zone name servers', async () => {
     const soa = await dig(port, ZONE, 'SOA');
     assert.equal(soa.answer.length, 1);
