@@ -59,14 +59,27 @@ export class DnsNode {
     const fleet = new FleetView(mirror, dns.heartbeatMs);
     let serial = Math.floor(Date.now() / 1000);
     let challenges = challengeIndex(mirror);
+    /** Instances known, and whether each is draining: what moves the SOA serial. */
+    const members = new Map<string, boolean>();
     const onChange = (changes: readonly Change[] | 'reloaded') => {
       fleet.onChanges(changes);
       if (changes === 'reloaded' || changes.some((c) => c.kind === 'challenge')) {
         challenges = challengeIndex(mirror);
       }
-      if (changes === 'reloaded' || changes.some(zoneChange)) {
-        serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
-      }
+      // The serial moves when the answers may: a challenge, an instance joining, leaving or
+      // draining — not on every heartbeat.
+      const moved =
+        changes === 'reloaded' ||
+        changes.some((c) => {
+          if (c.kind === 'challenge') return true;
+          if (c.kind !== 'instance') return false;
+          const draining = (c.value as { draining?: boolean } | null)?.draining;
+          const before = members.get(c.key);
+          if (c.value === null) members.delete(c.key);
+          else members.set(c.key, draining === true);
+          return before !== (c.value === null ? undefined : draining === true);
+        });
+      if (moved) serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
     };
     const zones = platform.domains.map((d) => d.toLowerCase().replace(/\.$/, ''));
     const data: ZoneData = {
@@ -127,8 +140,6 @@ export class DnsNode {
     await this.#server.close();
   }
 }
-
-const zoneChange = (c: Change) => c.kind === 'instance' || c.kind === 'challenge';
 
 function allKnown(fleet: FleetView): string[] {
   return fleet

@@ -132,6 +132,8 @@ describe('DNS for the platform zone (dig against the real server)', needsBinary(
     const name = `_acme-challenge.${ZONE}`;
     const before = await dig(port, name, 'TXT');
     assert.deepEqual(before.answer, []);
+    const serial = async () => Number((await dig(port, ZONE, 'SOA')).answer[0]!.split(' ')[6]);
+    const serialBefore = await serial();
     const record = (token: string, value: string): JsonValue => ({
       token,
       keyAuthorization: value,
@@ -150,6 +152,7 @@ describe('DNS for the platform zone (dig against the real server)', needsBinary(
       `${name.toUpperCase()}. 1 IN TXT "second-value"`,
     ]);
     assert.equal((await dig(port, name, 'A')).answer.length, 0, 'the challenge name has TXT only');
+    assert.ok((await serial()) > serialBefore, 'the SOA serial moves with the zone');
     assert.equal((await dig(port, `x.${name}`, 'A')).status, 'NXDOMAIN');
     await edge.instance.control.store.commit([
       { kind: 'challenge', key: 'tok-1', value: null },
