@@ -114,4 +114,23 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },
+  {
+    // The dashboard runs in the browser (plain ES modules, no build step).
+    files: ['dashboard/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        [
+          'document',
+          'window',
+          'Node',
+          'fetch',
+          'AbortController',
+          'TextDecoderStream',
+          'sessionStorage',
+          'setTimeout',
+          'alert',
+        ].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
 );

@@ -23,6 +23,7 @@ import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import * as S from './schemas.js';
 
 export type { AdminDependencies } from './dependencies.js';
@@ -42,6 +43,7 @@ const ROUTE_GROUPS = [
   cacheRoutes,
   tokenRoutes,
   auditRoutes,
+  dashboardRoutes,
 ];
 
 export async function startAdminServer(

@@ -21,12 +21,19 @@ import { explainUrl } from '../routing/explain.js';
 import type { EdgeServer } from '../server/edge-server.js';
 import { RedisStore, redact } from '../store/redis-store.js';
 import { StoreMirror } from '../store/store-mirror.js';
-import type { Change, StateStore } from '../store/state-store.js';
+import type { Change, JsonValue, StateStore } from '../store/state-store.js';
 import { Sealer } from '../secrets/sealer.js';
 import { secureDataDir } from './data-dir.js';
 import { TlsNode } from './tls-node.js';
 import { DnsNode } from './dns-node.js';
+import { dashboardSnapshot, type DashboardSources } from './dashboard-view.js';
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { discoverAddresses, FleetView, InstanceHeartbeat } from '../control/instances.js';
 import type { RecordKind } from '../store/state-store.js';
+
+/** How many projects' traffic counters an instance's heartbeat carries (the busiest). */
+const FLEET_TRAFFIC_PROJECTS = 50;
 
 /** The record kinds the route table is compiled from. */
 const ROUTING_KINDS: ReadonlySet<RecordKind> = new Set(['project', 'deployment', 'domain']);
@@ -63,8 +70,11 @@ export class ControlNode {
   readonly #admin: AdminServer | undefined;
   readonly #adminTokenFile: string | undefined;
   readonly tls: TlsNode | undefined;
-  /** The DNS server and fleet membership (`dns.enabled`). */
+  /** The DNS server (`dns.enabled`). */
   readonly dns: DnsNode | undefined;
+  /** Who in the fleet is alive, from the instances' heartbeats. */
+  readonly fleet: FleetView;
+  readonly #heartbeat: InstanceHeartbeat;
 
   private constructor(parts: {
     store: StateStore;
@@ -75,9 +85,13 @@ export class ControlNode {
     adminTokenFile: string | undefined;
     tls: TlsNode | undefined;
     dns: DnsNode | undefined;
+    fleet: FleetView;
+    heartbeat: InstanceHeartbeat;
   }) {
     this.tls = parts.tls;
     this.dns = parts.dns;
+    this.fleet = parts.fleet;
+    this.#heartbeat = parts.heartbeat;
     this.store = parts.store;
     this.mirror = parts.mirror;
     this.hub = parts.hub;
@@ -132,6 +146,7 @@ export class ControlNode {
               void sy.cache.purge(c.value as PurgeSelector);
           }
         }
+        fleet.onChanges(batch);
         dns?.onRecords(batch);
         tls?.refresh(batch);
         tls?.onDomains(batch); // after the compile: a newly verified domain now routes
@@ -148,6 +163,7 @@ export class ControlNode {
         }),
       onConnection: (connected) => sy.setStoreHealth(connected ? 'ok' : 'degraded'),
     });
+    const fleet = new FleetView(mirror, config.fleet.heartbeatMs);
     sy.setStoreProjects(projectsFromMirror(mirror));
     sy.setLive(hub);
     // A fleet shares its rate limits through Redis (reconciled on a timer, never awaited).
@@ -208,13 +224,42 @@ export class ControlNode {
       return signing.key;
     });
 
+    // Every instance says it is alive (and what it serves) to the fleet through the store.
+    const own = config.dns.addresses.length > 0 ? config.dns.addresses : discoverAddresses();
+    const heartbeat = new InstanceHeartbeat({
+      store,
+      mirror,
+      logger,
+      id: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
+      hostname: hostname(),
+      addresses: own,
+      intervalMs: config.fleet.heartbeatMs,
+      // The busiest projects' counters travel with it, for the fleet's dashboard.
+      extra: () => ({
+        traffic: sy.traffic.snapshot(FLEET_TRAFFIC_PROJECTS) as unknown as JsonValue,
+      }),
+    });
+    await heartbeat.start();
+    fleet.onChanges('reloaded');
     // DNS before TLS: a wildcard certificate is proved through it as soon as TLS starts.
-    if (config.dns.enabled) dns = await DnsNode.start({ loaded, store, mirror, logger });
+    if (config.dns.enabled) dns = await DnsNode.start({ loaded, mirror, fleet, own, logger });
     if (config.https.enabled) {
       tls = await TlsNode.start({ loaded, sy, store, replica: mirror, logger, sealer });
     }
     await sweepStaleUploads(join(loaded.dataDir, 'deployments', '.incoming'));
 
+    const replicasOf = (project: string, deployment: string) =>
+      upstreamOf(sy.routes.project(project)?.previews.get(deployment)?.origin)?.replicas();
+    const dashboardSources: DashboardSources = {
+      sy,
+      mirror,
+      fleet,
+      selfId: heartbeat.id,
+      storeKind: store.name,
+      declared: () => new Set(control.declaredProjects()),
+      replicas: replicasOf,
+      certificates: () => tls?.manager.list() ?? [],
+    };
     let admin: AdminServer | undefined;
     if (withAdmin) {
       admin = await startAdminServer(
@@ -233,12 +278,12 @@ export class ControlNode {
               : { cname: config.domains.cnameTarget }),
             ...(config.domains.addresses.length === 0 ? {} : { a: config.domains.addresses }),
           },
-          replicas: (project, deployment) =>
-            upstreamOf(sy.routes.project(project)?.previews.get(deployment)?.origin)?.replicas(),
+          replicas: replicasOf,
           certificates: () => tls?.manager.list() ?? [],
           verifyDomain: async (domain) => (await tls?.verifier.check(domain)) ?? null,
           urls: (project, deployment) => deploymentUrls(loaded, sy.port, project, deployment),
           explain: (host, path) => explainUrl(sy.routes, sy.projectSpecs(), host, path),
+          dashboard: (scope) => dashboardSnapshot(dashboardSources, scope),
         },
         {
           host: config.admin.host,
@@ -260,6 +305,8 @@ export class ControlNode {
       adminTokenFile: token?.file,
       tls,
       dns,
+      fleet,
+      heartbeat,
     });
   }
 
@@ -275,10 +322,11 @@ export class ControlNode {
 
   /** SIGTERM: leave the fleet's DNS answers before connections are drained. */
   async drain(): Promise<void> {
-    await this.dns?.drain();
+    await this.#heartbeat.drain();
   }
 
   async close(): Promise<void> {
+    await this.#heartbeat.stop();
     await this.dns?.close();
     await this.tls?.stop();
     await this.#admin?.close();

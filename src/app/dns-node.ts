@@ -1,68 +1,50 @@
 /**
- * The DNS side of an instance (`dns.enabled`): writes this instance's heartbeat, keeps the
- * fleet view, and answers the platform zones from memory — addresses of healthy instances,
+ * The DNS side of an instance (`dns.enabled`): answers the platform zones from memory — addresses of healthy instances,
  * TXT records of pending DNS-01 challenges (from the store, so any instance answers them).
  */
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { ChallengeRecord } from '../tls/acme-issuer.js';
 import { DnsServer } from '../dns/dns-server.js';
 import type { ZoneData } from '../dns/zone-answers.js';
-import { discoverAddresses, FleetView, InstanceHeartbeat } from '../control/instances.js';
+import type { FleetView } from '../control/instances.js';
 import type { Logger } from '../observability/logger.js';
-import type { Change, StateStore } from '../store/state-store.js';
+import type { Change } from '../store/state-store.js';
 import type { StoreMirror } from '../store/store-mirror.js';
 
 export class DnsNode {
   readonly #server: DnsServer;
-  readonly #heartbeat: InstanceHeartbeat;
-  readonly #fleet: FleetView;
   readonly #onChange: (changes: readonly Change[] | 'reloaded') => void;
 
-  private constructor(parts: {
-    server: DnsServer;
-    heartbeat: InstanceHeartbeat;
-    fleet: FleetView;
-    onChange: (changes: readonly Change[] | 'reloaded') => void;
-  }) {
-    this.#server = parts.server;
-    this.#heartbeat = parts.heartbeat;
-    this.#fleet = parts.fleet;
-    this.#onChange = parts.onChange;
+  private constructor(
+    server: DnsServer,
+    onChange: (changes: readonly Change[] | 'reloaded') => void,
+  ) {
+    this.#server = server;
+    this.#onChange = onChange;
   }
 
   static async start(options: {
     loaded: LoadedConfig;
-    store: StateStore;
     mirror: StoreMirror;
+    /** Who is alive (fed the store's changes by the control node). */
+    fleet: FleetView;
+    /** This instance's announced addresses. */
+    own: readonly string[];
     logger: Logger;
   }): Promise<DnsNode> {
-    const { loaded, store, mirror, logger } = options;
+    const { loaded, mirror, fleet, own, logger } = options;
     const { dns, platform } = loaded.config;
-    const own = dns.addresses.length > 0 ? dns.addresses : discoverAddresses();
     if (own.length === 0) {
       logger.warn(
         'dns: this instance found no public address on its interfaces; set dns.addresses (it answers for the zones with the other instances’ addresses only)',
       );
     }
-    const heartbeat = new InstanceHeartbeat({
-      store,
-      mirror,
-      logger,
-      id: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
-      hostname: hostname(),
-      addresses: own,
-      intervalMs: dns.heartbeatMs,
-    });
-    const fleet = new FleetView(mirror, dns.heartbeatMs);
     let serial = Math.floor(Date.now() / 1000);
     let challenges = challengeIndex(mirror);
     /** Instances known, and whether each is draining: what moves the SOA serial. */
     const members = new Map<string, boolean>();
     const onChange = (changes: readonly Change[] | 'reloaded') => {
-      fleet.onChanges(changes);
       if (changes === 'reloaded' || changes.some((c) => c.kind === 'challenge')) {
         challenges = challengeIndex(mirror);
       }
@@ -103,8 +85,6 @@ export class DnsNode {
       ttl: dns.ttlSeconds,
       negativeTtl: dns.negativeTtlSeconds,
     };
-    await heartbeat.start();
-    fleet.onChanges('reloaded');
     const server = await DnsServer.listen({
       host: dns.host,
       port: dns.port,
@@ -114,15 +94,11 @@ export class DnsNode {
       tcpIdleTimeoutMs: dns.tcpIdleTimeoutMs,
     });
     logger.info({ port: server.port, zones, addresses: own }, 'DNS listening');
-    return new DnsNode({ server, heartbeat, fleet, onChange });
+    return new DnsNode(server, onChange);
   }
 
   get port(): number {
     return this.#server.port;
-  }
-
-  get fleet(): FleetView {
-    return this.#fleet;
   }
 
   /** Store changes, as the mirror applies them. */
@@ -130,14 +106,8 @@ export class DnsNode {
     this.#onChange(changes);
   }
 
-  /** Leave the fleet's answers at once (SIGTERM: the balancer and resolvers stop first). */
-  drain(): Promise<void> {
-    return this.#heartbeat.drain();
-  }
-
-  async close(): Promise<void> {
-    await this.#heartbeat.stop();
-    await this.#server.close();
+  close(): Promise<void> {
+    return this.#server.close();
   }
 }
 

@@ -338,7 +338,7 @@ export class HttpCache {
         ctx,
       );
       if (this.hides !== undefined) delete headers[this.hides];
-      headers['cache-status'] =
+      headers['cache-status'] = ctx.cacheStatus =
         reason === undefined
           ? `${status}; stored`
           : `${status}; detail=${reason.replace(/ /g, '-')}`;

@@ -61,6 +61,7 @@ export function writeStored(
   );
   headers.age = String(Math.floor(age)); // RFC 9111 §5.1
   headers['cache-status'] = status;
+  ctx.cacheStatus = status; // for the access log and per-project traffic
   if (encoding !== undefined) {
     // This cache chose among encodings: the response varies by Accept-Encoding (RFC 9110 §12.5.5).
     const vary = headers.vary;

@@ -862,6 +862,17 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    fleet: Type.Object(
+      {
+        heartbeatMs: Type.Integer({
+          default: 2000,
+          minimum: 50,
+          description:
+            'How often an instance writes its heartbeat to the store: its addresses (`dns.addresses`) and traffic counters, for DNS answers and the dashboard’s fleet view. One not heard from for three intervals counts as gone; a draining one leaves at once.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     dns: Type.Object(
       {
         enabled: Type.Boolean({
@@ -902,12 +913,6 @@ export const ConfigSchema = Type.Object(
           default: [],
           description:
             'Names of the zones’ name servers (NS records; give the registrar the same). Empty: `ns1.<zone>` and `ns2.<zone>`, answered with the fleet’s addresses (glue).',
-        }),
-        heartbeatMs: Type.Integer({
-          default: 2000,
-          minimum: 50,
-          description:
-            'How often an instance writes its addresses to the store. One not heard from for three intervals leaves the answers; a draining one leaves at once.',
         }),
         maxTcpConnections: Type.Integer({
           default: 256,

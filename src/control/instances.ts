@@ -1,6 +1,7 @@
 /**
- * Fleet membership: each instance writes its public addresses to the store on a heartbeat
- * (kind `instance`), and every instance reads who is alive from its mirror. An instance not
+ * Fleet membership: each instance writes its public addresses (and its busiest projects'
+ * traffic counters) to the store on a heartbeat (kind `instance`, `fleet.heartbeatMs`), and
+ * every instance reads who is alive from its mirror. An instance not
  * heard from for three heartbeats has left (killed, or cut off from the store); a draining
  * one leaves at once. This is what DNS answers are made of (the Route 53 health-check role).
  *
@@ -21,6 +22,8 @@ export interface InstanceRecord {
   readonly startedAt: string;
   /** The writer's clock; for people and for records found at start-up. */
   readonly seenAt: string;
+  /** Its busiest projects' traffic counters (cumulative since it started). */
+  readonly traffic?: JsonValue;
 }
 
 /** Records not heard from for this long are removed from the store by any instance. */
@@ -33,7 +36,9 @@ export class InstanceHeartbeat {
   readonly #logger: Logger;
   readonly #intervalMs: number;
   readonly #record: Omit<InstanceRecord, 'seenAt' | 'draining'>;
+  readonly #extra: () => Pick<InstanceRecord, 'traffic'>;
   #draining = false;
+  #stopped = false;
   #timer: NodeJS.Timeout | undefined;
   #failing = false;
 
@@ -45,7 +50,10 @@ export class InstanceHeartbeat {
     hostname: string;
     addresses: readonly string[];
     intervalMs: number;
+    /** More fields for each heartbeat. */
+    extra?: () => Pick<InstanceRecord, 'traffic'>;
   }) {
+    this.#extra = options.extra ?? (() => ({}));
     this.#store = options.store;
     this.#mirror = options.mirror;
     this.#logger = options.logger;
@@ -79,6 +87,7 @@ export class InstanceHeartbeat {
 
   async #beat(): Promise<void> {
     const record: InstanceRecord = {
+      ...this.#extra(),
       ...this.#record,
       draining: this.#draining,
       seenAt: new Date().toISOString(),
@@ -105,6 +114,7 @@ export class InstanceHeartbeat {
 
   /** Leave DNS answers now, while connections drain. */
   async drain(): Promise<void> {
+    if (this.#stopped) return;
     this.#draining = true;
     await this.#beat();
   }
@@ -113,6 +123,7 @@ export class InstanceHeartbeat {
   async stop(): Promise<void> {
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#stopped = true;
     await this.#store
       .commit([{ kind: 'instance', key: this.#record.id, value: null }])
       .catch(() => {});

@@ -14,6 +14,7 @@ import { createHttpCache } from '../cache/create-cache.js';
 import type { HttpCache } from '../cache/http-cache.js';
 import { mergeProjects } from '../routing/project-sources.js';
 import { AddressPolicy, type Endpoint } from '../net/address-policy.js';
+import { ProjectTraffic } from '../observability/project-traffic.js';
 import type { SwitchyardError } from '../model/errors.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -44,6 +45,8 @@ export class EdgeServer {
   readonly #handlers: RequestHandler[] = [];
   /** Where a tenant's replicas may point (checked at submission by control, at connect here). */
   readonly addressPolicy: AddressPolicy;
+  /** Per-project request counters of this process (the dashboard's traffic). */
+  readonly traffic = new ProjectTraffic();
   /** Other listeners of this instance (admin API, store) that replicas may never point at. */
   readonly #otherEndpoints: Endpoint[] = [];
   /** The HTTP cache, when enabled. */
@@ -155,6 +158,7 @@ export class EdgeServer {
       maxBodyBytes: this.#config.limits.maxBodyBytes,
       refusal: (socket) => this.#guard.refusalFor(socket),
       rateLimits: this.#rateLimits,
+      traffic: this.traffic,
       upgradeProtocols: new Set(this.#config.proxy.upgradeProtocols.map((p) => p.toLowerCase())),
       eventStreams: {
         counts: this.#eventStreams,

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { logAccess } from '../request/access-log.js';
 import { countRequest } from '../observability/metrics.js';
+import type { ProjectTraffic } from '../observability/project-traffic.js';
 import type { Logger } from '../observability/logger.js';
 import { requestId } from '../proxy/request-id.js';
 import type { TrustedPeers } from '../proxy/trusted-peers.js';
@@ -46,6 +47,8 @@ export interface HandlerOptions {
   readonly rateLimits?: RateLimits;
   /** Why a connection's requests are refused (over a connection limit), if they are. */
   readonly refusal?: (socket: object) => SwitchyardError | undefined;
+  /** Per-project counters for the dashboard. */
+  readonly traffic?: ProjectTraffic;
 }
 
 /** What the HTTPS side lends the request path (set once TLS is running). */
@@ -143,10 +146,16 @@ export class RequestHandler {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = this.#context(req);
     const log = this.#options.accessLog;
+    const traffic = this.#options.traffic;
     const socket = req.socket;
     const bytesAtStart = socket.bytesWritten;
     res.once('close', () => {
-      countRequest(res.statusCode, (performance.now() - ctx.start) / 1000);
+      const seconds = (performance.now() - ctx.start) / 1000;
+      countRequest(res.statusCode, seconds);
+      if (traffic !== undefined && ctx.project !== undefined) {
+        const bytes = socket.bytesWritten - bytesAtStart;
+        traffic.record(ctx.project, res.statusCode, seconds, bytes, ctx.cacheStatus);
+      }
       if (log !== undefined) logAccess(log, req, res, ctx, socket, bytesAtStart);
     });
     if (this.#closing) res.shouldKeepAlive = false;

@@ -206,7 +206,7 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     const out = decorateResponseHeaders(downstreamResponseHeaders(headers, this.#via), this.#ctx);
     const tee = this.#tee;
     if (tee !== undefined) {
-      out['cache-status'] = tee.start(statusCode, headers);
+      out['cache-status'] = this.#ctx.cacheStatus = tee.start(statusCode, headers);
       if (tee.hides !== undefined && out[tee.hides] !== undefined) delete out[tee.hides];
     }
     // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).

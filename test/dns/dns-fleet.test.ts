@@ -27,7 +27,6 @@ describe('DNS answers follow the fleet: three instances on one Redis', needs, ()
     host: '127.0.0.1',
     port: 0,
     addresses: [address],
-    heartbeatMs: 100,
   });
   before(async () => {
     redis = await startRedis();
@@ -38,14 +37,24 @@ describe('DNS answers follow the fleet: three instances on one Redis', needs, ()
       https: { enabled: false },
       platform: { domains: [ZONE] },
     };
-    a = await startEdge({ ...shared, dns: dnsOf('203.0.113.1') });
+    a = await startEdge({ ...shared, dns: dnsOf('203.0.113.1'), fleet: { heartbeatMs: 100 } });
     // B drains for a second and a half on close (not ready, still serving).
-    b = await startEdge({ ...shared, dns: dnsOf('203.0.113.2'), shutdown: { drainMs: 1500 } });
+    b = await startEdge({
+      ...shared,
+      dns: dnsOf('203.0.113.2'),
+      shutdown: { drainMs: 1500 },
+      fleet: { heartbeatMs: 100 },
+    });
     // The third is the real executable, so that it can be killed without saying goodbye.
     const file = join(mkdtempSync(join(tmpdir(), 'sy-dns-')), 'switchyard.yaml');
     writeFileSync(
       file,
-      JSON.stringify({ ...shared, admin: { enabled: false }, dns: dnsOf('203.0.113.3') }),
+      JSON.stringify({
+        ...shared,
+        admin: { enabled: false },
+        dns: dnsOf('203.0.113.3'),
+        fleet: { heartbeatMs: 100 },
+      }),
     );
     c = await spawnSwitchyard(['--config', file]);
   });
