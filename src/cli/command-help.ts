@@ -72,6 +72,8 @@ ${CLIENT_FLAGS}`,
   status: `Usage: switchyard status
 
 The instance's health: ok, degraded (store unreachable: serving its last routes) or closing;
-the projects it serves; the store and its revision. Exit status 1 when not ok.
+the projects it serves; the store and its revision; with the platform's admin token, every
+instance of the fleet (healthy, draining or down, from their heartbeats). Exit status 1 when
+not ok.
 ${CLIENT_FLAGS}`,
 };

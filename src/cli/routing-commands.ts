@@ -122,7 +122,7 @@ export async function domains(
   }
 }
 
-/** `switchyard status`: the instance's health, its store and how many projects it serves. */
+/** `switchyard status`: the instance's health, its store, how many projects it serves, the fleet. */
 export async function status(client: AdminClient, out: Out): Promise<boolean> {
   const res = await client.call<{
     status: string;
@@ -135,6 +135,24 @@ export async function status(client: AdminClient, out: Out): Promise<boolean> {
   out(
     `store:    ${h.store.kind}, ${h.store.connected ? 'connected' : 'NOT connected (serving its last routes)'}, revision ${h.store.revision}`,
   );
+  // The fleet, as the instances' heartbeats tell it (shown to the platform's own token).
+  const board = await client.call<{
+    fleet?: {
+      id: string;
+      hostname: string;
+      addresses: string[];
+      healthy: boolean;
+      draining: boolean;
+    }[];
+  }>('GET', '/v1/dashboard', undefined, { okStatuses: [401, 403] });
+  const fleet = board.body.fleet;
+  if (fleet !== undefined) {
+    out(`fleet:    ${fleet.filter((f) => f.healthy).length} of ${fleet.length} instances healthy`);
+    for (const f of fleet) {
+      const state = f.draining ? 'draining' : f.healthy ? 'healthy' : 'DOWN';
+      out(`  ${f.id}  ${state}  ${f.addresses.join(', ') || '(no public address)'}`);
+    }
+  }
   return h.status === 'ok';
 }
 

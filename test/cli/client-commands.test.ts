@@ -138,6 +138,7 @@ describe('client commands: deploy, projects, rollback', () => {
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /status: {3}ok/);
     assert.match(status.stdout, /store: {4}embedded, connected/);
+    assert.match(status.stdout, /fleet: {4}1 of 1 instances healthy/);
     const usage = await runSwitchyard(['alias', 'set', 'routing'], env);
     assert.equal(usage.code, 2);
     assert.match(usage.stderr, /expected alias ls <project>/);
