@@ -24,6 +24,7 @@ import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { blobRoutes } from './routes/blobs.js';
 import * as S from './schemas.js';
 
 export type { AdminDependencies } from './dependencies.js';
@@ -44,6 +45,7 @@ const ROUTE_GROUPS = [
   tokenRoutes,
   auditRoutes,
   dashboardRoutes,
+  blobRoutes,
 ];
 
 export async function startAdminServer(

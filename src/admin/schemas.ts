@@ -127,6 +127,26 @@ export const DeploymentInput = Type.Object(
   { additionalProperties: false },
 );
 
+/** A static deployment from stored blobs: path → SHA-256 and size. */
+export const ManifestDeployInput = Type.Object(
+  {
+    id: Type.Optional(Name),
+    files: Type.Record(
+      Type.String({ minLength: 1, maxLength: 1024 }),
+      Type.Object(
+        {
+          hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+          size: Type.Integer({ minimum: 0 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    spa: Type.Optional(Type.Boolean()),
+    cleanUrls: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
 export const StatusInput = Type.Object(
   {
     status: Status,

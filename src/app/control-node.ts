@@ -195,6 +195,7 @@ export class ControlNode {
       addressPolicy: sy.addressPolicy,
       logger,
       sealer,
+      blobs: sy.blobs.store,
       dataDir: loaded.dataDir,
       uploads: {
         maxBytes: config.admin.uploadMaxBytes,

@@ -5,8 +5,7 @@
  *   switchyard rollback <project>
  */
 import { readdir, stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { c as createTar } from 'tar';
+import { incrementalDeploy } from './incremental-deploy.js';
 import type { DeploymentRecord, ProjectRecord } from '../model/records.js';
 import type { AdminClient } from './admin-client.js';
 import { ClientError } from './admin-client.js';
@@ -36,20 +35,9 @@ export async function deploy(client: AdminClient, options: DeployOptions, out: O
   await client.call('POST', '/v1/projects', { slug: options.project }).catch((err: unknown) => {
     if (!(err instanceof ClientError) || (err.status !== 403 && err.status !== 409)) throw err;
   });
-  const archive = createTar({ gzip: true, cwd: options.dir, portable: true }, ['.']);
-  const query = new URLSearchParams({ spa: String(options.spa) });
-  if (options.id !== undefined) query.set('id', options.id);
   out(`uploading ${options.dir} to ${options.project} …`);
-  const uploaded = await client.call<DeploymentWithUrls>(
-    'POST',
-    `/v1/projects/${options.project}/deployments?${query.toString()}`,
-    undefined,
-    {
-      stream: Readable.from(archive),
-      contentType: 'application/gzip',
-    },
-  );
-  let deployment = uploaded.body;
+  const uploaded = await incrementalDeploy<DeploymentWithUrls>(client, options, out);
+  let deployment = uploaded;
   const deadline = Date.now() + options.waitMs;
   while (deployment.status === 'queued' || deployment.status === 'building') {
     if (Date.now() > deadline)

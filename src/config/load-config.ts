@@ -323,6 +323,9 @@ function editDistance(a: string, b: string): number {
 
 /** The DNS server announces addresses and needs zones; wildcard certificates need both. */
 function checkDns(config: Config, problems: string[]): void {
+  if (config.storage.kind === 's3' && config.storage.bucket === '') {
+    problems.push('storage.bucket: needed with storage.kind: s3 (the bucket build output goes in)');
+  }
   config.dns.addresses.forEach((a, i) => {
     if (isIP(a) === 0)
       problems.push(`dns.addresses[${i}]: got "${a}", expected an IPv4 or IPv6 address`);

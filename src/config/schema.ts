@@ -862,6 +862,58 @@ export const ConfigSchema = Type.Object(
       },
       { additionalProperties: false, default: {} },
     ),
+    storage: Type.Object(
+      {
+        kind: Type.Union([Type.Literal('local'), Type.Literal('s3')], {
+          default: 'local',
+          description:
+            'Where static build output lives. `local`: the data directory (one machine). `s3`: S3-compatible object storage shared by a fleet (AWS S3, R2, MinIO …), files stored once by SHA-256; each instance keeps a bounded disk cache. See docs/fleet.md.',
+        }),
+        endpoint: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description:
+              'Object storage URL, e.g. `http://minio:9000`. Absent: AWS S3 in `storage.region`.',
+          }),
+        ),
+        bucket: Type.String({ default: '', description: 'Bucket (needed with `kind: s3`).' }),
+        region: Type.String({ default: 'us-east-1', description: 'Region of the bucket.' }),
+        prefix: Type.String({
+          default: '',
+          description:
+            'Key prefix inside the bucket, e.g. `switchyard/` (blobs go under `<prefix>blobs/`).',
+        }),
+        forcePathStyle: Type.Boolean({
+          default: true,
+          description:
+            'Path-style URLs (`endpoint/bucket/key`), as MinIO and most self-hosted servers need. Off: virtual-host style (`bucket.endpoint/key`).',
+        }),
+        accessKeyId: Type.Optional(
+          Type.String({
+            description: 'Access key. Absent: `AWS_ACCESS_KEY_ID` and the AWS SDK’s usual chain.',
+          }),
+        ),
+        secretAccessKey: Type.Optional(
+          Type.String({
+            description:
+              'Secret key. Absent: `AWS_SECRET_ACCESS_KEY` and the AWS SDK’s usual chain.',
+          }),
+        ),
+        cacheBytes: Type.Integer({
+          default: 1024 * 1024 * 1024,
+          minimum: 1024 * 1024,
+          description:
+            'With `kind: s3`: most bytes of blobs each instance keeps on its disk (`<dataDir>/blob-cache/`); least recently used out first.',
+        }),
+        timeoutMs: Type.Integer({
+          default: 10_000,
+          minimum: 100,
+          description:
+            'Deadline of one request to object storage; a cold file past it answers 503 with Retry-After.',
+        }),
+      },
+      { additionalProperties: false, default: {} },
+    ),
     fleet: Type.Object(
       {
         heartbeatMs: Type.Integer({

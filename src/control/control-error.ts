@@ -14,6 +14,7 @@ export type ControlErrorCode = Extract<
   | 'SY_STORE_UNAVAILABLE'
   | 'SY_FORBIDDEN'
   | 'SY_TOO_LARGE'
+  | 'SY_STORAGE_UNAVAILABLE'
 >;
 
 export class ControlError extends SwitchyardError {

@@ -20,6 +20,8 @@ import { Projects } from './projects.js';
 import { Purges } from './purges.js';
 import { Tokens, TokenVerifier } from './tokens.js';
 import { Uploads, type UploadLimits } from './uploads.js';
+import { Blobs } from './blobs.js';
+import type { BlobStore } from '../storage/blob-store.js';
 
 export interface ControlPlaneOptions {
   readonly store: StateStore;
@@ -35,6 +37,8 @@ export interface ControlPlaneOptions {
   readonly logger?: Logger;
   /** Seals the preview signing key. */
   readonly sealer: Sealer;
+  /** Where static build output is stored as blobs (incremental deploys; `storage`). */
+  readonly blobs: BlobStore;
 }
 
 export class ControlPlane {
@@ -45,6 +49,8 @@ export class ControlPlane {
   readonly tokens: Tokens;
   readonly purges: Purges;
   readonly uploads: Uploads;
+  /** Incremental deploys: blobs and manifests. */
+  readonly blobs: Blobs;
   /** Every admin write: who, what, where, with what result. */
   readonly audit: Audit;
   /** Password protection of previews, share links. */
@@ -63,7 +69,8 @@ export class ControlPlane {
     this.domains = new Domains(store);
     this.tokens = new Tokens(store);
     this.purges = new Purges(store);
-    this.uploads = new Uploads(this, options.dataDir, options.uploads);
+    this.blobs = new Blobs(options.blobs, this.deployments, options.uploads);
+    this.uploads = new Uploads(this, options.dataDir, options.uploads, this.blobs);
     this.audit = new Audit(store, options.logger);
     this.protection = new ProtectionRules(store, options.sealer);
     this.verifier = new TokenVerifier(options.adminSecret, options.mirror);

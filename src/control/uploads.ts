@@ -17,6 +17,7 @@ import { ControlError } from './control-error.js';
 import { newDeploymentId, type Deployments } from './deployments.js';
 import type { Projects } from './projects.js';
 import type { DeploymentRecord } from './records.js';
+import type { Blobs } from './blobs.js';
 
 export interface UploadLimits {
   /** Largest archive accepted, compressed. */
@@ -45,12 +46,16 @@ export class Uploads {
   readonly #deployments: Deployments;
   readonly #root: string;
   readonly #limits: UploadLimits;
+  /** With object storage, an upload becomes blobs and a manifest instead of a directory. */
+  readonly #blobs: Blobs | undefined;
 
   constructor(
     parts: { projects: Projects; deployments: Deployments },
     dataDir: string,
     limits: UploadLimits,
+    blobs?: Blobs,
   ) {
+    this.#blobs = blobs?.store.kind === 's3' ? blobs : undefined;
     this.#projects = parts.projects;
     this.#deployments = parts.deployments;
     this.#root = join(dataDir, 'deployments');
@@ -87,6 +92,24 @@ export class Uploads {
     const incoming = join(this.#root, '.incoming', randomBytes(8).toString('hex'));
     const dir = join(this.#root, project, id);
     await mkdir(incoming, { recursive: true });
+    const blobs = this.#blobs;
+    if (blobs !== undefined) {
+      try {
+        await this.#unpack(input, incoming);
+        const files = await blobs.storeDirectory(incoming);
+        if (Object.keys(files).length === 0) throw new Refused('the archive has no files');
+        return await blobs.deploy(
+          project,
+          { id, files, spa: options.spa, cleanUrls: options.cleanUrls },
+          options.idempotencyKey,
+        );
+      } catch (err) {
+        input.resume();
+        throw err;
+      } finally {
+        await rm(incoming, { recursive: true, force: true });
+      }
+    }
     try {
       await this.#unpack(input, incoming);
       await mkdir(join(this.#root, project), { recursive: true });
@@ -211,6 +234,7 @@ export class Uploads {
   /** Delete the files of removed deployments (after their records are gone). */
   async removeFiles(deployments: readonly DeploymentRecord[]): Promise<void> {
     for (const d of deployments) {
+      // Blobs of deleted deployments are left for garbage collection (docs/fleet.md).
       if (d.origin?.kind === 'static' && d.origin.dir.startsWith(this.#root + '/')) {
         await rm(d.origin.dir, { recursive: true, force: true });
       }

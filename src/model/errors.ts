@@ -47,6 +47,7 @@ export const ERRORS = {
   SY_UNKNOWN_PROJECT: kind(404, 'routing', 'No such project'),
   SY_NO_PRODUCTION: kind(404, 'routing', 'Nothing deployed yet'),
   SY_NOT_FOUND: kind(404, 'origin', 'Not found'),
+  SY_STORAGE_UNAVAILABLE: kind(503, 'origin', 'Build output storage unavailable', true),
   SY_METHOD_NOT_ALLOWED: kind(405, 'origin', 'Method not allowed'),
   SY_RANGE_NOT_SATISFIABLE: kind(416, 'origin', 'Range not satisfiable'),
   SY_DEPLOYMENT_NOT_READY: kind(503, 'deployment', 'Deployment is building', true),

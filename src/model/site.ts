@@ -20,6 +20,11 @@ export interface StaticOriginSpec {
    * file lookups are then cached for its life instead of for a second.
    */
   readonly immutable: boolean;
+  /**
+   * The build output is blobs (`storage`), named by this manifest's SHA-256, instead of the
+   * files in `dir` (then unused).
+   */
+  readonly manifest?: string;
 }
 
 export interface UpstreamOriginSpec {

@@ -15,13 +15,15 @@ import type { HttpCache } from '../cache/http-cache.js';
 import { mergeProjects } from '../routing/project-sources.js';
 import { AddressPolicy, type Endpoint } from '../net/address-policy.js';
 import { ProjectTraffic } from '../observability/project-traffic.js';
+import { BlobFiles } from '../storage/blob-files.js';
+import { openBlobStore } from '../storage/open-blob-store.js';
 import type { SwitchyardError } from '../model/errors.js';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../observability/logger.js';
-import { OriginRegistry } from './origin-registry.js';
+import { originSettings, OriginRegistry } from './origin-registry.js';
 import { TrustedPeers } from '../proxy/trusted-peers.js';
 import { RouteTable } from '../routing/route-table.js';
 import type { ProjectSpec } from '../model/site.js';
@@ -45,6 +47,8 @@ export class EdgeServer {
   readonly #handlers: RequestHandler[] = [];
   /** Where a tenant's replicas may point (checked at submission by control, at connect here). */
   readonly addressPolicy: AddressPolicy;
+  /** Static build output in blob storage, as files (the control plane stores into it too). */
+  readonly blobs: BlobFiles;
   /** Per-project request counters of this process (the dashboard's traffic). */
   readonly traffic = new ProjectTraffic();
   /** Other listeners of this instance (admin API, store) that replicas may never point at. */
@@ -96,22 +100,19 @@ export class EdgeServer {
       deniedNetworks: config.upstream.deniedNetworks,
       self: () => this.#selfEndpoints(),
     });
-    this.#origins = new OriginRegistry({
-      upstream: {
-        ...config.upstream,
+    this.blobs = new BlobFiles(
+      openBlobStore(config, loaded.dataDir),
+      loaded.dataDir,
+      config.storage.cacheBytes,
+    );
+    this.#origins = new OriginRegistry(
+      originSettings(config, {
         addressPolicy: this.addressPolicy,
-        bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
-        tunnelIdleTimeoutMs: config.limits.tunnelIdleTimeoutMs,
-        ...(config.log.access ? { accessLog: logger } : {}),
-      },
-      forwarding: {
-        via: config.proxy.via,
-        untrustedIdentity: new Set(config.proxy.clientIdentityHeaders.map((h) => h.toLowerCase())),
-        allowUnderscores: config.proxy.allowUnderscoreHeaders,
-      },
-      via: config.proxy.via,
-      ...(this.cache === undefined ? {} : { cache: this.cache }),
-    });
+        logger,
+        cache,
+        blobs: this.blobs,
+      }),
+    );
     const limits = config.limits;
     this.#guard = new ConnectionGuard(
       { ...limits, http2IdleTimeoutMs: limits.http2.idleTimeoutMs },

@@ -12,6 +12,10 @@ import type { Origin } from '../origin/origin.js';
 import type { ForwardingOptions } from '../proxy/forwarded-headers.js';
 import { CachingOrigin } from '../cache/caching-origin.js';
 import type { HttpCache } from '../cache/http-cache.js';
+import type { BlobFiles } from '../storage/blob-files.js';
+import type { Config } from '../config/schema.js';
+import type { AddressPolicy } from '../net/address-policy.js';
+import type { Logger } from '../observability/logger.js';
 
 /** The upstream origin inside an origin (itself, or behind the cache), if any. */
 export function upstreamOf(origin: Origin | undefined): UpstreamOrigin | undefined {
@@ -27,6 +31,32 @@ export interface OriginSettings {
   readonly forwarding?: ForwardingOptions;
   /** The HTTP cache upstream deployments are served through, if enabled. */
   readonly cache?: HttpCache;
+  /** Blobs of static deployments kept in blob storage (manifests). */
+  readonly blobs?: BlobFiles;
+}
+
+/** The settings origins are made with, from the configuration. */
+export function originSettings(
+  config: Config,
+  parts: { addressPolicy: AddressPolicy; logger: Logger; cache?: HttpCache; blobs: BlobFiles },
+): OriginSettings {
+  return {
+    upstream: {
+      ...config.upstream,
+      addressPolicy: parts.addressPolicy,
+      bodyIdleTimeoutMs: config.limits.bodyIdleTimeoutMs,
+      tunnelIdleTimeoutMs: config.limits.tunnelIdleTimeoutMs,
+      ...(config.log.access ? { accessLog: parts.logger } : {}),
+    },
+    forwarding: {
+      via: config.proxy.via,
+      untrustedIdentity: new Set(config.proxy.clientIdentityHeaders.map((h) => h.toLowerCase())),
+      allowUnderscores: config.proxy.allowUnderscoreHeaders,
+    },
+    via: config.proxy.via,
+    ...(parts.cache === undefined ? {} : { cache: parts.cache }),
+    blobs: parts.blobs,
+  };
 }
 
 export class OriginRegistry {
@@ -45,7 +75,7 @@ export class OriginRegistry {
     let origin = this.#next.get(key) ?? this.#live.get(key);
     if (origin === undefined) {
       const spec = deployment.origin;
-      if (spec.kind === 'static') origin = new StaticOrigin(spec);
+      if (spec.kind === 'static') origin = new StaticOrigin(spec, this.#settings.blobs);
       else {
         const upstream = new UpstreamOrigin(
           spec,

@@ -18,6 +18,8 @@ export interface Found {
   /** Path relative to the root, as requested (names the content type and cache policy). */
   readonly rel: string;
   readonly stat: Stats;
+  /** The blob holding it, for a deployment in blob storage (`file` is then found at send). */
+  readonly hash?: string;
 }
 
 /** A cached "no such file" (the cache cannot hold undefined). */

@@ -1,5 +1,7 @@
 /**
- * The static origin: a deployment's build output in a directory.
+ * The static origin: a deployment's build output in a directory, or as blobs named by a
+ * manifest (`storage`; the bytes come from `BlobFiles`: the local store or a disk cache of
+ * object storage).
  *
  * Resolution: `/dir/` → `dir/index.html`; `/dir` (a directory) → 308 to `/dir/`; `/about` →
  * `about.html` (clean URLs); otherwise the SPA fallback `/index.html` when enabled, then the
@@ -34,6 +36,9 @@ import {
 } from './file-cache.js';
 import { safeRelativePath } from './safe-path.js';
 import { parseRange } from '../http/range.js';
+import { BlobMissing } from '../storage/blob-store.js';
+import type { BlobFiles } from '../storage/blob-files.js';
+import type { Manifest } from '../storage/manifest.js';
 
 const SUFFIX: Record<Encoding, string> = { br: '.br', gzip: '.gz' };
 const COMPRESSIBLE = /^(text\/|application\/(javascript|json|xml|wasm|manifest\+json)|image\/svg)/;
@@ -44,10 +49,16 @@ export class StaticOrigin implements Origin {
   readonly #spec: StaticOriginSpec;
   #root: Promise<string> | undefined;
   readonly #lookups;
+  readonly #blobs: BlobFiles | undefined;
 
-  constructor(spec: StaticOriginSpec) {
+  /** `blobs` serves deployments whose spec names a manifest. */
+  constructor(spec: StaticOriginSpec, blobs?: BlobFiles) {
     this.#spec = spec;
-    this.#lookups = lookupCache(spec.immutable);
+    this.#blobs = blobs;
+    this.#lookups = lookupCache(spec.immutable || spec.manifest !== undefined);
+    // Fetch the manifest as soon as the deployment is routed, before its first request:
+    // every instance of a fleet then knows its files even if object storage goes away.
+    if (spec.manifest !== undefined) blobs?.manifest(spec.manifest).catch(() => {});
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
@@ -89,7 +100,7 @@ export class StaticOrigin implements Origin {
     const q = ctx.path.indexOf('?');
     const pathname = q === -1 ? ctx.path : ctx.path.slice(0, q);
     const rel = safeRelativePath(pathname);
-    const root = await this.#rootDir();
+    const root = this.#spec.manifest === undefined ? await this.#rootDir() : '';
 
     let found: Found | undefined;
     if (rel === '' || rel.endsWith('/')) {
@@ -138,6 +149,7 @@ export class StaticOrigin implements Origin {
   }
 
   async #resolve(root: string, rel: string): Promise<Found | undefined> {
+    if (this.#spec.manifest !== undefined) return this.#resolveBlob(this.#spec.manifest, rel);
     let file: string;
     let st: Stats;
     try {
@@ -148,6 +160,28 @@ export class StaticOrigin implements Origin {
       return undefined;
     }
     return st.isFile() || st.isDirectory() ? { file, rel, stat: st } : undefined;
+  }
+
+  /** A path of a manifest deployment: a file (its blob fetched later), a directory, or none. */
+  async #resolveBlob(manifestHash: string, rel: string): Promise<Found | undefined> {
+    const blobs = this.#blobs;
+    if (blobs === undefined) {
+      throw new SwitchyardError(
+        'SY_NOT_FOUND',
+        'this deployment’s build output is in storage this instance does not use',
+      );
+    }
+    const manifest = await blobs.manifest(manifestHash).catch((err: unknown) => {
+      throw storageError(err);
+    });
+    const path = rel.replace(/\/$/, '');
+    const entry = manifest.files[path];
+    if (entry !== undefined) {
+      return { file: '', rel, stat: blobStat(entry.size, false), hash: entry.hash };
+    }
+    return directoriesOf(manifest).has(path)
+      ? { file: '', rel, stat: blobStat(0, true) }
+      : undefined;
   }
 
   async #send(
@@ -179,13 +213,27 @@ export class StaticOrigin implements Origin {
         }
       }
     }
+    if (chosen.hash !== undefined && this.#blobs !== undefined) {
+      const blobs = this.#blobs;
+      const hash = chosen.hash;
+      chosen = {
+        ...chosen,
+        file: await blobs.file(hash).catch((err: unknown) => {
+          throw storageError(err);
+        }),
+      };
+    }
     const { size, mtimeMs } = chosen.stat;
-    const etag = `"${size.toString(36)}-${Math.floor(mtimeMs).toString(36)}${encoding === undefined ? '' : `-${encoding}`}"`;
+    // A blob is named by its content: its hash is the strongest validator there is.
+    const etag =
+      chosen.hash === undefined
+        ? `"${size.toString(36)}-${Math.floor(mtimeMs).toString(36)}${encoding === undefined ? '' : `-${encoding}`}"`
+        : `"${chosen.hash.slice(0, 32)}"`;
     const lastModified = new Date(mtimeMs).toUTCString();
     const headers: OutgoingHttpHeaders = {
       'content-type': type,
       etag,
-      'last-modified': lastModified,
+      ...(chosen.hash === undefined ? { 'last-modified': lastModified } : {}),
       'cache-control': cacheControlFor(found.rel),
       'accept-ranges': 'bytes',
       'x-content-type-options': 'nosniff',
@@ -249,6 +297,46 @@ export class StaticOrigin implements Origin {
     storeBody(key, body);
     return body;
   }
+}
+
+/** What a manifest knows of a file: its size (blobs have no modification time). */
+function blobStat(size: number, directory: boolean): Stats {
+  return {
+    size,
+    mtimeMs: 0,
+    isFile: () => !directory,
+    isDirectory: () => directory,
+  } as unknown as Stats;
+}
+
+const DIRECTORIES = new WeakMap<Manifest, Set<string>>();
+
+/** The directories a manifest's paths imply (`a/b/c.html` → `a`, `a/b`), computed once. */
+function directoriesOf(manifest: Manifest): Set<string> {
+  let dirs = DIRECTORIES.get(manifest);
+  if (dirs === undefined) {
+    dirs = new Set(['']);
+    for (const path of Object.keys(manifest.files)) {
+      for (let i = path.indexOf('/'); i !== -1; i = path.indexOf('/', i + 1)) {
+        dirs.add(path.slice(0, i));
+      }
+    }
+    DIRECTORIES.set(manifest, dirs);
+  }
+  return dirs;
+}
+
+/** Object storage away (or a blob missing from it): 503, try again shortly. */
+function storageError(err: unknown): SwitchyardError {
+  if (err instanceof SwitchyardError) return err;
+  const detail =
+    err instanceof BlobMissing
+      ? 'a file of this deployment is missing from its storage'
+      : 'the storage holding this deployment’s files cannot be reached; try again shortly';
+  return new SwitchyardError('SY_STORAGE_UNAVAILABLE', detail, {
+    headers: { 'retry-after': '5' },
+    cause: err,
+  });
 }
 
 function acceptsHtml(req: IncomingMessage): boolean {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
+import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { ControlPlane } from '../../src/control/control-plane.js';
 import { AddressPolicy } from '../../src/net/address-policy.js';
 import { Sealer } from '../../src/secrets/sealer.js';
@@ -47,6 +48,7 @@ describe('deployment status', () => {
       store,
       mirror,
       adminSecret: undefined,
+      blobs: new LocalBlobStore(dir),
       dataDir: dir,
       uploads: { maxBytes: 1, maxUnpackedBytes: 1, maxEntries: 1 },
       addressPolicy: new AddressPolicy({ allowedNetworks: [], deniedNetworks: [], self: () => [] }),

@@ -24,10 +24,12 @@ export const deploymentRoutes: RouteGroup = (app, deps) => {
     '/v1/projects/:project/deployments',
     {
       config: DEPLOY,
+      // A manifest of many files is larger than the usual JSON body.
+      bodyLimit: 16 * 1024 * 1024,
       schema: {
         tags: ['deployments'],
         description:
-          'JSON: register a deployment (upstream replicas, or none yet while it builds). `application/gzip`: upload a .tar.gz of a static build output as a new ready deployment (`?id=`, `?spa=`, `?cleanUrls=`).',
+          'JSON: register a deployment (upstream replicas, or none yet while it builds), or `{files}`: a ready static deployment from a manifest of stored blobs (incremental deploys). `application/gzip`: upload a .tar.gz of a static build output as a new ready deployment (`?id=`, `?spa=`, `?cleanUrls=`).',
         params: S.ProjectParams,
         querystring: UploadQuery,
       },
@@ -47,6 +49,12 @@ export const deploymentRoutes: RouteGroup = (app, deps) => {
             idempotencyKey: key,
           },
         );
+        return reply.code(created ? 201 : 200).send(withUrls(deployment));
+      }
+      if (typeof request.body === 'object' && request.body !== null && 'files' in request.body) {
+        // An incremental deploy: a manifest of blobs already stored.
+        const manifest = checkBody(S.ManifestDeployInput, request.body);
+        const { deployment, created } = await deps.control.blobs.deploy(project, manifest, key);
         return reply.code(created ? 201 : 200).send(withUrls(deployment));
       }
       const body = checkBody(S.DeploymentInput, request.body);

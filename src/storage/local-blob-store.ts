@@ -1,0 +1,65 @@
+/** Blobs in the data directory: `<dataDir>/blobs/<first two hex digits>/<hash>`. */
+import { randomBytes } from 'node:crypto';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BlobMissing, type BlobStore } from './blob-store.js';
+
+export class LocalBlobStore implements BlobStore {
+  readonly kind = 'local';
+  readonly #root: string;
+
+  constructor(dataDir: string) {
+    this.#root = join(dataDir, 'blobs');
+  }
+
+  localPath(hash: string): string {
+    return join(this.#root, hash.slice(0, 2), hash);
+  }
+
+  async missing(hashes: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const hash of hashes) {
+      try {
+        await access(this.localPath(hash));
+      } catch {
+        out.push(hash);
+      }
+    }
+    return out;
+  }
+
+  async put(hash: string, body: Buffer): Promise<void> {
+    const file = this.localPath(hash);
+    await mkdir(join(this.#root, hash.slice(0, 2)), { recursive: true });
+    // Written aside and renamed: a reader never sees half a blob.
+    const tmp = `${file}.${randomBytes(4).toString('hex')}.tmp`;
+    await writeFile(tmp, body);
+    await rename(tmp, file);
+  }
+
+  async read(hash: string): Promise<Buffer> {
+    try {
+      return await readFile(this.localPath(hash));
+    } catch (err) {
+      throw new BlobMissing(`blob ${hash} is not in ${this.#root}`, { cause: err });
+    }
+  }
+
+  async *list(): AsyncIterable<string> {
+    let dirs: string[];
+    try {
+      dirs = await readdir(this.#root);
+    } catch {
+      return;
+    }
+    for (const dir of dirs) {
+      for (const name of await readdir(join(this.#root, dir)).catch(() => [])) {
+        if (!name.endsWith('.tmp')) yield name;
+      }
+    }
+  }
+
+  async delete(hashes: readonly string[]): Promise<void> {
+    for (const hash of hashes) await rm(this.localPath(hash), { force: true });
+  }
+}
