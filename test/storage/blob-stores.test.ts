@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BlobStoreUnavailable } from '../../src/storage/blob-store.js';
 import { LocalBlobStore } from '../../src/storage/local-blob-store.js';
 import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
+import { BlobFiles } from '../../src/storage/blob-files.js';
+import { sha256 } from '../../src/storage/manifest.js';
 import { S3_BUCKET, S3_KEY, startS3, type TestS3 } from '../support/s3.js';
 import { blobStoreContract } from './blob-store-contract.js';
 
@@ -43,6 +45,36 @@ describe('blob store contract: S3 (s3rver)', () => {
       await assert.rejects(store.missing(['0'.repeat(64)]), BlobStoreUnavailable);
     } finally {
       await s3.start();
+    }
+  });
+
+  it('as files: one fetch however many ask at once, bounded in bytes, never a wrong file', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'sy-blob-files-'));
+    let reads = 0;
+    const read = store.read.bind(store);
+    store.read = (hash) => {
+      reads++;
+      return read(hash);
+    };
+    try {
+      const files = new BlobFiles(store, dataDir, 2 * 1024 * 1024);
+      const bodies = [1, 2, 3].map((n) => Buffer.alloc(1024 * 1024, n));
+      for (const body of bodies) await store.put(sha256(body), body);
+      const [first] = await Promise.all(
+        Array.from({ length: 20 }, () => files.file(sha256(bodies[0]!))),
+      );
+      assert.equal(reads, 1, 'twenty requests, one fetch');
+      assert.deepEqual(readFileSync(first!), bodies[0]);
+      await files.file(sha256(bodies[1]!));
+      await files.file(sha256(bodies[2]!));
+      assert.ok(files.cachedBytes <= 2 * 1024 * 1024, `${files.cachedBytes} bytes cached`);
+      assert.ok(!existsSync(first!), 'the least recently used blob left the disk');
+      // Bytes that do not hash to their name are never served.
+      const liar = sha256(Buffer.from('what the name promises'));
+      await store.put(liar, Buffer.from('something else'));
+      await assert.rejects(files.file(liar), /other bytes/);
+    } finally {
+      store.read = read;
     }
   });
 
