@@ -24,7 +24,7 @@ import { healthRoutes } from './routes/health.js';
 import { projectRoutes } from './routes/projects.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { dashboardRoutes } from './routes/dashboard.js';
-import { blobRoutes } from './routes/blobs.js';
+import { blobRoutes, storageRoutes } from './routes/blobs.js';
 import * as S from './schemas.js';
 
 export type { AdminDependencies } from './dependencies.js';
@@ -46,6 +46,7 @@ const ROUTE_GROUPS = [
   auditRoutes,
   dashboardRoutes,
   blobRoutes,
+  storageRoutes,
 ];
 
 export async function startAdminServer(

@@ -28,6 +28,8 @@ export interface AdminDependencies {
   verifyDomain(domain: string): Promise<unknown>;
   /** Where a deployment can be seen: its preview host and the project's production URLs. */
   urls(project: string, deployment: string): { preview?: string; production: string[] };
+  /** `storage.gcGraceMs`: how young an unreferenced blob is kept. */
+  readonly blobGcGraceMs: number;
   /** What the dashboard shows to a caller reaching these projects (from memory). */
   dashboard(scope: { projects: ReadonlySet<string> | undefined; trusted: boolean }): unknown;
 }

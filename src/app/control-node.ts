@@ -204,6 +204,7 @@ export class ControlNode {
       },
     });
     control.setDeclared(new Set(loaded.projects.map((p) => p.slug)));
+    control.blobGc.schedule(config.storage.gcIntervalMs, config.storage.gcGraceMs);
     sy.onFileProjects((slugs) => control.setDeclared(slugs));
     // Protected hosts verify cookies and share links with the platform's signing key, read
     // from the mirror (sealed in the store) — no await on the request path.
@@ -285,6 +286,7 @@ export class ControlNode {
           urls: (project, deployment) => deploymentUrls(loaded, sy.port, project, deployment),
           explain: (host, path) => explainUrl(sy.routes, sy.projectSpecs(), host, path),
           dashboard: (scope) => dashboardSnapshot(dashboardSources, scope),
+          blobGcGraceMs: config.storage.gcGraceMs,
         },
         {
           host: config.admin.host,
@@ -327,6 +329,7 @@ export class ControlNode {
   }
 
   async close(): Promise<void> {
+    this.control.blobGc.stop();
     await this.#heartbeat.stop();
     await this.dns?.close();
     await this.tls?.stop();

@@ -911,6 +911,18 @@ export const ConfigSchema = Type.Object(
           description:
             'Deadline of one request to object storage; a cold file past it answers 503 with Retry-After.',
         }),
+        gcIntervalMs: Type.Integer({
+          default: 6 * 3_600_000,
+          minimum: 0,
+          description:
+            'How often unreferenced blobs are deleted (mark and sweep; one instance of a fleet at a time). 0: only when asked (`POST /v1/storage/gc`).',
+        }),
+        gcGraceMs: Type.Integer({
+          default: 24 * 3_600_000,
+          minimum: 0,
+          description:
+            'Blobs stored less than this long ago are kept even when nothing names them (a deploy in progress has uploaded them but not yet created its deployment).',
+        }),
       },
       { additionalProperties: false, default: {} },
     ),

@@ -21,6 +21,7 @@ import { Purges } from './purges.js';
 import { Tokens, TokenVerifier } from './tokens.js';
 import { Uploads, type UploadLimits } from './uploads.js';
 import { Blobs } from './blobs.js';
+import { BlobGc } from './blob-gc.js';
 import type { BlobStore } from '../storage/blob-store.js';
 
 export interface ControlPlaneOptions {
@@ -51,6 +52,8 @@ export class ControlPlane {
   readonly uploads: Uploads;
   /** Incremental deploys: blobs and manifests. */
   readonly blobs: Blobs;
+  /** Deletes blobs no deployment needs. */
+  readonly blobGc: BlobGc;
   /** Every admin write: who, what, where, with what result. */
   readonly audit: Audit;
   /** Password protection of previews, share links. */
@@ -70,6 +73,7 @@ export class ControlPlane {
     this.tokens = new Tokens(store);
     this.purges = new Purges(store);
     this.blobs = new Blobs(options.blobs, this.deployments, options.uploads);
+    this.blobGc = new BlobGc(options.store, options.blobs, options.logger);
     this.uploads = new Uploads(this, options.dataDir, options.uploads, this.blobs);
     this.audit = new Audit(store, options.logger);
     this.protection = new ProtectionRules(store, options.sealer);

@@ -31,8 +31,8 @@ export interface BlobStore {
   put(hash: string, body: Buffer): Promise<void>;
   /** The blob's bytes. Throws BlobMissing or BlobStoreUnavailable. */
   read(hash: string): Promise<Buffer>;
-  /** Every blob's hash (for garbage collection). */
-  list(): AsyncIterable<string>;
+  /** Every blob, with when it was stored (for garbage collection). */
+  list(): AsyncIterable<{ readonly hash: string; readonly storedAt: Date }>;
   delete(hashes: readonly string[]): Promise<void>;
   /** The blob's path on this machine's disk, when the store is this machine's disk. */
   localPath(hash: string): string | undefined;

@@ -1,6 +1,6 @@
 /** Blobs in the data directory: `<dataDir>/blobs/<first two hex digits>/<hash>`. */
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobMissing, type BlobStore } from './blob-store.js';
 
@@ -45,7 +45,7 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(): AsyncIterable<{ hash: string; storedAt: Date }> {
     let dirs: string[];
     try {
       dirs = await readdir(this.#root);
@@ -54,7 +54,9 @@ export class LocalBlobStore implements BlobStore {
     }
     for (const dir of dirs) {
       for (const name of await readdir(join(this.#root, dir)).catch(() => [])) {
-        if (!name.endsWith('.tmp')) yield name;
+        if (name.endsWith('.tmp')) continue;
+        const info = await stat(join(this.#root, dir, name)).catch(() => undefined);
+        if (info !== undefined) yield { hash: name, storedAt: info.mtime };
       }
     }
   }

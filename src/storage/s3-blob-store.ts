@@ -137,7 +137,7 @@ export class S3BlobStore implements BlobStore {
     });
   }
 
-  async *list(): AsyncIterable<string> {
+  async *list(): AsyncIterable<{ hash: string; storedAt: Date }> {
     const prefix = `${this.#settings.prefix}blobs/`;
     let token: string | undefined;
     do {
@@ -153,7 +153,7 @@ export class S3BlobStore implements BlobStore {
       );
       for (const o of page.Contents ?? []) {
         const hash = o.Key?.slice(prefix.length);
-        if (isBlobHash(hash)) yield hash;
+        if (isBlobHash(hash)) yield { hash, storedAt: o.LastModified ?? new Date(0) };
       }
       token = page.IsTruncated === true ? page.NextContinuationToken : undefined;
     } while (token !== undefined);

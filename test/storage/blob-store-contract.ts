@@ -31,7 +31,10 @@ export function blobStoreContract(open: () => BlobStore): void {
   it('lists and deletes', async () => {
     const store = open();
     const listed = [];
-    for await (const h of store.list()) listed.push(h);
+    for await (const { hash, storedAt } of store.list()) {
+      listed.push(hash);
+      assert.ok(Date.now() - storedAt.getTime() < 60_000, 'stored just now');
+    }
     assert.deepEqual(listed.sort(), [ha, hb].sort());
     await store.delete([ha]);
     assert.deepEqual(await store.missing([ha, hb]), [ha]);

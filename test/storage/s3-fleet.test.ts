@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
+import { createHash } from 'node:crypto';
+import { S3BlobStore } from '../../src/storage/s3-blob-store.js';
 import { needsBinary } from '../support/binaries.js';
 import { runSwitchyard } from '../support/cli.js';
 import { ADMIN_TOKEN, startEdge, type TestEdge } from '../support/edge.js';
@@ -146,6 +148,62 @@ describe(
           retryAfter: undefined,
         });
       }, 5000);
+    });
+
+    it('collects the blobs of a deleted project, keeping those another project shares', async () => {
+      const shared = files['assets/part-0.js']!;
+      const own = Buffer.from('only the other project has this');
+      const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+      const upload = async (body: Buffer) => {
+        const res = await request(`${a.admin}/v1/blobs/${sha(body)}`, {
+          method: 'PUT',
+          headers: {
+            authorization: `Bearer ${ADMIN_TOKEN}`,
+            'content-type': 'application/octet-stream',
+          },
+          body,
+        });
+        await res.body.text();
+        assert.equal(res.statusCode, 201);
+      };
+      await upload(own);
+      assert.equal((await a.api('POST', '/v1/projects', { slug: 'other' })).status, 201);
+      const other = await a.api('POST', '/v1/projects/other/deployments', {
+        id: 'o1',
+        files: {
+          'shared.js': { hash: sha(shared), size: shared.length },
+          'own.txt': { hash: sha(own), size: own.length },
+        },
+      });
+      assert.equal(other.status, 201, JSON.stringify(other.body));
+      assert.equal((await a.api('DELETE', '/v1/projects/site')).status, 204);
+      const store = new S3BlobStore({
+        endpoint: s3.endpoint,
+        bucket: 'switchyard',
+        region: 'us-east-1',
+        prefix: '',
+        forcePathStyle: true,
+        accessKeyId: 'S3RVER',
+        secretAccessKey: 'S3RVER',
+        timeoutMs: 2000,
+      });
+      try {
+        const patient = await b.api('POST', '/v1/storage/gc', {});
+        assert.equal(patient.status, 200, JSON.stringify(patient.body));
+        assert.equal(patient.body.deleted, 0, 'everything is younger than a day');
+        assert.ok(patient.body.young > 0);
+        const now = await b.api('POST', '/v1/storage/gc', { graceSeconds: 0 });
+        assert.equal(now.status, 200, JSON.stringify(now.body));
+        assert.ok(now.body.deleted >= 40, JSON.stringify(now.body));
+        assert.deepEqual(await store.missing([sha(shared), sha(own), sha(files['big.bin']!)]), [
+          sha(files['big.bin']!),
+        ]);
+        const served = await request(`${c.origin}/other/shared.js`);
+        assert.equal(served.statusCode, 200);
+        assert.ok(Buffer.from(await served.body.arrayBuffer()).equals(shared));
+      } finally {
+        store.close();
+      }
     });
   },
 );

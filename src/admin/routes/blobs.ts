@@ -1,7 +1,7 @@
 /** Incremental deploys: which blobs are missing, and uploading one (see control/blobs.ts). */
 import { Type, type Static } from '@sinclair/typebox';
 import type { Readable } from 'node:stream';
-import { DEPLOY, type RouteGroup } from '../dependencies.js';
+import { DEPLOY, PLATFORM, type RouteGroup } from '../dependencies.js';
 
 const MissingInput = Type.Object(
   { hashes: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 10_000 }) },
@@ -41,6 +41,38 @@ export const blobRoutes: RouteGroup = (app, { control: { blobs } }) => {
         request.headers['content-length'],
       );
       return reply.code(201).send({ hash: request.params.hash });
+    },
+  );
+};
+
+const GcInput = Type.Object(
+  { graceSeconds: Type.Optional(Type.Integer({ minimum: 0 })) },
+  { additionalProperties: false },
+);
+
+/** Garbage collection of blobs now (the platform's own token). */
+export const storageRoutes: RouteGroup = (app, deps) => {
+  app.post<{ Body: Static<typeof GcInput> | undefined }>(
+    '/v1/storage/gc',
+    {
+      config: PLATFORM,
+      schema: {
+        tags: ['deployments'],
+        description:
+          'Delete the blobs no deployment needs and that were stored longer ago than `graceSeconds` (default `storage.gcGraceMs`). 409 while another instance collects.',
+        body: GcInput,
+      },
+    },
+    async (request, reply) => {
+      const graceMs =
+        request.body?.graceSeconds === undefined
+          ? deps.blobGcGraceMs
+          : request.body.graceSeconds * 1000;
+      const result = await deps.control.blobGc.collect(graceMs);
+      if (result === undefined) {
+        return reply.code(409).send({ detail: 'another instance is collecting now' });
+      }
+      return result;
     },
   );
 };
