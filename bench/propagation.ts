@@ -1,6 +1,6 @@
 /**
- * Fleet propagation: two Switchyard processes on one redis-server; a promote through the
- * first one's admin API, timed until the second one's data plane serves the new deployment.
+ * Fleet propagation: three Switchyard processes on one redis-server; a promote through the
+ * first one's admin API, timed until both others' data planes serve the new deployment.
  * Reports p50/p99 over many promotes. `npm run bench:propagation`, and part of `npm run bench`.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -88,6 +88,8 @@ export async function propagation(promotes: number): Promise<string> {
     procs.push(a.proc);
     const b = await instance(work, 'b', store);
     procs.push(b.proc);
+    const c = await instance(work, 'c', store);
+    procs.push(c.proc);
     await api(a.admin, 'POST', '/v1/projects', { slug: 'shop' });
     for (const [i, s] of apps.entries()) {
       await api(a.admin, 'POST', '/v1/projects/shop/deployments', {
@@ -102,16 +104,19 @@ export async function propagation(promotes: number): Promise<string> {
       const expected = target === 'd2' ? 'two' : 'one';
       const started = performance.now();
       await api(a.admin, 'POST', '/v1/projects/shop/promote', { deployment: target });
-      for (;;) {
-        const res = await request(`http://127.0.0.1:${b.port}/shop/`);
-        const body = await res.body.text();
-        if (body === expected) break;
-        if (performance.now() - started > 5000) throw new Error('promote did not propagate in 5 s');
+      for (const other of [b, c]) {
+        for (;;) {
+          const res = await request(`http://127.0.0.1:${other.port}/shop/`);
+          const body = await res.body.text();
+          if (body === expected) break;
+          if (performance.now() - started > 5000)
+            throw new Error('promote did not propagate in 5 s');
+        }
       }
       delays.push(performance.now() - started);
     }
     delays.sort((x, y) => x - y);
-    return `### Fleet propagation (Redis, two instances)\n\nPromote through instance A's admin API until instance B serves the new deployment, ${promotes} promotes (the time includes the admin API call and B's polling requests).\n\n| p50 ms | p99 ms | max ms |\n| --- | --- | --- |\n| ${percentile(delays, 50).toFixed(1)} | ${percentile(delays, 99).toFixed(1)} | ${delays.at(-1)!.toFixed(1)} |\n`;
+    return `### Fleet propagation (Redis, three instances)\n\nPromote through instance A's admin API until instances B and C both serve the new deployment, ${promotes} promotes (the time includes the admin API call and the polling requests).\n\n| p50 ms | p99 ms | max ms |\n| --- | --- | --- |\n| ${percentile(delays, 50).toFixed(1)} | ${percentile(delays, 99).toFixed(1)} | ${delays.at(-1)!.toFixed(1)} |\n`;
   } finally {
     for (const p of procs.reverse()) await stop(p);
     for (const s of apps) s.close();

@@ -20,6 +20,7 @@ import { cacheBench } from './cache.js';
 import { LocalCa } from '../src/tls/local-ca.js';
 import { h2load, newHandshakes } from './lib/tls-load.js';
 import { template as fillTemplate } from './lib/template.js';
+import { deployBench } from './deploy.js';
 import { cpusFor, runScenario, wrkCpus, type Contender, type Layout } from './lib/scenario.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -425,8 +426,12 @@ try {
     sections.push(await cacheBench({ seconds: SECONDS, rounds: ROUNDS }));
     console.log(sections.at(-1));
   }
-  if (only === undefined) sections.push(await propagation(quick ? 50 : 200));
-  console.log(sections.at(-1));
+  if (only === undefined) {
+    sections.push(await propagation(quick ? 50 : 200));
+    console.log(sections.at(-1));
+    sections.push(await deployBench());
+    console.log(sections.at(-1));
+  }
 } finally {
   stopAll();
 }

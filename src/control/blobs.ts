@@ -9,6 +9,7 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
+import { LRUCache } from 'lru-cache';
 import { BlobStoreUnavailable, isBlobHash, type BlobStore } from '../storage/blob-store.js';
 import {
   manifestPathProblem,
@@ -35,6 +36,8 @@ export class Blobs {
   readonly #store: BlobStore;
   readonly #deployments: Deployments;
   readonly #limits: UploadLimits;
+  /** Blobs the store was seen to hold in the last minute (for `missing` only). */
+  readonly #seen = new LRUCache<string, true>({ max: 200_000, ttl: 60_000 });
 
   constructor(store: BlobStore, deployments: Deployments, limits: UploadLimits) {
     this.#store = store;
@@ -46,7 +49,11 @@ export class Blobs {
     return this.#store;
   }
 
-  /** Which of `hashes` must still be uploaded. */
+  /**
+   * Which of `hashes` must still be uploaded. Advisory (the deploy checks again), so blobs
+   * seen stored in the last minute are not asked about again: a redeploy asks the object
+   * store about its new files only.
+   */
   async missing(hashes: readonly string[]): Promise<string[]> {
     if (hashes.length > MAX_HASHES_PER_CALL) {
       throw new ControlError('SY_TOO_LARGE', `at most ${MAX_HASHES_PER_CALL} hashes per call`, {
@@ -54,7 +61,14 @@ export class Blobs {
       });
     }
     hashes.forEach((h, i) => checkHash(h, `/hashes/${i}`));
-    return available(() => this.#store.missing([...new Set(hashes)]));
+    const unknown = [...new Set(hashes)].filter((h) => !this.#seen.has(h));
+    const absent = new Set(await available(() => this.#store.missing(unknown)));
+    for (const h of unknown) if (!absent.has(h)) this.#seen.set(h, true);
+    const out: string[] = [];
+    for (const h of hashes) {
+      if (absent.delete(h)) out.push(h); // each once, in the order asked
+    }
+    return out;
   }
 
   /** Store one blob; its bytes must hash to `hash`. */
@@ -70,6 +84,7 @@ export class Blobs {
       );
     }
     await available(() => this.#store.put(hash, bytes));
+    this.#seen.set(hash, true);
   }
 
   /** A ready deployment from a manifest whose blobs are all stored. */

@@ -29,7 +29,7 @@ export interface S3Settings {
 }
 
 /** Blobs checked at once by `missing` (HEAD requests in flight). */
-const PARALLEL = 16;
+const PARALLEL = 32;
 
 export class S3BlobStore implements BlobStore {
   readonly kind = 's3';
