@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { brotliCompressSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import { request } from 'undici';
 import { ADMIN_TOKEN, startEdge, type TestEdge } from '../support/edge.js';
@@ -79,5 +80,48 @@ describe('Incremental deploys through the admin API: hostile input', () => {
     const created = await edge.api('POST', '/v1/tokens', { name: 'reader', scope: 'read' });
     assert.equal((await put(sha('r'), 'r', created.body.token)).status, 403);
     assert.equal((await put(sha('r'), 'r', 'nonsense')).status, 401);
+  });
+
+  it('serves a manifest deployment as a directory is served: ranges, precompressed files, 304, 308', async () => {
+    const js = Buffer.from('console.log("a blob of javascript, long enough to compress");');
+    const br = brotliCompressSync(js);
+    const page = Buffer.from('<h1>docs</h1>');
+    for (const body of [js, br, page]) assert.equal((await put(sha(body), body)).status, 201);
+    const created = await edge.api('POST', '/v1/projects/site/deployments', {
+      id: 'm2',
+      files: {
+        'app.js': { hash: sha(js), size: js.length },
+        'app.js.br': { hash: sha(br), size: br.length },
+        'docs/index.html': { hash: sha(page), size: page.length },
+      },
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const host = 'm2--site.localhost';
+    const get = async (path: string, headers: Record<string, string> = {}) => {
+      const res = await request(`${edge.origin}${path}`, { headers: { host, ...headers } });
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        body: Buffer.from(await res.body.arrayBuffer()),
+      };
+    };
+    const compressed = await get('/app.js', { 'accept-encoding': 'br, gzip' });
+    assert.equal(compressed.status, 200);
+    assert.equal(compressed.headers['content-encoding'], 'br');
+    assert.equal(compressed.headers.vary, 'Accept-Encoding');
+    assert.ok(compressed.body.equals(br));
+    const plain = await get('/app.js');
+    assert.ok(plain.body.equals(js));
+    const range = await get('/app.js', { range: 'bytes=0-6' });
+    assert.equal(range.status, 206);
+    assert.equal(range.headers['content-range'], `bytes 0-6/${js.length}`);
+    assert.equal(range.body.toString(), 'console');
+    const again = await get('/app.js', { 'if-none-match': String(plain.headers.etag) });
+    assert.equal(again.status, 304);
+    const dir = await get('/docs');
+    assert.equal(dir.status, 308);
+    assert.equal(dir.headers.location, '/docs/');
+    assert.ok((await get('/docs/')).body.equals(page));
+    assert.equal((await get('/nope.txt')).status, 404);
   });
 });
