@@ -160,7 +160,8 @@ export async function deployBench(): Promise<string> {
     await cli(local.admin, ['deploy', site, '--project', 'site', '--id', 'inc2']);
     const coldLocal = await coldFetches(local.port, 'inc2--site.localhost', paths);
 
-    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
+    const mib = (n: number) =>
+      n < 1024 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 / 1024).toFixed(2)} MiB`;
     return [
       `### Deploys and serving from object storage (${FILES} files, ${mib(FILES * FILE_BYTES)}; s3rver on loopback)`,
       '',

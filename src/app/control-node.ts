@@ -26,7 +26,7 @@ import { Sealer } from '../secrets/sealer.js';
 import { secureDataDir } from './data-dir.js';
 import { TlsNode } from './tls-node.js';
 import { DnsNode } from './dns-node.js';
-import { dashboardSnapshot, type DashboardSources } from './dashboard-view.js';
+import { DashboardView, type DashboardSources } from './dashboard-view.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { discoverAddresses, FleetView, InstanceHeartbeat } from '../control/instances.js';
@@ -262,6 +262,7 @@ export class ControlNode {
       replicas: replicasOf,
       certificates: () => tls?.manager.list() ?? [],
     };
+    const dashboard = new DashboardView(dashboardSources);
     let admin: AdminServer | undefined;
     if (withAdmin) {
       admin = await startAdminServer(
@@ -285,7 +286,7 @@ export class ControlNode {
           verifyDomain: async (domain) => (await tls?.verifier.check(domain)) ?? null,
           urls: (project, deployment) => deploymentUrls(loaded, sy.port, project, deployment),
           explain: (host, path) => explainUrl(sy.routes, sy.projectSpecs(), host, path),
-          dashboard: (scope) => dashboardSnapshot(dashboardSources, scope),
+          dashboard: (scope) => dashboard.snapshot(scope),
           blobGcGraceMs: config.storage.gcGraceMs,
         },
         {
