@@ -12,12 +12,15 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
 import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
 import { BENCH_LIMITS } from './lib/switchyard.js';
 import { propagation } from './propagation.js';
 import { cacheBench } from './cache.js';
 import { LocalCa } from '../src/tls/local-ca.js';
+import { EmbeddedStore } from '../src/store/embedded-store.js';
+import type { Write } from '../src/store/state-store.js';
 import { h2load, newHandshakes } from './lib/tls-load.js';
 import { template as fillTemplate } from './lib/template.js';
 import { deployBench } from './deploy.js';
@@ -53,6 +56,18 @@ async function startedOn(
   return { proc, base };
 }
 
+/** Until Switchyard's `/_switchyard/ready` answers 200 (its route table is complete). */
+async function ready(port: number): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const res = await request(`http://127.0.0.1:${port}/_switchyard/ready`).catch(() => undefined);
+    await res?.body.text();
+    if (res?.statusCode === 200) return;
+    if (Date.now() > deadline) throw new Error('switchyard did not become ready');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function nodePeer(name: string, script: string): Contender {
   return {
     name,
@@ -79,6 +94,8 @@ function switchyard(
     workers?: number;
     /** Replica URLs per deployment (all the same upstream: one pool each). */
     replicas?: number;
+    /** The projects are records in the embedded store (as the admin API writes them), not YAML. */
+    fromStore?: boolean;
   },
 ): Contender {
   return {
@@ -87,6 +104,7 @@ function switchyard(
       const port = await freePort();
       const count = options.projects ?? 1;
       const target = Math.floor(count / 2);
+      const dataDir = join(work, `data-${port}`);
       const lines = [
         `listen: { host: 127.0.0.1, port: ${port} }`,
         `log: { access: ${options.accessLog}, level: warn }`,
@@ -94,11 +112,15 @@ function switchyard(
         `admin: { port: 0 }`,
         `https: { enabled: false }`,
         // Its own: one instance per data directory (the second would be refused).
-        `dataDir: ${join(work, `data-${port}`)}`,
+        `dataDir: ${dataDir}`,
         ...BENCH_LIMITS,
         'projects:',
       ];
-      for (let i = 0; i < count; i++) {
+      if (options.fromStore === true) {
+        lines.pop(); // no `projects:` in the file
+        await seedStore(dataDir, count, `http://127.0.0.1:${upstream}`);
+      }
+      for (let i = 0; options.fromStore !== true && i < count; i++) {
         const origin =
           options.static === true
             ? `static: { dir: "${files}" }`
@@ -115,9 +137,53 @@ function switchyard(
           env: { PORT: '' },
         },
       );
-      return startedOn(port, name, proc, `http://127.0.0.1:${port}/p${target}`);
+      const started = await startedOn(port, name, proc, `http://127.0.0.1:${port}/p${target}`);
+      // Listening comes before the store's projects are loaded and compiled: wait for
+      // readiness, so that no loading runs beside another contender's measurement.
+      await ready(port);
+      return started;
     },
   };
+}
+
+/**
+ * Write `count` projects, each with one ready deployment proxying to `upstream`, into the
+ * embedded store of `dataDir`, as the admin API would have (in batches, one transaction each).
+ */
+async function seedStore(dataDir: string, count: number, upstream: string): Promise<void> {
+  mkdirSync(dataDir, { recursive: true });
+  const store = new EmbeddedStore(join(dataDir, 'state.db'));
+  const at = new Date().toISOString();
+  for (let from = 0; from < count; from += 5000) {
+    const writes: Write[] = [];
+    for (let i = from; i < Math.min(count, from + 5000); i++) {
+      const slug = `p${i}`;
+      writes.push(
+        {
+          kind: 'project',
+          key: slug,
+          value: { slug, rootPaths: [], production: 'd1', history: [], aliases: {} },
+        },
+        {
+          kind: 'deployment',
+          key: `${slug}/d1`,
+          value: {
+            project: slug,
+            id: 'd1',
+            status: 'ready',
+            message: null,
+            origin: { kind: 'upstream', replicas: [upstream] },
+            meta: {},
+            createdAt: at,
+            updatedAt: at,
+          },
+        },
+      );
+    }
+    const result = await store.commit(writes);
+    if (!result.ok) throw new Error('seeding the store failed');
+  }
+  await store.close();
 }
 
 /** The static floor: node:http answering prebuilt Buffers from a Map (peers/bare-static.mjs). */
@@ -274,8 +340,10 @@ const scenario = (
   path: string,
   layout: Layout,
   reference: string,
+  memory = false,
 ) =>
   runScenario({
+    memory,
     title,
     contenders,
     path,
@@ -371,10 +439,16 @@ try {
         [
           switchyard('switchyard, 10 projects', { accessLog: false, projects: 10 }),
           switchyard('switchyard, 100,000 projects', { accessLog: false, projects: 100_000 }),
+          switchyard('switchyard, 100,000 projects from the store', {
+            accessLog: false,
+            projects: 100_000,
+            fromStore: true,
+          }),
         ],
         '/1k.bin',
         layout,
         'switchyard, 10 projects',
+        true,
       ),
     );
     console.log(sections.at(-1));

@@ -4,6 +4,7 @@
  * a reference taken within each round (these machines are shared and noisy). Used by
  * `npm run bench` and `npm run bench:runtimes`.
  */
+import { readFileSync } from 'node:fs';
 import { treeCpuMicros } from './cpu.js';
 import { freePort, start, stop, waitForPort, type Started } from './processes.js';
 import { template } from './template.js';
@@ -51,6 +52,18 @@ export interface ScenarioOptions {
   seconds: number;
   warmupSeconds: number;
   connections: number;
+  /** Add each contender's resident memory after the rounds (MiB, VmRSS). */
+  memory?: boolean;
+}
+
+/** Resident memory of a process, MiB (Linux). */
+function rssMiB(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return Number(m?.[1] ?? NaN) / 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Runs one scenario; resolves with its Markdown table. */
@@ -105,12 +118,14 @@ export async function runScenario(o: ScenarioOptions): Promise<string> {
       for (const [name, rps] of roundRps)
         ratios.set(name, [...(ratios.get(name) ?? []), rps / ref]);
     }
-    const rows = running.map(({ c }) => {
+    const rows = running.map(({ c, proc }) => {
       const s = samples.get(c.name)!;
       const errors = s.reduce((a, b) => a + b.errors, 0);
-      return `| ${c.name} | ${median(s.map((x) => x.rps)).toFixed(0)} | ${median(s.map((x) => x.p50)).toFixed(2)} | ${median(s.map((x) => x.p99)).toFixed(2)} | ${median(s.map((x) => x.cpuPerReq)).toFixed(1)} | ${median(s.map((x) => x.clientCpuPerReq)).toFixed(1)} | ${median(ratios.get(c.name)!).toFixed(2)}× | ${errors} |`;
+      const memory = o.memory === true ? ` ${rssMiB(proc.pid).toFixed(0)} |` : '';
+      return `| ${c.name} | ${median(s.map((x) => x.rps)).toFixed(0)} | ${median(s.map((x) => x.p50)).toFixed(2)} | ${median(s.map((x) => x.p99)).toFixed(2)} | ${median(s.map((x) => x.cpuPerReq)).toFixed(1)} | ${median(s.map((x) => x.clientCpuPerReq)).toFixed(1)} | ${median(ratios.get(c.name)!).toFixed(2)}× | ${errors} |${memory}`;
     });
-    return `### ${title} — ${layout}\n\n| contender | req/s | p50 ms | p99 ms | µs CPU/req | wrk µs CPU/req | vs ${reference} | errors |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`;
+    const memoryHead = o.memory === true ? [' RSS MiB |', ' --- |'] : ['', ''];
+    return `### ${title} — ${layout}\n\n| contender | req/s | p50 ms | p99 ms | µs CPU/req | wrk µs CPU/req | vs ${reference} | errors |${memoryHead[0]}\n| --- | --- | --- | --- | --- | --- | --- | --- |${memoryHead[1]}\n${rows.join('\n')}\n`;
   } finally {
     for (const r of running) await stop(r.proc);
     await stop(upstream);
