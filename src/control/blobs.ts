@@ -121,13 +121,25 @@ export class Blobs {
       );
     }
     const needed = [...new Set(paths.map((p) => input.files[p]!.hash))];
-    const absent = await available(() => this.#store.missing(needed));
+    const stored = await available(() => this.#store.sizes(needed));
+    const absent = needed.filter((h) => !stored.has(h));
     if (absent.length > 0) {
       throw new ControlError(
         'SY_CONFLICT',
         `${absent.length} of the manifest's blobs are not stored yet; upload them first: ${absent.slice(0, 20).join(', ')}${absent.length > 20 ? ' …' : ''}`,
         { field: '/files' },
       );
+    }
+    // A size the manifest gets wrong would cut the file short (or promise bytes never sent).
+    for (const path of paths) {
+      const entry = input.files[path]!;
+      if (stored.get(entry.hash) !== entry.size) {
+        throw new ControlError(
+          'SY_INVALID',
+          `files[${JSON.stringify(path)}].size is ${entry.size}; the stored blob has ${stored.get(entry.hash)} bytes`,
+          { field: '/files' },
+        );
+      }
     }
     const manifest = serializeManifest({ ...input.files });
     const manifestHash = sha256(manifest);

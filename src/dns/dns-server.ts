@@ -27,6 +27,8 @@ export interface DnsServerOptions {
 
 /** The most a TCP client may have sent but we have not yet parsed (two largest messages). */
 const MAX_TCP_BUFFER = 2 * (65_535 + 2);
+/** The most answers may wait for a TCP client that sends queries but does not read. */
+const MAX_TCP_UNREAD = 256 * 1024;
 
 export class DnsServer {
   readonly #udp: UdpSocket;
@@ -82,7 +84,15 @@ export class DnsServer {
       countDnsDropped(transport, 'malformed');
       return undefined;
     }
-    const answer = answerQuery(query, this.#data, this.#rotation++);
+    let answer: ReturnType<typeof answerQuery>;
+    try {
+      answer = answerQuery(query, this.#data, this.#rotation++);
+    } catch (err) {
+      // A packet dns-packet accepted but we cannot make sense of: dropped, never a crash.
+      this.#logger.warn({ err }, 'DNS query could not be answered');
+      countDnsDropped(transport, 'malformed');
+      return undefined;
+    }
     if (answer === undefined) {
       countDnsDropped(transport, 'not_a_query');
       return undefined;
@@ -138,6 +148,11 @@ export class DnsServer {
         framed.writeUInt16BE(bytes.length, 0);
         bytes.copy(framed, 2);
         socket.write(framed);
+        if (socket.writableLength > MAX_TCP_UNREAD) {
+          countDnsDropped('tcp', 'not_reading');
+          socket.destroy();
+          return;
+        }
       }
     });
   }

@@ -195,7 +195,7 @@ const dnsResponses = new Counter({
 });
 const dnsDropped = new Counter({
   name: 'switchyard_dns_dropped_total',
-  help: 'DNS packets and connections dropped unanswered, by transport and reason (malformed, not_a_query, unencodable, connections).',
+  help: 'DNS packets and connections dropped unanswered, by transport and reason (malformed, not_a_query, unencodable, connections, not_reading).',
   labelNames: ['transport', 'reason'] as const,
   registers: [registry],
 });

@@ -27,6 +27,8 @@ export interface BlobStore {
   readonly kind: 'local' | 's3';
   /** Which of these blobs the store does not have (in the order given). */
   missing(hashes: readonly string[]): Promise<string[]>;
+  /** The sizes of those of these blobs the store has. */
+  sizes(hashes: readonly string[]): Promise<Map<string, number>>;
   /** Store a blob whose hash the caller has checked. Storing one that exists is harmless. */
   put(hash: string, body: Buffer): Promise<void>;
   /** The blob's bytes. Throws BlobMissing or BlobStoreUnavailable. */

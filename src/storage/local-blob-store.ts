@@ -1,6 +1,6 @@
 /** Blobs in the data directory: `<dataDir>/blobs/<first two hex digits>/<hash>`. */
 import { randomBytes } from 'node:crypto';
-import { access, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BlobMissing, type BlobStore } from './blob-store.js';
 
@@ -17,13 +17,15 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async missing(hashes: readonly string[]): Promise<string[]> {
-    const out: string[] = [];
+    const found = await this.sizes(hashes);
+    return hashes.filter((h) => !found.has(h));
+  }
+
+  async sizes(hashes: readonly string[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
     for (const hash of hashes) {
-      try {
-        await access(this.localPath(hash));
-      } catch {
-        out.push(hash);
-      }
+      const info = await stat(this.localPath(hash)).catch(() => undefined);
+      if (info?.isFile() === true) out.set(hash, info.size);
     }
     return out;
   }

@@ -92,25 +92,30 @@ export class S3BlobStore implements BlobStore {
   }
 
   async missing(hashes: readonly string[]): Promise<string[]> {
-    const absent = new Set<string>();
+    const found = await this.sizes(hashes);
+    return hashes.filter((h) => !found.has(h));
+  }
+
+  async sizes(hashes: readonly string[]): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
     for (let i = 0; i < hashes.length; i += PARALLEL) {
       await Promise.all(
         hashes.slice(i, i + PARALLEL).map(async (hash) => {
           try {
-            await this.#send(`blob ${hash}`, (abortSignal) =>
+            const head = await this.#send(`blob ${hash}`, (abortSignal) =>
               this.#client.send(
                 new HeadObjectCommand({ Bucket: this.#settings.bucket, Key: this.#key(hash) }),
                 { abortSignal },
               ),
             );
+            found.set(hash, head.ContentLength ?? 0);
           } catch (err) {
-            if (err instanceof BlobMissing) absent.add(hash);
-            else throw err;
+            if (!(err instanceof BlobMissing)) throw err;
           }
         }),
       );
     }
-    return hashes.filter((h) => absent.has(h));
+    return found;
   }
 
   async put(hash: string, body: Buffer): Promise<void> {

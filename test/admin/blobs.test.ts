@@ -63,6 +63,9 @@ describe('Incremental deploys through the admin API: hostile input', () => {
     }
     assert.equal((await deploy({ 'a.txt': { hash: 'abc', size: 1 } })).status, 400);
     assert.equal((await deploy({})).status, 400, 'an empty manifest');
+    const lying = await deploy({ 'a.txt': { hash: stored, size: 3 } });
+    assert.equal(lying.status, 400, 'a size the stored blob does not have');
+    assert.match(lying.body.detail, /the stored blob has 10 bytes/);
     const absent = await deploy({ 'a.txt': { hash: sha('never uploaded'), size: 3 } });
     assert.equal(absent.status, 409);
     assert.match(absent.body.detail, /upload them first/);

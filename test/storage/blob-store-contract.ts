@@ -15,6 +15,7 @@ export function blobStoreContract(open: () => BlobStore): void {
     assert.deepEqual(await store.missing([hb, ha]), [hb, ha]);
     await store.put(ha, a);
     assert.deepEqual(await store.missing([hb, ha]), [hb]);
+    assert.deepEqual([...(await store.sizes([hb, ha]))], [[ha, a.length]]);
   });
 
   it('gives back the bytes stored, and storing again is harmless', async () => {
