@@ -22,40 +22,20 @@ import { fileURLToPath } from 'node:url';
 import S3rver from 's3rver';
 import { c as createTar } from 'tar';
 import { request } from 'undici';
-import { freePort, start, stop, waitForPort, type Started } from './lib/processes.js';
-import { BENCH_LIMITS } from './lib/switchyard.js';
+import { freePort, stop, type Started } from './lib/processes.js';
+import { BENCH_TOKEN, startWithAdmin } from './lib/switchyard.js';
 import { wrk } from './lib/wrk.js';
 
 const execute = promisify(execFile);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(ROOT, 'bin', 'switchyard.js');
-const TOKEN = 'bench-admin-token-0123456789';
+const TOKEN = BENCH_TOKEN;
 const FILES = 2000;
 const FILE_BYTES = 5 * 1024; // 2,000 × 5 KiB = 10 MiB
 const quick = process.argv.includes('--quick');
 
-async function instance(work: string, name: string, storage: string) {
-  const port = await freePort();
-  const admin = await freePort();
-  const config = join(work, `${name}.yaml`);
-  writeFileSync(
-    config,
-    [
-      `listen: { host: 127.0.0.1, port: ${port} }`,
-      `admin: { port: ${admin}, token: ${TOKEN}, uploadMaxUnpackedBytes: 1073741824 }`,
-      `log: { access: false, level: warn }`,
-      `dataDir: ${join(work, name)}`,
-      `demo: false`,
-      `https: { enabled: false }`,
-      storage,
-      ...BENCH_LIMITS,
-    ].join('\n'),
-  );
-  const proc = start(process.execPath, [BIN, 'start', '--config', config]);
-  await waitForPort(port, name, proc);
-  await waitForPort(admin, `${name} admin`, proc);
-  return { proc, port, admin };
-}
+const instance = (work: string, name: string, storage: string) =>
+  startWithAdmin(work, name, [storage], ', uploadMaxUnpackedBytes: 1073741824');
 
 /** Run the CLI (asynchronously: s3rver runs in this process and must keep answering). */
 async function cli(admin: number, args: string[]): Promise<{ seconds: number; out: string }> {

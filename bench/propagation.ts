@@ -3,7 +3,7 @@
  * first one's admin API, timed until both others' data planes serve the new deployment.
  * Reports p50/p99 over many promotes. `npm run bench:propagation`, and part of `npm run bench`.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { freePort, start, stop, waitForPort, type Started } from './lib/processes.js';
-import { BENCH_LIMITS } from './lib/switchyard.js';
+import { BENCH_TOKEN, startWithAdmin } from './lib/switchyard.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const TOKEN = 'bench-admin-token-0123456789';
+const TOKEN = BENCH_TOKEN;
 
 async function app(body: string): Promise<Server> {
   const server = createServer((_req, res) => res.end(body));
@@ -34,33 +33,8 @@ async function api(admin: number, method: string, path: string, body?: unknown):
   if (res.statusCode >= 400) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
 }
 
-async function instance(work: string, name: string, store: string) {
-  const port = await freePort();
-  const admin = await freePort();
-  const config = join(work, `${name}.yaml`);
-  writeFileSync(
-    config,
-    [
-      `listen: { host: 127.0.0.1, port: ${port} }`,
-      `admin: { port: ${admin}, token: ${TOKEN} }`,
-      `log: { access: false, level: warn }`,
-      `dataDir: ${join(work, name)}`,
-      `store: "${store}"`,
-      `demo: false`,
-      `https: { enabled: false }`,
-      ...BENCH_LIMITS,
-    ].join('\n'),
-  );
-  const proc = start(process.execPath, [
-    join(ROOT, 'bin', 'switchyard.js'),
-    'start',
-    '--config',
-    config,
-  ]);
-  await waitForPort(port, name, proc);
-  await waitForPort(admin, `${name} admin`, proc);
-  return { proc, port, admin };
-}
+const instance = (work: string, name: string, store: string) =>
+  startWithAdmin(work, name, [`store: "${store}"`]);
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;

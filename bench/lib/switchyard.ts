@@ -50,3 +50,38 @@ export async function startSwitchyard(options: {
   await waitForPort(port, 'switchyard', proc);
   return { proc, base: `http://127.0.0.1:${port}/${options.slug}` };
 }
+
+/** The admin token of benchmark instances started with `startWithAdmin`. */
+export const BENCH_TOKEN = 'bench-admin-token-0123456789';
+
+/**
+ * A Switchyard with its admin API (token `BENCH_TOKEN`), no demo, no HTTPS, its data in
+ * `<work>/<name>`, and `extra` configuration lines. Resolves once both listeners answer.
+ */
+export async function startWithAdmin(
+  work: string,
+  name: string,
+  extra: readonly string[],
+  adminExtra = '',
+): Promise<{ proc: Started; port: number; admin: number }> {
+  const port = await freePort();
+  const admin = await freePort();
+  const config = join(work, `${name}.yaml`);
+  writeFileSync(
+    config,
+    [
+      `listen: { host: 127.0.0.1, port: ${port} }`,
+      `admin: { port: ${admin}, token: ${BENCH_TOKEN}${adminExtra} }`,
+      `log: { access: false, level: warn }`,
+      `dataDir: ${join(work, name)}`,
+      `demo: false`,
+      `https: { enabled: false }`,
+      ...extra,
+      ...BENCH_LIMITS,
+    ].join('\n'),
+  );
+  const proc = start(process.execPath, [BIN, 'start', '--config', config]);
+  await waitForPort(port, name, proc);
+  await waitForPort(admin, `${name} admin`, proc);
+  return { proc, port, admin };
+}
