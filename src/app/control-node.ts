@@ -21,23 +21,22 @@ import { explainUrl } from '../routing/explain.js';
 import type { EdgeServer } from '../server/edge-server.js';
 import { RedisStore, redact } from '../store/redis-store.js';
 import { StoreMirror } from '../store/store-mirror.js';
-import type { Change, JsonValue, StateStore } from '../store/state-store.js';
+import type { Change, JsonValue, RecordKind, StateStore } from '../store/state-store.js';
 import { Sealer } from '../secrets/sealer.js';
 import { secureDataDir } from './data-dir.js';
 import { TlsNode } from './tls-node.js';
+import { upstreamOf } from '../server/origin-registry.js';
 import { DnsNode } from './dns-node.js';
 import { DashboardView, type DashboardSources } from './dashboard-view.js';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { discoverAddresses, FleetView, InstanceHeartbeat } from '../control/instances.js';
-import type { RecordKind } from '../store/state-store.js';
 
 /** How many projects' traffic counters an instance's heartbeat carries (the busiest). */
 const FLEET_TRAFFIC_PROJECTS = 50;
 
 /** The record kinds the route table is compiled from. */
 const ROUTING_KINDS: ReadonlySet<RecordKind> = new Set(['project', 'deployment', 'domain']);
-import { upstreamOf } from '../server/origin-registry.js';
 
 export interface ControlNodeOptions {
   readonly logger: Logger;

@@ -1,8 +1,9 @@
 /**
  * What the dashboard shows, read from memory (the store's mirror, the route table, the fleet
  * view, this process's counters) — never awaiting the store, and shared by viewers, so a
- * second-by-second stream costs little beside the traffic it watches. Traffic is the fleet's: every instance's heartbeat carries its busiest
- * projects' counters (a few seconds old), and this instance's own are read live.
+ * second-by-second stream costs little beside the traffic it watches. Traffic is the
+ * fleet's: every instance's heartbeat carries its busiest projects' counters (a few seconds
+ * old), and this instance's own are read live.
  */
 import type { FleetView } from '../control/instances.js';
 import type { DeploymentRecord, DomainRecord, ProjectRecord } from '../model/records.js';

@@ -1,6 +1,7 @@
 /**
- * The DNS side of an instance (`dns.enabled`): answers the platform zones from memory — addresses of healthy instances,
- * TXT records of pending DNS-01 challenges (from the store, so any instance answers them).
+ * The DNS side of an instance (`dns.enabled`): answers the platform zones from memory —
+ * addresses of healthy instances, TXT records of pending DNS-01 challenges (from the store,
+ * so any instance answers them).
  */
 import { isIP } from 'node:net';
 import type { LoadedConfig } from '../config/load-config.js';
@@ -49,18 +50,18 @@ export class DnsNode {
         challenges = challengeIndex(mirror);
       }
       // The serial moves when the answers may: a challenge, an instance joining, leaving or
-      // draining — not on every heartbeat.
-      const moved =
-        changes === 'reloaded' ||
-        changes.some((c) => {
-          if (c.kind === 'challenge') return true;
-          if (c.kind !== 'instance') return false;
-          const draining = (c.value as { draining?: boolean } | null)?.draining;
-          const before = members.get(c.key);
-          if (c.value === null) members.delete(c.key);
-          else members.set(c.key, draining === true);
-          return before !== (c.value === null ? undefined : draining === true);
-        });
+      // draining — not on every heartbeat. Every change is looked at (membership is kept).
+      let moved = changes === 'reloaded';
+      for (const c of changes === 'reloaded' ? [] : changes) {
+        if (c.kind === 'challenge') moved = true;
+        if (c.kind !== 'instance') continue;
+        const before = members.get(c.key);
+        const now =
+          c.value === null ? undefined : (c.value as { draining?: boolean }).draining === true;
+        if (now === undefined) members.delete(c.key);
+        else members.set(c.key, now);
+        if (before !== now) moved = true;
+      }
       if (moved) serial = Math.max(serial + 1, Math.floor(Date.now() / 1000));
     };
     const zones = platform.domains.map((d) => d.toLowerCase().replace(/\.$/, ''));
