@@ -381,29 +381,15 @@ export class RequestHandler {
         status: this.#closing ? 'closing' : 'ok',
         projects: this.#table.size,
       };
-      const body = JSON.stringify(health);
       // A degraded store does not stop this instance serving its last table: load balancers
       // must keep sending traffic, so only closing answers 503.
-      res.writeHead(health.status === 'closing' ? 503 : 200, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        'cache-control': 'no-store',
-        'x-request-id': ctx.id,
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      answerJson(req, res, ctx, health.status === 'closing' ? 503 : 200, health);
       return;
     }
     if (name === 'ready' || name.startsWith('ready?')) {
       // Readiness, not liveness: 503 while starting (no route table yet) and while draining.
       const ready = this.#options.readiness?.() ?? { ready: !this.#closing };
-      const body = JSON.stringify(ready);
-      res.writeHead(ready.ready ? 200 : 503, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(body),
-        'cache-control': 'no-store',
-        'x-request-id': ctx.id,
-      });
-      res.end(req.method === 'HEAD' ? undefined : body);
+      answerJson(req, res, ctx, ready.ready ? 200 : 503, ready);
       return;
     }
     throw new SwitchyardError('SY_NOT_FOUND', `no platform endpoint ${PLATFORM_PREFIX}${name}`);
@@ -427,4 +413,22 @@ function asSwitchyardError(err: unknown): SwitchyardError {
   return err instanceof SwitchyardError
     ? err
     : new SwitchyardError('SY_INTERNAL', 'the request could not be handled', { cause: err });
+}
+
+/** A platform endpoint's JSON answer, never stored by a cache; HEAD gets the head only. */
+function answerJson(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  status: number,
+  value: unknown,
+): void {
+  const body = JSON.stringify(value);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-request-id': ctx.id,
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
 }
