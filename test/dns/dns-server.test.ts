@@ -260,3 +260,63 @@ describe('DNS for the platform zone (dig against the real server)', needsBinary(
     assert.equal(big.answer.length, 21);
   });
 });
+
+describe('DNS over TCP: connection and backlog limits', needsBinary('dig'), () => {
+  let edge: TestEdge;
+  let port: number;
+  before(async () => {
+    edge = await startEdge({
+      demo: false,
+      https: { enabled: false },
+      platform: { domains: [ZONE] },
+      dns: {
+        enabled: true,
+        host: '127.0.0.1',
+        port: 0,
+        addresses: ['192.0.2.10'],
+        maxTcpConnections: 2,
+        tcpIdleTimeoutMs: 10_000,
+      },
+    });
+    port = edge.instance.control.dns!.port;
+  });
+  after(() => edge.close());
+
+  it('drops connections past dns.maxTcpConnections, and serves again once one closes', async () => {
+    const open = [connect(port, '127.0.0.1'), connect(port, '127.0.0.1')];
+    await Promise.all(open.map((s) => once(s, 'connect')));
+    await new Promise((r) => setTimeout(r, 100)); // the server has counted them
+    const third = connect(port, '127.0.0.1');
+    third.on('error', () => {});
+    await once(third, 'close');
+    open[0]!.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    const tcp = await dig(port, `shop.${ZONE}`, 'A', ['+tcp']);
+    assert.deepEqual(tcp.answer, [`shop.${ZONE}. 60 IN A 192.0.2.10`]);
+    open[1]!.destroy();
+  });
+
+  it('disconnects a client that sends queries but never reads the answers', async () => {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    await once(socket, 'connect');
+    socket.pause(); // never read
+    const q = query(`shop.${ZONE}`);
+    const framed = Buffer.alloc(2 + q.length);
+    framed.writeUInt16BE(q.length, 0);
+    q.copy(framed, 2);
+    const burst = Buffer.concat(Array.from({ length: 2000 }, () => framed));
+    // (`once` would reject on the ECONNRESET the writes then meet.)
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    for (let i = 0; i < 100 && !socket.destroyed; i++) {
+      socket.write(burst);
+      await new Promise((r) => setImmediate(r));
+    }
+    await closed; // the server gave up on it (answers waiting past 256 KiB)
+    const text = await metricsText();
+    assert.match(
+      text,
+      /switchyard_dns_dropped_total\{transport="tcp",reason="not_reading"\} [1-9]/,
+    );
+  });
+});
