@@ -125,7 +125,7 @@ export class TlsNode {
       replica,
       sealer,
       rotateMs: https.sessionTicketRotationHours * 3_600_000,
-      apply: (key) => sy.setTicketKeys(key),
+      apply: (current, previous) => sy.ticketKeys.set(current, previous),
       logger,
     });
     const node = new TlsNode({ index, manager, verifier, localCa, replica, tickets });

@@ -769,7 +769,7 @@ export const ConfigSchema = Type.Object(
           default: 24,
           minimum: 0.001,
           description:
-            'How long one TLS session-ticket key is used. The key is shared by every instance through the store (sealed), so a session made with one instance resumes on another; after a rotation, sessions from the previous key make one full handshake.',
+            'How long one TLS session-ticket key is used. The key is shared by every instance through the store (sealed), so a session made with one instance resumes on another. After a rotation, tickets from the previous key are still accepted (and renewed): a ticket resumes for one to two periods.',
         }),
         proxyProtocol: Type.Boolean({
           default: false,

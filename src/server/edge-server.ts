@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Http2SecureServer } from 'node:http2';
 import { createHttpsServer } from './secure-server.js';
 import type { SNICallback } from '../tls/sni.js';
+import { TicketKeyRing } from '../tls/ticket-key-ring.js';
 import { createHttpCache } from '../cache/create-cache.js';
 import type { HttpCache } from '../cache/http-cache.js';
 import { mergeProjects } from '../routing/project-sources.js';
@@ -61,7 +62,8 @@ export class EdgeServer {
   #listener: NetServer | Server;
   #secureListener: NetServer | Http2SecureServer | undefined;
   readonly #fronts: NetServer[] = [];
-  #ticketKey: Buffer | undefined;
+  /** The HTTPS listener's session-ticket keys (src/tls/ticket-key-ring.ts). */
+  readonly ticketKeys = new TicketKeyRing();
   #live: LiveEvents | undefined;
   #signingKey: SigningKey | undefined;
   #https: HttpsSettings | undefined;
@@ -207,7 +209,7 @@ export class EdgeServer {
       socket.once('close', () => this.#secureSockets.delete(socket));
     });
     this.#secureServer = server;
-    if (this.#ticketKey !== undefined) server.setTicketKeys(this.#ticketKey);
+    this.ticketKeys.install(server);
     const listener = options.proxyProtocol === true ? this.#front(server, true) : server;
     this.#secureListener = listener;
     listener.listen(options.port, options.host);
@@ -231,12 +233,6 @@ export class EdgeServer {
     // Node starts a server's head and request timeout checks on its 'listening'.
     front.once('listening', () => server.emit('listening'));
     return front;
-  }
-
-  /** The TLS session-ticket key (shared by a fleet; src/tls/session-tickets.ts). */
-  setTicketKeys(key: Buffer): void {
-    this.#ticketKey = key;
-    this.#secureServer?.setTicketKeys(key);
   }
 
   /** Tell the address policy about another listener of this instance (the admin API). */

@@ -3,12 +3,10 @@
  * AES keys) for every instance, kept in the store sealed like other secrets, so a client's
  * ticket from instance A resumes on instance B (no full handshake behind a load balancer).
  * Rotated every `https.sessionTicketRotationHours`: whichever instance finds the key due
- * replaces it with compare-and-set (one writer per fleet), the old key material leaves the
- * store's history, and every instance takes the new key from the mirror.
- *
- * Node gives a server one ticket key at a time (`setTicketKeys`), so tickets issued under
- * the previous key are not accepted after a rotation: those clients make one full handshake
- * (docs/tls.md). Rotation is therefore rare by default.
+ * replaces it with compare-and-set (one writer per fleet), the current key becomes the
+ * previous one (its tickets are still accepted, src/tls/ticket-key-ring.ts), the key before
+ * that leaves the store and its history, and every instance takes the new pair from the
+ * mirror. A ticket therefore resumes for at least one rotation period after it was issued.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
@@ -20,8 +18,10 @@ export const TICKET_KEY_RECORD = 'tls:session-tickets';
 const CONTEXT = `account:${TICKET_KEY_RECORD}`;
 
 interface TicketKeyRecord {
-  /** The 48-byte key, base64, sealed. */
+  /** The 48-byte key that seals new tickets, base64, sealed. */
   readonly keyPem: string;
+  /** The key before it, whose tickets are still accepted (sealed; absent for a fleet's first). */
+  readonly previousKeyPem?: string;
   readonly createdAt: string;
 }
 
@@ -31,8 +31,8 @@ export interface SessionTicketOptions {
   readonly sealer: Sealer;
   /** How long one key is used. */
   readonly rotateMs: number;
-  /** Put a key in service (the HTTPS listener's `setTicketKeys`). */
-  readonly apply: (key: Buffer) => void;
+  /** Put keys in service (the HTTPS listener's TicketKeyRing). */
+  readonly apply: (current: Buffer, previous: Buffer | undefined) => void;
   readonly logger: Logger;
 }
 
@@ -68,17 +68,18 @@ export class SessionTickets {
     const record = this.#o.replica.get('account', TICKET_KEY_RECORD)?.value as
       TicketKeyRecord | undefined;
     if (record === undefined) return;
-    this.#use(record.keyPem);
+    this.#use(record);
   }
 
   /** Replace the key when there is none or it is older than the rotation period (`now`: for tests). */
   async rotateIfDue(now = Date.now()): Promise<boolean> {
     const { store, sealer, rotateMs } = this.#o;
     const current = await store.get('account', TICKET_KEY_RECORD);
-    const createdAt = (current?.value as TicketKeyRecord | undefined)?.createdAt;
-    if (createdAt !== undefined && now - Date.parse(createdAt) < rotateMs) return false;
+    const held = current?.value as TicketKeyRecord | undefined;
+    if (held !== undefined && now - Date.parse(held.createdAt) < rotateMs) return false;
     const record: TicketKeyRecord = {
       keyPem: sealer.seal(randomBytes(48).toString('base64'), CONTEXT),
+      ...(held === undefined ? {} : { previousKeyPem: held.keyPem }),
       createdAt: new Date(now).toISOString(),
     };
     const result = await store.commit([
@@ -90,17 +91,20 @@ export class SessionTickets {
       },
     ]);
     if (!result.ok) return false; // another instance rotated first; its key arrives by the mirror
+    // The key before the previous one is retired: out of the history too.
     if (current !== undefined) await store.forgetHistory('account', TICKET_KEY_RECORD);
-    this.#use(record.keyPem);
+    this.#use(record);
     this.#o.logger.info({ createdAt: record.createdAt }, 'session ticket key rotated');
     return true;
   }
 
-  #use(sealed: string): void {
-    if (sealed === this.#applied) return;
+  #use(record: TicketKeyRecord): void {
+    if (record.keyPem === this.#applied) return;
+    const open = (sealed: string) => Buffer.from(this.#o.sealer.open(sealed, CONTEXT), 'base64');
     try {
-      this.#o.apply(Buffer.from(this.#o.sealer.open(sealed, CONTEXT), 'base64'));
-      this.#applied = sealed;
+      const previous = record.previousKeyPem;
+      this.#o.apply(open(record.keyPem), previous === undefined ? undefined : open(previous));
+      this.#applied = record.keyPem;
     } catch (err) {
       this.#o.logger.error(
         { err },

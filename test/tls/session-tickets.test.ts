@@ -1,7 +1,7 @@
 /**
  * TLS session resumption across a fleet: two instances on one Redis share the session-ticket
  * key (sealed in the store), so a session made with one resumes on the other; a rotation by
- * either reaches both.
+ * either reaches both, and tickets from the previous key keep resuming until the next one.
  */
 import assert from 'node:assert/strict';
 import { connect, type TLSSocket } from 'node:tls';
@@ -65,7 +65,7 @@ describe('TLS session tickets shared by a fleet', needsBinary('redis-server'), (
     }
   });
 
-  it('moves both instances to a new key when one rotates it', async () => {
+  it('moves both instances to a new key when one rotates it, still accepting the previous key', async () => {
     const before = await handshake(a);
     const tickets = fleet.a.instance.control.tls!.tickets;
     assert.equal(await tickets.rotateIfDue(Date.now() + 25 * 3_600_000), true);
@@ -74,8 +74,25 @@ describe('TLS session tickets shared by a fleet', needsBinary('redis-server'), (
       const fresh = await handshake(a);
       assert.equal((await handshake(b, fresh.session)).reused, true);
     });
-    // Node holds one ticket key at a time: a session from the previous key makes a full
-    // handshake (docs/tls.md).
+    // A ticket from the previous key still resumes, on either instance, and the client is
+    // given a ticket under the current key.
+    const onB = await handshake(b, before.session);
+    assert.equal(onB.reused, true, 'previous-key ticket accepted by B');
+    assert.equal((await handshake(a, before.session)).reused, true, 'and by A');
+    assert.ok(onB.session !== undefined, 'a renewed ticket is issued');
+    assert.equal((await handshake(a, onB.session)).reused, true);
+    // One more rotation retires that key: its tickets make a full handshake, and nothing fails.
+    assert.equal(await tickets.rotateIfDue(Date.now() + 50 * 3_600_000), true);
+    await eventually(async () => {
+      assert.equal((await handshake(b, before.session)).reused, false);
+    });
     assert.equal((await handshake(a, before.session)).reused, false);
+    const client = new Redis({ path: fleet.redis.socket });
+    try {
+      const stored = JSON.parse(String(await client.hget('sy:rec:account', 'tls:session-tickets')));
+      assert.match(stored.previousKeyPem, /^sealed:v1:/, 'the previous key is sealed too');
+    } finally {
+      client.disconnect();
+    }
   });
 });
