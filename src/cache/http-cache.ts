@@ -10,14 +10,12 @@
  * eviction never strands a variant; memory holds only a bounded hot copy of them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
 import { LRUCache } from 'lru-cache';
 import { SwitchyardError } from '../model/errors.js';
 import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
 import { sendError } from '../request/error-renderer.js';
 import type { RequestContext } from '../request/request-context.js';
 import { decorateResponseHeaders } from '../request/response-headers.js';
-import type { ResponseTee } from '../upstream/proxy-exchange.js';
 import {
   compactHeaders,
   one,
@@ -32,37 +30,15 @@ import type { CacheStore, Entry, EntryMeta, PurgeSelector } from './cache-store.
 import { compressible, compressStored } from './compression.js';
 import { currentAge, mayServeStored, staleIfError, usability } from './freshness.js';
 import { CACHE_NAME as NAME, MissTee, PassTee } from './response-tees.js';
-import { answerStored } from './stored-answer.js';
+import { answerStored, answerStoredNow } from './stored-answer.js';
+import type { CacheSettings, Fetched, Fetcher, Headers } from './fetcher.js';
 import { streamBody } from './stream-body.js';
-import { targetedControl, whyNotStore, type StorabilitySettings } from './storability.js';
+import { targetedControl, whyNotStore } from './storability.js';
 import { boundVariants, refreshedBy304 } from './stored-updates.js';
 
 export type { Scope } from './cache-key.js';
 
-export interface CacheSettings extends StorabilitySettings {
-  /** Longest wait for another request's miss on the same key before going to the origin. */
-  readonly lockTimeoutMs: number;
-  readonly via: string;
-  /** Variants stored per primary key; one more drops the least recently stored (default 32). */
-  readonly maxVariantsPerUrl?: number;
-}
-
-type Headers = Record<string, string | string[] | undefined>;
-interface Fetched {
-  statusCode: number;
-  headers: Headers;
-  body: Readable;
-}
-
-/** What the cache needs of an origin: proxy a request (showing it the response), or make one it reads itself. */
-export interface Fetcher {
-  handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, tee?: ResponseTee): void;
-  fetch(
-    req: IncomingMessage,
-    ctx: RequestContext,
-    extraHeaders?: Record<string, string>,
-  ): Promise<Fetched>;
-}
+export type { CacheSettings, Fetcher } from './fetcher.js';
 
 /** How long an uncacheable key skips request coalescing. */
 const PASS_MS = 10_000;
@@ -157,14 +133,17 @@ export class HttpCache {
   ): void {
     const store = this.#store;
     if (store.getSync !== undefined) {
+      // From memory, nothing awaited: a fresh hit, or a pass for a key that is not stored.
       const primary = primaryKey(scope, ctx);
-      if (this.#pass.has(primary)) {
-        const key = secondaryKey(primary, this.#vary.get(primary), req);
-        if (store.getSync(key) === undefined) {
-          origin.handle(req, res, ctx, new PassTee(this, req, primary));
-          return;
-        }
+      const vary = this.#vary.get(primary);
+      const key = secondaryKey(primary, vary, req);
+      const entry = store.getSync(key);
+      if (entry === undefined && this.#pass.has(primary)) {
+        origin.handle(req, res, ctx, new PassTee(this, req, primary));
+        return;
       }
+      if (entry !== undefined && vary !== undefined && this.#freshHit(req, res, ctx, entry, key))
+        return;
     }
     this.#serve(req, res, ctx, scope, origin).catch((err: unknown) => {
       const e =
@@ -188,7 +167,8 @@ export class HttpCache {
       this.#store.getSync?.(varyMarkerKey(primary)) ??
       (await this.#store.get(varyMarkerKey(primary)));
     const names = marker?.meta.vary;
-    if (names !== undefined) this.#vary.set(primary, names);
+    // No marker: the stored responses do not vary (as #store records it), known from now on.
+    this.#vary.set(primary, names ?? []);
     return names;
   }
 
@@ -249,8 +229,7 @@ export class HttpCache {
     const age = currentAge(entry.meta, entry.meta.requestTime, entry.meta.responseTime, now);
     const { use, lifetime } = usability({ method: 'GET', headers: req.headers }, entry.meta, age);
     if (use === 'fresh') {
-      const status = `${NAME}; hit; ttl=${Math.floor(lifetime - age)}`;
-      await this.#answer(req, res, ctx, entry, status, age, key);
+      await this.#answer(req, res, ctx, entry, hitStatus(lifetime, age), age, key);
       return;
     }
     if (use === 'stale-while-revalidate') {
@@ -428,6 +407,22 @@ export class HttpCache {
     });
   }
 
+  /** A fresh hit answered at once (see #serve for the full way); false: nothing was sent. */
+  #freshHit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    ctx: RequestContext,
+    entry: Entry,
+    key: string,
+  ): boolean {
+    if (!mayServeStored(req.headers, entry.meta.headers)) return false;
+    const age = currentAge(entry.meta, entry.meta.requestTime, entry.meta.responseTime, Date.now());
+    const { use, lifetime } = usability({ method: 'GET', headers: req.headers }, entry.meta, age);
+    if (use !== 'fresh') return false;
+    const status = hitStatus(lifetime, age);
+    return answerStoredNow(this.#store, this.#settings.via, req, res, ctx, entry, status, age, key);
+  }
+
   #answer(
     req: IncomingMessage,
     res: ServerResponse,
@@ -440,6 +435,9 @@ export class HttpCache {
     return answerStored(this.#store, this.#settings.via, req, res, ctx, entry, status, age, key);
   }
 }
+
+const hitStatus = (lifetime: number, age: number) =>
+  `${NAME}; hit; ttl=${Math.floor(lifetime - age)}`;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());

@@ -28,20 +28,65 @@ export async function answerStored(
   age = 0,
   key?: string,
 ): Promise<void> {
+  if (answerStoredNow(store, via, req, res, ctx, entry, status, age, key)) return;
+  const encodings = entry.meta.encodings!;
+  for (const enc of acceptedEncodings(req.headers['accept-encoding'])) {
+    if (!encodings.includes(enc)) continue;
+    const encoded = await store.get(encodedKey(key!, enc));
+    if (encoded !== undefined) {
+      writeStored(via, req, res, ctx, encoded, status, age, enc);
+      return;
+    }
+  }
+  writeStored(via, req, res, ctx, entry, status, age, 'identity');
+}
+
+/**
+ * The same, when nothing has to be read from the store first (no encoded copies, or the one
+ * the client accepts best is in memory): answered at once. False: nothing was sent.
+ */
+export function answerStoredNow(
+  store: CacheStore,
+  via: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  entry: Entry,
+  status: string,
+  age = 0,
+  key?: string,
+): boolean {
   const encodings = entry.meta.encodings;
   const offered = encodings !== undefined && encodings.length > 0;
   if (offered && key !== undefined && req.headers.range === undefined) {
     for (const enc of acceptedEncodings(req.headers['accept-encoding'])) {
       if (!encodings.includes(enc)) continue;
-      const k = encodedKey(key, enc);
-      const encoded = store.getSync?.(k) ?? (await store.get(k));
-      if (encoded !== undefined) {
-        writeStored(via, req, res, ctx, encoded, status, age, enc);
-        return;
-      }
+      const encoded = store.getSync?.(encodedKey(key, enc));
+      if (encoded === undefined) return false; // perhaps on disk, or gone: ask the store
+      writeStored(via, req, res, ctx, encoded, status, age, enc);
+      return true;
     }
   }
   writeStored(via, req, res, ctx, entry, status, age, offered ? 'identity' : undefined);
+  return true;
+}
+
+/**
+ * The headers every answer from a stored response starts from (hop-by-hop fields removed,
+ * `Via` added), computed once per stored header object — not per hit.
+ */
+const downstream = new WeakMap<object, Readonly<Record<string, string | string[]>>>();
+
+function storedHeaders(
+  headers: Entry['meta']['headers'],
+  via: string,
+): Record<string, string | string[]> {
+  let out = downstream.get(headers);
+  if (out === undefined) {
+    out = downstreamResponseHeaders({ ...headers } as Record<string, string | string[]>, via);
+    downstream.set(headers, out);
+  }
+  return { ...out };
 }
 
 /** The same, without waiting: for an entry with no encoded copies (or a range request). */
@@ -56,7 +101,7 @@ export function writeStored(
   encoding: string | undefined,
 ): void {
   const headers: OutgoingHttpHeaders = decorateResponseHeaders(
-    downstreamResponseHeaders({ ...entry.meta.headers } as Record<string, string | string[]>, via),
+    storedHeaders(entry.meta.headers, via),
     ctx,
   );
   headers.age = String(Math.floor(age)); // RFC 9111 §5.1

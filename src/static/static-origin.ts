@@ -39,6 +39,7 @@ import { parseRange } from '../http/range.js';
 import { BlobMissing } from '../storage/blob-store.js';
 import type { BlobFiles } from '../storage/blob-files.js';
 import type { Manifest } from '../storage/manifest.js';
+import { PreparedAnswers } from './prepared-answers.js';
 
 const SUFFIX: Record<Encoding, string> = { br: '.br', gzip: '.gz' };
 const COMPRESSIBLE = /^(text\/|application\/(javascript|json|xml|wasm|manifest\+json)|image\/svg)/;
@@ -50,6 +51,7 @@ export class StaticOrigin implements Origin {
   #root: Promise<string> | undefined;
   readonly #lookups;
   readonly #blobs: BlobFiles | undefined;
+  readonly #prepared = new PreparedAnswers();
 
   /** `blobs` serves deployments whose spec names a manifest. */
   constructor(spec: StaticOriginSpec, blobs?: BlobFiles) {
@@ -62,6 +64,7 @@ export class StaticOrigin implements Origin {
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
+    if (this.#answerPrepared(req, res, ctx)) return;
     this.#serve(req, res, ctx).catch((err: unknown) => {
       const e =
         err instanceof SwitchyardError
@@ -84,6 +87,37 @@ export class StaticOrigin implements Origin {
 
   close(): Promise<void> {
     return Promise.resolve();
+  }
+
+  /**
+   * A plain GET (no range, no validators) for a file whose lookup, headers and bytes are all
+   * in memory (prepared-answers.ts): answered at once. False sends the request the full way.
+   */
+  #answerPrepared(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): boolean {
+    const h = req.headers;
+    if (
+      req.method !== 'GET' ||
+      h.range !== undefined ||
+      h['if-none-match'] !== undefined ||
+      h['if-modified-since'] !== undefined
+    ) {
+      return false;
+    }
+    const q = ctx.path.indexOf('?');
+    let rel: string;
+    try {
+      rel = safeRelativePath(q === -1 ? ctx.path : ctx.path.slice(0, q));
+    } catch {
+      return false; // the full path answers why
+    }
+    const found = this.#lookups.get(rel === '' || rel.endsWith('/') ? `${rel}index.html` : rel);
+    if (found === undefined || 'missing' in found || !found.stat.isFile()) return false;
+    const answer = this.#prepared.find(found, h['accept-encoding']);
+    const body = answer === undefined ? undefined : cachedBody(answer.bodyKey);
+    if (body === undefined) return false;
+    res.writeHead(200, decorateResponseHeaders({ ...answer!.headers }, ctx));
+    res.end(body);
+    return true;
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void> {
@@ -195,16 +229,19 @@ export class StaticOrigin implements Origin {
     const type = contentType(extname(found.rel)) || 'application/octet-stream';
     let chosen = found;
     let encoding: Encoding | undefined;
-    let negotiated = false;
+    const available: Encoding[] = [];
     if (COMPRESSIBLE.test(type)) {
       const [br, gzip] = await Promise.all([
         this.#lookup(root, found.rel + SUFFIX.br),
         this.#lookup(root, found.rel + SUFFIX.gzip),
       ]);
       const variants = { br, gzip };
-      negotiated = br !== undefined || gzip !== undefined;
+      if (br !== undefined) available.push('br');
+      if (gzip !== undefined) available.push('gzip');
       // acceptedEncodings lists the client's choices best first.
-      for (const enc of negotiated ? acceptedEncodings(req.headers['accept-encoding']) : []) {
+      for (const enc of available.length > 0
+        ? acceptedEncodings(req.headers['accept-encoding'])
+        : []) {
         const variant = variants[enc];
         if (variant !== undefined) {
           chosen = variant;
@@ -213,6 +250,7 @@ export class StaticOrigin implements Origin {
         }
       }
     }
+    const negotiated = available.length > 0;
     if (chosen.hash !== undefined && this.#blobs !== undefined) {
       const blobs = this.#blobs;
       const hash = chosen.hash;
@@ -276,6 +314,13 @@ export class StaticOrigin implements Origin {
       return;
     }
     const body = size <= SMALL_FILE_BYTES ? await this.#smallBody(chosen) : undefined;
+    if (body !== undefined && status === 200 && req.method === 'GET') {
+      // The whole file, answered in full: the next plain GET needs none of the above.
+      this.#prepared.remember(found, available, encoding, {
+        headers: { ...headers },
+        bodyKey: bodyKey(chosen),
+      });
+    }
     res.writeHead(status, decorateResponseHeaders(headers, ctx));
     if (body === undefined) {
       pipeline(createReadStream(chosen.file, { start, end }), res, noop);

@@ -196,6 +196,46 @@ describe('static origin', () => {
     assert.notEqual(br.headers.etag, plain.headers.etag, 'each encoding has its own ETag');
   });
 
+  it('answers a repeated GET from memory exactly as the first time (prepared answers)', async () => {
+    const strip = (h: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(h).filter(([k]) => k !== 'date' && k !== 'x-request-id'));
+    const cases: [string, string | undefined][] = [
+      ['/assets/app-4f9a1c2b.js', 'br'],
+      ['/assets/app-4f9a1c2b.js', undefined],
+      ['/assets/app-4f9a1c2b.js', 'gzip'],
+      ['/assets/app-4f9a1c2b.js', 'br;q=0, gzip;q=0'],
+      ['/', undefined],
+      ['/data.json', undefined],
+      ['/image.png', 'br'],
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const [path, acceptEncoding] of cases) {
+        const headers: Record<string, string> =
+          acceptEncoding === undefined ? {} : { 'accept-encoding': acceptEncoding };
+        const first = await fetchText(`${base}${path}`, { headers });
+        const again = await fetchText(`${base}${path}`, { headers });
+        assert.equal(again.status, 200);
+        assert.deepEqual(strip(again.headers), strip(first.headers), `${path} ${acceptEncoding}`);
+        assert.equal(again.body, first.body);
+        assert.notEqual(again.headers['x-request-id'], first.headers['x-request-id']);
+      }
+    }
+    // Validators, ranges and HEAD still take the full path once an answer is prepared.
+    const plain = await fetchText(`${base}/digits.txt`);
+    await fetchText(`${base}/digits.txt`);
+    const etag = String(plain.headers.etag);
+    assert.equal(
+      (await fetchText(`${base}/digits.txt`, { headers: { 'if-none-match': etag } })).status,
+      304,
+    );
+    const range = await fetchText(`${base}/digits.txt`, { headers: { range: 'bytes=2-3' } });
+    assert.equal(range.status, 206);
+    assert.equal(range.body, '23');
+    const head = await fetchText(`${base}/digits.txt`, { method: 'HEAD' });
+    assert.equal(head.body, '');
+    assert.equal(head.headers['content-length'], '10');
+  });
+
   it('never follows a symbolic link out of the deployment', async () => {
     const res = await fetchText(`${base}/leak.txt`);
     assert.equal(res.status, 404);
