@@ -8,14 +8,7 @@
  */
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
-import {
-  AggregatorRegistry,
-  collectDefaultMetrics,
-  Counter,
-  Gauge,
-  Histogram,
-  Registry,
-} from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 export const registry = new Registry();
 collectDefaultMetrics({ register: registry });
@@ -23,25 +16,96 @@ AggregatorRegistry.setRegistries([registry]);
 // A worker answers the primary's requests for its metrics once an aggregator exists in it.
 if (cluster.isWorker) new AggregatorRegistry();
 
-const requests = new Counter({
-  name: 'switchyard_http_requests_total',
-  help: 'Requests answered on the data plane, by status class.',
-  labelNames: ['status_class'] as const,
-  registers: [registry],
-});
-const duration = new Histogram({
-  name: 'switchyard_http_request_duration_seconds',
-  help: 'Time from request to the end of the response, on the data plane.',
-  buckets: [0.001, 0.005, 0.025, 0.1, 0.25, 1, 2.5, 10],
-  registers: [registry],
-});
-/** One counter child per status class, resolved once: `inc()` on the hot path is a field add. */
-const byClass = ['1xx', '2xx', '3xx', '4xx', '5xx'].map((c) => requests.labels(c));
+/**
+ * The two metrics every data-plane request moves are kept in plain typed arrays (an add and
+ * a short bucket search per request, no label lookup, no allocation) and handed to
+ * prom-client as metric objects read at scrape time — same names, types and output as
+ * prom-client's own Counter and Histogram, and summed across workers the same way.
+ */
+const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx'] as const;
+const DURATION_BOUNDS = [0.001, 0.005, 0.025, 0.1, 0.25, 1, 2.5, 10];
+const byClass = new Float64Array(STATUS_CLASSES.length);
+/** Requests per duration bucket (not cumulative; the last one is above every bound). */
+const byDuration = new Float64Array(DURATION_BOUNDS.length + 1);
+let durationSum = 0;
+let durationCount = 0;
 
 export function countRequest(status: number, seconds: number): void {
-  byClass[Math.min(Math.max(Math.floor(status / 100) - 1, 0), 4)]!.inc();
-  duration.observe(seconds);
+  byClass[Math.min(Math.max(Math.floor(status / 100) - 1, 0), 4)]!++;
+  let i = 0;
+  while (i < DURATION_BOUNDS.length && seconds > DURATION_BOUNDS[i]!) i++;
+  byDuration[i]!++;
+  durationSum += seconds;
+  durationCount++;
 }
+
+interface MetricValue {
+  labels: Record<string, string | number>;
+  value: number;
+  metricName?: string;
+}
+
+/** A metric prom-client's registry can hold: what its own metrics' `get()` returns. */
+function readAtScrape(
+  name: string,
+  help: string,
+  type: 'counter' | 'histogram',
+  values: () => MetricValue[],
+  reset: () => void,
+): void {
+  const metric = {
+    name,
+    help,
+    type,
+    aggregator: 'sum',
+    get: () => Promise.resolve({ name, help, type, aggregator: 'sum', values: values() }),
+    reset,
+  };
+  registry.registerMetric(metric as unknown as Parameters<Registry['registerMetric']>[0]);
+}
+
+readAtScrape(
+  'switchyard_http_requests_total',
+  'Requests answered on the data plane, by status class.',
+  'counter',
+  () =>
+    STATUS_CLASSES.flatMap((c, i) =>
+      byClass[i]! > 0 ? [{ labels: { status_class: c }, value: byClass[i]! }] : [],
+    ),
+  () => byClass.fill(0),
+);
+readAtScrape(
+  'switchyard_http_request_duration_seconds',
+  'Time from request to the end of the response, on the data plane.',
+  'histogram',
+  () => {
+    const bucket = 'switchyard_http_request_duration_seconds_bucket';
+    let below = 0;
+    const values: MetricValue[] = DURATION_BOUNDS.map((le, i) => {
+      below += byDuration[i]!;
+      return { labels: { le }, value: below, metricName: bucket };
+    });
+    values.push(
+      { labels: { le: '+Inf' }, value: durationCount, metricName: bucket },
+      {
+        labels: {},
+        value: durationSum,
+        metricName: 'switchyard_http_request_duration_seconds_sum',
+      },
+      {
+        labels: {},
+        value: durationCount,
+        metricName: 'switchyard_http_request_duration_seconds_count',
+      },
+    );
+    return values;
+  },
+  () => {
+    byDuration.fill(0);
+    durationSum = 0;
+    durationCount = 0;
+  },
+);
 
 const upstreamEvents = new Counter({
   name: 'switchyard_upstream_replica_events_total',

@@ -39,6 +39,8 @@ export interface RequestContext {
   hsts: string | undefined;
   /** Largest request body passed on (the project's, else `limits.maxBodyBytes`); 0: none. */
   bodyLimit: number;
+  /** The connection's bytes written when the request arrived (its response's size is the rest). */
+  bytesAtStart: number;
   /** The routed project's own rate limits, if it has any. */
   rateLimit: ProjectRateLimits | undefined;
   /** Where an error that is Switchyard's own fault is reported (the server's log). */

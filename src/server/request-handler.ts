@@ -5,8 +5,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import { logAccess } from '../request/access-log.js';
-import { countRequest } from '../observability/metrics.js';
 import type { ProjectTraffic } from '../observability/project-traffic.js';
 import type { Logger } from '../observability/logger.js';
 import { requestId } from '../proxy/request-id.js';
@@ -22,6 +20,7 @@ import { answerBuilding, type EventStreamCap } from './building-answer.js';
 import type { LiveEvents } from '../live/live-events.js';
 import type { RequestContext } from '../request/request-context.js';
 import type { RateLimits } from '../limits/rate-limits.js';
+import { accountOnClose, closeListener } from './response-accounting.js';
 
 /** Platform endpoints live under this prefix on platform hosts; slugs cannot start with `_`. */
 export const PLATFORM_PREFIX = '/_switchyard/';
@@ -73,10 +72,13 @@ export class RequestHandler {
   #live: LiveEvents | undefined;
   #https: HttpsSettings | undefined;
   #signingKey: SigningKey = () => undefined;
+  /** Every response's 'close' listener (one function for all: no closure per request). */
+  readonly #onClose: (this: ServerResponse) => void;
 
   constructor(table: RouteTable, options: HandlerOptions) {
     this.#table = table;
     this.#options = options;
+    this.#onClose = closeListener(options);
   }
 
   get table(): RouteTable {
@@ -126,6 +128,7 @@ export class RequestHandler {
       host: '',
       authority: '',
       bodyLimit: this.#options.maxBodyBytes ?? 0,
+      bytesAtStart: 0,
       rateLimit: undefined,
       path: '/',
       prefix: '',
@@ -145,19 +148,9 @@ export class RequestHandler {
   /** node:http 'request' listener. */
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = this.#context(req);
-    const log = this.#options.accessLog;
-    const traffic = this.#options.traffic;
     const socket = req.socket;
-    const bytesAtStart = socket.bytesWritten;
-    res.once('close', () => {
-      const seconds = (performance.now() - ctx.start) / 1000;
-      countRequest(res.statusCode, seconds);
-      if (traffic !== undefined && ctx.project !== undefined) {
-        const bytes = socket.bytesWritten - bytesAtStart;
-        traffic.record(ctx.project, res.statusCode, seconds, bytes, ctx.cacheStatus);
-      }
-      if (log !== undefined) logAccess(log, req, res, ctx, socket, bytesAtStart);
-    });
+    ctx.bytesAtStart = socket.bytesWritten;
+    accountOnClose(res, ctx, this.#onClose);
     if (this.#closing) res.shouldKeepAlive = false;
     try {
       const refused = this.#options.refusal?.(socket);

@@ -64,6 +64,20 @@ describe('admin API', () => {
         res.body,
         /^switchyard_http_request_duration_seconds_bucket\{le="\+Inf"\} [1-9]/m,
       );
+      // A histogram as Prometheus reads it: cumulative buckets, +Inf equal to the count.
+      const buckets = [
+        ...res.body.matchAll(
+          /^switchyard_http_request_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm,
+        ),
+      ].map((m) => [m[1], Number(m[2])] as const);
+      assert.deepEqual(
+        buckets.map(([le]) => le),
+        ['0.001', '0.005', '0.025', '0.1', '0.25', '1', '2.5', '10', '+Inf'],
+      );
+      for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i]![1] >= buckets[i - 1]![1]);
+      const count = /^switchyard_http_request_duration_seconds_count (\d+)$/m.exec(res.body);
+      assert.equal(Number(count?.[1]), buckets.at(-1)![1]);
+      assert.match(res.body, /^switchyard_http_request_duration_seconds_sum \d/m);
       assert.equal((await fetchText(`${edge.admin}/metrics`)).status, 401);
     });
 

@@ -21,6 +21,7 @@ function context(id: string): RequestContext {
     host: 'app.localhost',
     authority: 'app.localhost',
     bodyLimit: 0,
+    bytesAtStart: 0,
     rateLimit: undefined,
     path: '/',
     prefix: '',
