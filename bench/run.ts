@@ -2,7 +2,9 @@
  * Side-by-side benchmark: Switchyard against the tools a platform team would pick instead,
  * on this machine, in one run, as ratios. `npm run bench` (full, under 15 minutes) or
  * `npm run bench -- --quick` (under 2 minutes). Results: printed and written to
- * bench/results/latest.md. Access logs are off for every contender.
+ * bench/results/latest.md by a full run, bench/results/partial.md by `--quick` or `--only`
+ * (so a spot check never replaces the figures the docs are copied from). Access logs are
+ * off for every contender.
  *
  * Layouts: pinned (wrk on CPU 0; proxy and upstream on CPU 1) and unpinned (all CPUs).
  * Each round runs every contender once, interleaved; medians over rounds are reported and
@@ -279,6 +281,26 @@ const nginxTls: Contender = {
   },
 };
 
+/** The HTTPS and HTTP/2 floor: node:https and node:http2 streams with undici (peers/bare-tls-proxy.mjs). */
+const bareTls: Contender = {
+  name: 'bare node (TLS)',
+  async start(layout, upstream) {
+    const port = await freePort();
+    const proc = start(
+      process.execPath,
+      [
+        join(HERE, 'peers', 'bare-tls-proxy.mjs'),
+        String(port),
+        `http://127.0.0.1:${upstream}`,
+        join(tlsDir, 'leaf.pem'),
+        join(tlsDir, 'leaf-key.pem'),
+      ],
+      { cpus: cpusFor(layout) },
+    );
+    return startedOn(port, 'bare node tls', proc, `https://localhost:${port}`);
+  },
+};
+
 function switchyardTls(name: string): Contender {
   return {
     name,
@@ -486,14 +508,14 @@ try {
     sections.push(
       await scenario(
         'HTTPS keep-alive, 1 KiB (HTTP/1.1)',
-        [nginxTls, switchyardTls('switchyard (TLS)')],
+        [nginxTls, bareTls, switchyardTls('switchyard (TLS)')],
         '/1k.bin',
         'pinned',
         'nginx (TLS)',
       ),
     );
     console.log(sections.at(-1));
-    sections.push(await tlsSection([nginxTls, switchyardTls('switchyard (TLS)')]));
+    sections.push(await tlsSection([nginxTls, bareTls, switchyardTls('switchyard (TLS)')]));
     console.log(sections.at(-1));
   }
   if (only === undefined || only === 'cache') {
@@ -509,7 +531,8 @@ try {
 } finally {
   stopAll();
 }
-const header = `# Benchmark results\n\n${new Date().toISOString()} · Node ${process.version} · ${quick ? 'quick' : 'full'} run · wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} round(s), medians · access logs off unless named · ${((Date.now() - started) / 1000).toFixed(0)} s\n\n`;
+const header = `# Benchmark results\n\n${new Date().toISOString()} · Node ${process.version} · ${quick ? 'quick' : only === undefined ? 'full' : `--only=${only}`} run · wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} round(s), medians · access logs off unless named · ${((Date.now() - started) / 1000).toFixed(0)} s\n\n`;
 mkdirSync(join(HERE, 'results'), { recursive: true });
-writeFileSync(join(HERE, 'results', 'latest.md'), header + sections.join('\n'));
-console.log(`written to bench/results/latest.md`);
+const resultsFile = quick || only !== undefined ? 'partial.md' : 'latest.md';
+writeFileSync(join(HERE, 'results', resultsFile), header + sections.join('\n'));
+console.log(`written to bench/results/${resultsFile}`);
