@@ -60,6 +60,13 @@ export function responseDirectives(res: ResponseFacts): Directives {
   return directives;
 }
 
+/**
+ * A stored response's s-maxage or max-age lifetime, by its header object (NONE: it has
+ * neither): computed once, not per hit. The other rules read the clock, so are not kept.
+ */
+const explicitLifetimes = new WeakMap<object, number>();
+const NONE = -1;
+
 /** Expires, unless a targeted field overrides it (RFC 9213 §2.2). */
 function expiresOf(res: ResponseFacts): string | readonly string[] | undefined {
   return res.control === undefined ? res.headers.expires : undefined;
@@ -121,10 +128,14 @@ export function freshnessLifetime(
   res: ResponseFacts,
   cc: Directives = responseDirectives(res),
 ): number {
-  const sMaxage = seconds(cc, 's-maxage');
-  if (sMaxage !== undefined) return Number.isNaN(sMaxage) ? 0 : sMaxage;
-  const maxAge = seconds(cc, 'max-age');
-  if (maxAge !== undefined) return Number.isNaN(maxAge) ? 0 : maxAge;
+  let explicit = explicitLifetimes.get(res.headers);
+  if (explicit === undefined) {
+    const sMaxage = seconds(cc, 's-maxage');
+    const maxAge = sMaxage ?? seconds(cc, 'max-age');
+    explicit = maxAge === undefined ? NONE : Number.isNaN(maxAge) ? 0 : maxAge;
+    explicitLifetimes.set(res.headers, explicit);
+  }
+  if (explicit !== NONE) return explicit;
   if (expiresOf(res) !== undefined) {
     const expires = httpDate(expiresOf(res));
     if (expires === undefined) return 0; // §5.3: an invalid Expires means already expired

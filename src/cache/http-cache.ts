@@ -32,6 +32,7 @@ import { currentAge, mayServeStored, staleIfError, usability } from './freshness
 import { CACHE_NAME as NAME, MissTee, PassTee } from './response-tees.js';
 import { answerStored, answerStoredNow } from './stored-answer.js';
 import type { CacheSettings, Fetched, Fetcher, Headers } from './fetcher.js';
+import { BoundedMap } from './bounded-map.js';
 import { streamBody } from './stream-body.js';
 import { targetedControl, whyNotStore } from './storability.js';
 import { boundVariants, refreshedBy304 } from './stored-updates.js';
@@ -53,7 +54,7 @@ export class HttpCache {
   readonly #store: CacheStore;
   readonly #settings: CacheSettings;
   /** Primary key → the header names its responses vary on (a bounded copy of the store's markers). */
-  readonly #vary = new LRUCache<string, readonly string[]>({ max: VARY_KEPT });
+  readonly #vary = new BoundedMap<string, readonly string[]>(VARY_KEPT);
   /** Primary key → its stored variants' keys, least recently stored first (bounded). */
   readonly #variants = new LRUCache<string, string[]>({ max: VARIANTS_KEPT });
   /** Misses in progress: key → settles when the leader is done. */

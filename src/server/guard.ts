@@ -25,7 +25,16 @@ export interface Target {
  */
 const AUTHORITY = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]{0,252}))(?::(\d{1,5}))?$/;
 
+/**
+ * Authorities already checked, by their raw text: most requests name one of a few hosts.
+ * Bounded (cleared when full), so hostile Host values cannot grow it.
+ */
+const checked = new Map<string, { host: string; authority: string }>();
+const CHECKED_KEPT = 1024;
+
 function authorityOf(raw: string, what: string): { host: string; authority: string } {
+  const known = checked.get(raw);
+  if (known !== undefined) return known;
   const m = AUTHORITY.exec(raw);
   if (m === null || (m[2] !== undefined && Number(m[2]) > 65535)) {
     throw new SwitchyardError(
@@ -34,7 +43,10 @@ function authorityOf(raw: string, what: string): { host: string; authority: stri
     );
   }
   const host = normalizeHost(m[1]!);
-  return { host, authority: m[2] === undefined ? host : `${host}:${m[2]}` };
+  const parsed = { host, authority: m[2] === undefined ? host : `${host}:${m[2]}` };
+  if (checked.size >= CHECKED_KEPT) checked.clear();
+  checked.set(raw, parsed);
+  return parsed;
 }
 
 /** Where the request is for. Throws SY_BAD_REQUEST or SY_BAD_HOST. */
