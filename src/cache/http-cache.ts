@@ -168,8 +168,10 @@ export class HttpCache {
       this.#store.getSync?.(varyMarkerKey(primary)) ??
       (await this.#store.get(varyMarkerKey(primary)));
     const names = marker?.meta.vary;
-    // No marker: the stored responses do not vary (as #store records it), known from now on.
-    this.#vary.set(primary, names ?? []);
+    // No marker: the stored responses do not vary (as #keep records it), known from now on —
+    // unless a response stored meanwhile has already said what it varies on.
+    if (names !== undefined) this.#vary.set(primary, names);
+    else if (!this.#vary.has(primary)) this.#vary.set(primary, []);
     return names;
   }
 
