@@ -209,7 +209,11 @@ export class EdgeServer {
       socket.once('close', () => this.#secureSockets.delete(socket));
     });
     this.#secureServer = server;
-    this.ticketKeys.install(server);
+    if (!this.ticketKeys.install(server)) {
+      this.#logger.warn(
+        'this Node.js has no TLS ticket key callback: after a key rotation, earlier sessions make a full handshake',
+      );
+    }
     const listener = options.proxyProtocol === true ? this.#front(server, true) : server;
     this.#secureListener = listener;
     listener.listen(options.port, options.host);
