@@ -39,25 +39,27 @@ async function dropped(reason: string): Promise<number> {
   return Number(m?.[1] ?? 0);
 }
 
+/** An edge answering DNS for ZONE on a free loopback port, with these `dns` settings. */
+function startDnsEdge(dns: Record<string, unknown>): Promise<TestEdge> {
+  return startEdge({
+    demo: false,
+    https: { enabled: false },
+    platform: { domains: [ZONE] },
+    dns: { enabled: true, host: '127.0.0.1', port: 0, ...dns },
+    // Records written by a test stay alive: a heartbeat a minute.
+    fleet: { heartbeatMs: 60_000 },
+  });
+}
+
 describe('DNS for the platform zone (dig against the real server)', needsBinary('dig'), () => {
   let edge: TestEdge;
   let port: number;
   before(async () => {
-    edge = await startEdge({
-      demo: false,
-      https: { enabled: false },
-      platform: { domains: [ZONE] },
-      dns: {
-        enabled: true,
-        host: '127.0.0.1',
-        port: 0,
-        addresses: ['192.0.2.10', '2001:db8::10'],
-        ttlSeconds: 30,
-        negativeTtlSeconds: 15,
-        tcpIdleTimeoutMs: 300,
-      },
-      // Records written by the test stay alive: a heartbeat a minute.
-      fleet: { heartbeatMs: 60_000 },
+    edge = await startDnsEdge({
+      addresses: ['192.0.2.10', '2001:db8::10'],
+      ttlSeconds: 30,
+      negativeTtlSeconds: 15,
+      tcpIdleTimeoutMs: 300,
     });
     port = edge.instance.control.dns!.port;
   });
@@ -265,18 +267,10 @@ describe('DNS over TCP: connection and backlog limits', needsBinary('dig'), () =
   let edge: TestEdge;
   let port: number;
   before(async () => {
-    edge = await startEdge({
-      demo: false,
-      https: { enabled: false },
-      platform: { domains: [ZONE] },
-      dns: {
-        enabled: true,
-        host: '127.0.0.1',
-        port: 0,
-        addresses: ['192.0.2.10'],
-        maxTcpConnections: 2,
-        tcpIdleTimeoutMs: 10_000,
-      },
+    edge = await startDnsEdge({
+      addresses: ['192.0.2.10'],
+      maxTcpConnections: 2,
+      tcpIdleTimeoutMs: 10_000,
     });
     port = edge.instance.control.dns!.port;
   });
