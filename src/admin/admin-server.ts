@@ -8,6 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError } from 'fastify';
+import { AJV_CODE_OPTIONS } from '../config/ajv-options.js';
 import { mayAccess } from '../control/tokens.js';
 import { SwitchyardError } from '../model/errors.js';
 import { scopeAllows } from '../model/vocabulary.js';
@@ -73,6 +74,7 @@ export async function startAdminServer(
         coerceTypes: 'array',
         allErrors: false,
         keywords: ['patternHint'], // the configuration schema's error hints, shared by some routes
+        code: AJV_CODE_OPTIONS,
       },
     },
     forceCloseConnections: true,

@@ -1,12 +1,13 @@
 /** Request-body helpers shared by route groups: hand validation, API inputs as model values. */
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { AJV_CODE_OPTIONS } from '../config/ajv-options.js';
 import { SwitchyardError } from '../model/errors.js';
 import type { UpstreamOriginSpec } from '../model/site.js';
 import { describeValidation } from './problem.js';
 import type * as S from './schemas.js';
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+const ajv = new Ajv({ allErrors: false, strict: false, code: AJV_CODE_OPTIONS });
 const compiled = new WeakMap<object, ValidateFunction>();
 
 /** Validate a JSON body against a schema by hand (for routes that also take uploads). */

@@ -12,12 +12,19 @@ import { demoProject } from '../model/demo.js';
 import type { DeploymentSpec, ProjectSpec } from '../model/site.js';
 import { TrustedPeers } from '../proxy/trusted-peers.js';
 import { normalizeHost } from '../http/host.js';
+import { AJV_CODE_OPTIONS } from './ajv-options.js';
 import { ConfigError } from './config-error.js';
 import { applyEnvOverrides } from './env-overrides.js';
 import { ConfigSchema, type Config, type ProjectConfig } from './schema.js';
 
 // verbose: errors carry their schema, for `patternHint` and the names an unknown key may mean.
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+const ajv = new Ajv({
+  allErrors: true,
+  useDefaults: true,
+  strict: false,
+  verbose: true,
+  code: AJV_CODE_OPTIONS,
+});
 const validateSchema = ajv.compile<Config>(ConfigSchema);
 
 export interface LoadedConfig {
