@@ -23,7 +23,12 @@ interface Cache {
   readonly base: string;
 }
 
-export async function cacheBench(options: { seconds: number; rounds: number }): Promise<string> {
+export async function cacheBench(options: {
+  seconds: number;
+  rounds: number;
+  /** Load before the measured rounds (run.ts, WARMUP_SECONDS: steady state, not JIT warm-up). */
+  warmupSeconds: number;
+}): Promise<string> {
   const work = mkdtempSync(join(tmpdir(), 'sy-bench-cache-'));
   chmodSync(work, 0o755);
   const template = (name: string, values: Record<string, string | number>) =>
@@ -99,7 +104,11 @@ export async function cacheBench(options: { seconds: number; rounds: number }): 
     for (const size of ['1k', '100k'] as const) {
       const samples = new Map<string, { rps: number[]; cpu: number[] }>();
       for (const c of caches)
-        await wrk(`${c.base}/${size}`, { connections: 64, seconds: 1, cpus: '0' }); // fill + warm
+        await wrk(`${c.base}/${size}`, {
+          connections: 64,
+          seconds: options.warmupSeconds,
+          cpus: '0',
+        }); // fill + warm
       for (let round = 0; round < options.rounds; round++) {
         for (const c of caches) {
           const before = treeCpuMicros(c.proc.pid);
@@ -153,5 +162,11 @@ export async function cacheBench(options: { seconds: number; rounds: number }): 
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
-  console.log(await cacheBench({ seconds: quick ? 2 : 5, rounds: quick ? 1 : 3 }));
+  console.log(
+    await cacheBench({
+      seconds: quick ? 2 : 5,
+      rounds: quick ? 1 : 3,
+      warmupSeconds: quick ? 1 : 8,
+    }),
+  );
 }

@@ -140,7 +140,7 @@ try {
         files,
         rounds: quick ? 1 : 3,
         seconds: quick ? 3 : 5,
-        warmupSeconds: quick ? 1 : 2,
+        warmupSeconds: quick ? 1 : 8,
         connections: 64,
       }),
     );
