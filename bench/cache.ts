@@ -5,7 +5,7 @@
  * Part of `npm run bench`; alone: `npm run bench:cache`.
  */
 import { createServer } from 'node:http';
-import { mkdtempSync, chmodSync } from 'node:fs';
+import { mkdtempSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,17 @@ import { freePort, start, stop, waitForPort, type Started } from './lib/processe
 import { startSwitchyard } from './lib/switchyard.js';
 import { wrk } from './lib/wrk.js';
 import { template as fillTemplate } from './lib/template.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+
+/** The fields a Switchyard hit adds to what the origin sent (for the floor that sends them too). */
+const HIT_FIELDS = JSON.stringify({
+  'cache-control': 'max-age=600',
+  age: '1',
+  via: '1.1 switchyard',
+  'x-request-id': 'Ab3dE5gH',
+  'cache-status': 'Switchyard; hit; ttl=599',
+});
 
 interface Cache {
   readonly name: string;
@@ -61,6 +72,7 @@ export async function cacheBench(options: {
   await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
   const upstream = (origin.address() as AddressInfo).port;
   const caches: Cache[] = [];
+  const floors: Cache[] = [];
   try {
     const nginxPort = await freePort();
     const nginx = start(
@@ -100,17 +112,35 @@ export async function cacheBench(options: {
     const sy = await startSwitchyard({ work, slug: 'c', upstream, cpus: '1' });
     caches.push({ name: 'Switchyard', proc: sy.proc, base: sy.base });
 
+    // The floors (hits only, not the storm): the same bodies from a Map in a bare node:http
+    // server, as is and with the header fields a Switchyard hit carries.
+    const floorDir = join(work, 'floor');
+    mkdirSync(floorDir);
+    for (const [path, body] of Object.entries(bodies)) writeFileSync(join(floorDir, path), body);
+    for (const [name, fields] of [
+      ['bare node (Buffers from a Map)', undefined],
+      ['bare node, with a hit’s header fields', HIT_FIELDS],
+    ] as const) {
+      const port = await freePort();
+      const args = [join(HERE, 'peers', 'bare-static.mjs'), String(port), floorDir];
+      const proc = start(process.execPath, fields === undefined ? args : [...args, fields], {
+        cpus: '1',
+      });
+      await waitForPort(port, name, proc);
+      floors.push({ name, proc, base: `http://127.0.0.1:${port}` });
+    }
+
     const sections: string[] = [];
     for (const size of ['1k', '100k'] as const) {
       const samples = new Map<string, { rps: number[]; cpu: number[] }>();
-      for (const c of caches)
+      for (const c of [...caches, ...floors])
         await wrk(`${c.base}/${size}`, {
           connections: 64,
           seconds: options.warmupSeconds,
           cpus: '0',
         }); // fill + warm
       for (let round = 0; round < options.rounds; round++) {
-        for (const c of caches) {
+        for (const c of [...caches, ...floors]) {
           const before = treeCpuMicros(c.proc.pid);
           const r = await wrk(`${c.base}/${size}`, {
             connections: 64,
@@ -126,7 +156,7 @@ export async function cacheBench(options: {
       }
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
       const ref = median(samples.get('nginx proxy_cache')!.rps);
-      const rows = caches.map((c) => {
+      const rows = [...caches, ...floors].map((c) => {
         const s = samples.get(c.name)!;
         return `| ${c.name} | ${median(s.rps).toFixed(0)} | ${(median(s.rps) / ref).toFixed(2)}× | ${median(s.cpu).toFixed(1)} |`;
       });
@@ -155,7 +185,7 @@ export async function cacheBench(options: {
     );
     return sections.join('\n');
   } finally {
-    for (const c of caches.reverse()) await stop(c.proc);
+    for (const c of [...caches, ...floors].reverse()) await stop(c.proc);
     origin.close();
   }
 }

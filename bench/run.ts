@@ -194,21 +194,31 @@ async function seedStore(dataDir: string, count: number, upstream: string): Prom
   await store.close();
 }
 
-/** The static floor: node:http answering prebuilt Buffers from a Map (peers/bare-static.mjs). */
-const bareStatic: Contender = {
-  name: 'bare node (Buffers from a Map)',
+/** The fields Switchyard's static answer adds (for the floor that sends them too). */
+const STATIC_FIELDS = JSON.stringify({
+  etag: '"sg-mx3mnr84"',
+  'last-modified': 'Mon, 30 Nov 2026 18:54:45 GMT',
+  'cache-control': 'public, max-age=0, must-revalidate',
+  'accept-ranges': 'bytes',
+  'x-content-type-options': 'nosniff',
+  'x-request-id': 'sXrU0i-X',
+});
+
+/**
+ * The static floor: node:http answering prebuilt Buffers from a Map (peers/bare-static.mjs),
+ * as is, or with the header fields Switchyard's answer carries.
+ */
+const bareStatic = (name: string, fields?: string): Contender => ({
+  name,
   async start(layout) {
     const port = await freePort();
-    const proc = start(
-      process.execPath,
-      [join(HERE, 'peers', 'bare-static.mjs'), String(port), files],
-      {
-        cpus: cpusFor(layout),
-      },
-    );
+    const args = [join(HERE, 'peers', 'bare-static.mjs'), String(port), files];
+    const proc = start(process.execPath, fields === undefined ? args : [...args, fields], {
+      cpus: cpusFor(layout),
+    });
     return startedOn(port, this.name, proc);
   },
-};
+});
 
 const nginxProxy: Contender = {
   name: 'nginx',
@@ -504,7 +514,8 @@ try {
           `Static files, ${size === '1k' ? '1 KiB' : '100 KiB'}`,
           [
             nginxStatic,
-            bareStatic,
+            bareStatic('bare node (Buffers from a Map)'),
+            bareStatic('bare node, with Switchyard’s header fields', STATIC_FIELDS),
             switchyard('switchyard (static)', { accessLog: false, static: true }),
           ],
           `/${size}.bin`,

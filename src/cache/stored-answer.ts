@@ -121,10 +121,13 @@ export function writeStored(
     }
   }
   // RFC 9111 §4.3.2: the client's own validators are checked against the stored response.
+  // (Only asked when the client sent a validator: no date is parsed on a plain hit.)
+  const h = req.headers;
   if (
     entry.meta.status === 200 &&
+    (h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined) &&
     isNotModified(
-      req.headers,
+      h,
       one(entry.meta.headers.etag) ?? '',
       Date.parse(one(entry.meta.headers['last-modified']) ?? ''),
     )
