@@ -1,8 +1,9 @@
 /**
  * The cache side by side: hit throughput for a 1 KiB and a 100 KiB object (wrk, pinned:
  * wrk on CPU 0, cache and origin on CPU 1) and a miss storm (many clients, one cold key:
- * how many requests reach the origin) — Switchyard against nginx `proxy_cache` and Varnish.
- * Part of `npm run bench`; alone: `npm run bench:cache`.
+ * how many requests reach the origin) — Switchyard against nginx `proxy_cache` and Varnish,
+ * and for hits the Node floors (bare-static.mjs: the bodies from a Map, as is and with the
+ * header fields a Switchyard hit carries). Part of `npm run bench`; alone: `npm run bench:cache`.
  */
 import { createServer } from 'node:http';
 import { mkdtempSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
