@@ -8,8 +8,9 @@
  * compiling the configuration schema alone used to add ~1,150. Once the root map is full,
  * every object built from `{}` or a computed-key literal gets a map of its own until the next
  * full GC, and the functions that built objects meanwhile keep megamorphic inline caches for
- * good: `process.nextTick` ran 4–6× slower for the life of the process (docs/performance.md,
- * "A V8 limit that slowed every request"). Unoptimised validators check the same rules; they
- * run only when a configuration is loaded or an admin request arrives, never per request.
+ * good: `process.nextTick` measured 4× slower in a started server, and what that cost per
+ * request varied between starts (docs/performance.md, "A V8 limit that Ajv reached at
+ * start"). Unoptimised validators check the same rules; they run only when a configuration
+ * is loaded or an admin request arrives, never per request.
  */
 export const AJV_CODE_OPTIONS = { optimize: false } as const;
