@@ -28,6 +28,10 @@ function shippedNode() {
 }
 
 if (major >= NEEDED_MAJOR) {
+  // Before anything else loads: keeps process.nextTick fast for the life of the process
+  // (src/app/tick-shapes.ts says why).
+  const { keepTickObjectShapes } = await import('../dist/src/app/tick-shapes.js');
+  keepTickObjectShapes();
   const { main } = await import('../dist/src/cli/main.js');
   process.exitCode = await main(process.argv.slice(2));
 } else {
