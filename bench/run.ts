@@ -76,14 +76,14 @@ async function ready(port: number): Promise<void> {
   }
 }
 
-function nodePeer(name: string, script: string): Contender {
+function nodePeer(name: string, script: string, ...options: string[]): Contender {
   return {
     name,
     async start(layout, upstream) {
       const port = await freePort();
       const proc = start(
         process.execPath,
-        [join(HERE, 'peers', script), String(port), `http://127.0.0.1:${upstream}`],
+        [join(HERE, 'peers', script), String(port), `http://127.0.0.1:${upstream}`, ...options],
         {
           cpus: cpusFor(layout),
         },
@@ -465,6 +465,9 @@ const proxyContenders = [
   haproxy,
   caddy,
   nodePeer('bare node proxy', 'bare-proxy.mjs'),
+  // The same floor sending Switchyard's fields: the difference is what Node and undici spend
+  // on them, the rest of Switchyard's gap is its own work.
+  nodePeer('bare node proxy, with Switchyard’s header fields', 'bare-proxy.mjs', '--fields'),
   nodePeer('http-proxy', 'http-proxy.mjs'),
   nodePeer('@fastify/http-proxy', 'fastify-proxy.mjs'),
   switchyard('switchyard', { accessLog: false }),
