@@ -10,6 +10,7 @@
  * eviction never strands a variant; memory holds only a bounded hot copy of them.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { LRUCache } from 'lru-cache';
 import { SwitchyardError } from '../model/errors.js';
 import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
@@ -32,7 +33,7 @@ import { currentAge, mayServeStored, staleIfError, usability } from './freshness
 import { CACHE_NAME as NAME, MissTee, PassTee } from './response-tees.js';
 import { answerStored, answerStoredNow } from './stored-answer.js';
 import type { CacheSettings, Fetched, Fetcher, Headers } from './fetcher.js';
-import { BoundedMap } from './bounded-map.js';
+import { BoundedMap, ExpiringSet } from './bounded-map.js';
 import { streamBody } from './stream-body.js';
 import { targetedControl, whyNotStore } from './storability.js';
 import { boundVariants, refreshedBy304 } from './stored-updates.js';
@@ -65,7 +66,7 @@ export class HttpCache {
    * Keys whose last response could not be stored ("hit-for-pass", as Varnish calls it):
    * for a while their misses go straight to the app instead of waiting for one another.
    */
-  readonly #pass = new LRUCache<string, true>({ max: 10_000, ttl: PASS_MS });
+  readonly #pass = new ExpiringSet<string>(10_000, PASS_MS);
 
   /** The targeted cache-control field this cache obeys and keeps from clients (RFC 9213). */
   readonly hides: string | undefined;
@@ -139,7 +140,7 @@ export class HttpCache {
       const vary = this.#vary.get(primary);
       const key = secondaryKey(primary, vary, req);
       const entry = store.getSync(key);
-      if (entry === undefined && this.#pass.has(primary)) {
+      if (entry === undefined && this.#pass.has(primary, ctx.start)) {
         origin.handle(req, res, ctx, new PassTee(this, req, primary));
         return;
       }
@@ -193,7 +194,7 @@ export class HttpCache {
       return;
     }
     if (entry === undefined) {
-      if (this.#pass.has(primary)) {
+      if (this.#pass.has(primary, performance.now())) {
         origin.handle(req, res, ctx, this.#missTee(req, ctx, scope, primary, vary, noop));
         return;
       }
@@ -402,7 +403,7 @@ export class HttpCache {
       fwd: vary !== undefined && vary.length > 0 ? 'vary-miss' : 'uri-miss',
       storable: (yes) => {
         if (yes) this.#pass.delete(primary);
-        else if (req.method === 'GET' && !this.#pass.has(primary)) this.#pass.set(primary, true);
+        else if (req.method === 'GET') this.#pass.add(primary, performance.now());
       },
       keep: (status, headers, body) =>
         this.#keep(req, ctx, scope, primary, status, headers, requestTime, body),

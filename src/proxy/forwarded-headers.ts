@@ -91,7 +91,8 @@ export function upstreamRequestHeaders(
     out.upgrade = incoming.upgrade;
   }
 
-  const peer = req.socket.remoteAddress ?? '';
+  // Read once per request, in the context (over HTTP/2, req.socket is a Proxy).
+  const peer = ctx.peer;
   const host = ctx.authority;
   const trusted = ctx.trustedPeer;
   const xff = trusted ? incoming['x-forwarded-for'] : undefined;

@@ -11,6 +11,8 @@ export interface RequestContext {
   readonly start: number;
   /** Address of the client as far as trusted proxies vouch for it. */
   readonly clientIp: string;
+  /** Address of the connection's other end (the client, or the proxy in front). */
+  readonly peer: string;
   /** The peer is a trusted proxy: its X-Forwarded-* are kept and extended. */
   readonly trustedPeer: boolean;
   /** `http` or `https`, as the client sees it. */

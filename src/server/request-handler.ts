@@ -123,6 +123,7 @@ export class RequestHandler {
       id: requestId(req.headers['x-request-id'], trustedPeer),
       start: performance.now(),
       clientIp: trustedPeer ? trusted.clientAddress(peer, forwardedFor) : peer,
+      peer,
       trustedPeer,
       proto: this.#options.proto,
       host: '',

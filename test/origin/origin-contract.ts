@@ -16,6 +16,7 @@ function context(id: string): RequestContext {
     id,
     start: performance.now(),
     clientIp: '127.0.0.1',
+    peer: '127.0.0.1',
     trustedPeer: false,
     proto: 'http',
     host: 'app.localhost',
