@@ -9,6 +9,7 @@ export const LOG = {
   host: 'host',
   path: 'path',
   status: 'status',
+  /** What the response sent: HTTP/1.1 head and body; HTTP/2 its body (docs/operations.md). */
   bytes: 'bytes',
   durationMs: 'durationMs',
   clientIp: 'clientIp',

@@ -1,6 +1,5 @@
 /** One JSON access-log line per request, written when the response closes. */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { RequestContext } from './request-context.js';
 import { ACCESS_KIND, LOG } from '../observability/log-fields.js';
@@ -11,8 +10,7 @@ export function logAccess(
   req: IncomingMessage,
   res: ServerResponse,
   ctx: RequestContext,
-  socket: Socket,
-  bytesAtStart: number,
+  bytes: number,
 ): void {
   logger.info({
     [LOG.kind]: ACCESS_KIND,
@@ -21,7 +19,7 @@ export function logAccess(
     [LOG.host]: ctx.host,
     [LOG.path]: req.url,
     [LOG.status]: res.statusCode,
-    [LOG.bytes]: socket.bytesWritten - bytesAtStart,
+    [LOG.bytes]: bytes,
     [LOG.durationMs]: Math.round((performance.now() - ctx.start) * 1000) / 1000,
     [LOG.clientIp]: ctx.clientIp,
     [LOG.project]: ctx.project,

@@ -150,7 +150,8 @@ export class RequestHandler {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = this.#context(req);
     const socket = req.socket;
-    ctx.bytesAtStart = socket.bytesWritten;
+    // Over HTTP/2 responses count their own bytes (secure-server.ts), and req.socket is a Proxy.
+    if (req.httpVersionMajor < 2) ctx.bytesAtStart = socket.bytesWritten;
     accountOnClose(res, ctx, this.#onClose);
     if (this.#closing) res.shouldKeepAlive = false;
     try {

@@ -10,6 +10,7 @@ import { countRequest } from '../observability/metrics.js';
 import { logAccess } from '../request/access-log.js';
 import type { RequestContext } from '../request/request-context.js';
 import type { HandlerOptions } from './request-handler.js';
+import { CountingHttp2Response } from './secure-server.js';
 
 /** Where a response carries its request's context, for the shared 'close' listener. */
 const CONTEXT = Symbol('switchyard.context');
@@ -24,14 +25,21 @@ export function closeListener(
     const ctx = (this as WithContext)[CONTEXT]!;
     const seconds = (performance.now() - ctx.start) / 1000;
     countRequest(this.statusCode, seconds);
-    const socket = this.req.socket;
+    const bytes = bytesSent(this, ctx);
     if (traffic !== undefined && ctx.project !== undefined) {
-      const bytes = socket.bytesWritten - ctx.bytesAtStart;
       traffic.record(ctx.project, this.statusCode, seconds, bytes, ctx.cacheStatus);
     }
-    if (accessLog !== undefined)
-      logAccess(accessLog, this.req, this, ctx, socket, ctx.bytesAtStart);
+    if (accessLog !== undefined) logAccess(accessLog, this.req, this, ctx, bytes);
   };
+}
+
+/**
+ * What a response sent: over HTTP/1.1 the connection's growth since the request came (head
+ * included; one response at a time per connection), over HTTP/2 its own body bytes.
+ */
+function bytesSent(res: ServerResponse, ctx: RequestContext): number {
+  if (res instanceof CountingHttp2Response) return res.bodyBytes;
+  return res.req.socket.bytesWritten - ctx.bytesAtStart;
 }
 
 /** Run `listener` when `res` closes, with `ctx` to hand. */
