@@ -4,7 +4,9 @@
  * crash never leaves a torn entry; a file that does not parse is treated as absent and
  * removed. An index in memory (rebuilt from the directory at open) tracks sizes and recency
  * to evict the least recently used entries beyond `maxBytes`. A full disk makes `set` fail
- * (the cache is bypassed), never the request.
+ * (the cache is bypassed), never the request. Writes and removals of one key run in the order
+ * they were made (a slow write of an old version never lands after a newer one), and `close`
+ * waits for those in progress: the tiered store does not wait for the disk.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
@@ -32,6 +34,8 @@ export class DiskStore implements CacheStore {
   /** Key → file; Map order is recency (re-inserted on use). */
   readonly #index = new Map<string, Indexed>();
   #bytes = 0;
+  /** Key → its last write or removal in progress (each one waits for the one before). */
+  readonly #inProgress = new Map<string, Promise<unknown>>();
 
   private constructor(dir: string, maxBytes: number) {
     this.#dir = dir;
@@ -87,7 +91,27 @@ export class DiskStore implements CacheStore {
     return parsed.entry;
   }
 
-  async set(key: string, entry: Entry): Promise<boolean> {
+  set(key: string, entry: Entry): Promise<boolean> {
+    return this.#inOrder(key, () => this.#write(key, entry));
+  }
+
+  delete(key: string): Promise<void> {
+    return this.#inOrder(key, () => this.#remove(key));
+  }
+
+  /** Run `work` on `key` once the work already queued on it is done. */
+  #inOrder<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#inProgress.get(key);
+    const run = before === undefined ? work() : before.then(work, work);
+    this.#inProgress.set(key, run);
+    const settled = () => {
+      if (this.#inProgress.get(key) === run) this.#inProgress.delete(key);
+    };
+    run.then(settled, settled);
+    return run;
+  }
+
+  async #write(key: string, entry: Entry): Promise<boolean> {
     const head = Buffer.from(
       `${JSON.stringify({ key, length: entry.body.length, meta: entry.meta })}\n`,
     );
@@ -119,7 +143,7 @@ export class DiskStore implements CacheStore {
     return true;
   }
 
-  async delete(key: string): Promise<void> {
+  async #remove(key: string): Promise<void> {
     const indexed = this.#index.get(key);
     if (indexed === undefined) return;
     this.#index.delete(key);
@@ -136,12 +160,14 @@ export class DiskStore implements CacheStore {
   async #evict(): Promise<void> {
     for (const key of this.#index.keys()) {
       if (this.#bytes <= this.#maxBytes) return;
-      await this.delete(key);
+      // Not queued: called from a write, and never for the key being written (the newest).
+      await this.#remove(key);
     }
   }
 
-  close(): Promise<void> {
-    return Promise.resolve();
+  /** Once every write and removal in progress is done. */
+  async close(): Promise<void> {
+    while (this.#inProgress.size > 0) await Promise.allSettled(this.#inProgress.values());
   }
 }
 

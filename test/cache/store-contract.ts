@@ -46,6 +46,21 @@ export function storeContract(name: string, open: (maxBytes: number) => Promise<
       await store.close();
     });
 
+    it('applies writes of one key in the order they were made, even while one is in progress', async () => {
+      const store = await open(64 * 1024 * 1024);
+      // The first write is large (slow to reach a disk), the second small: the second wins.
+      const first = store.set('k', entry(randomBytes(8 * 1024 * 1024)));
+      const second = store.set('k', entry('second'));
+      assert.deepEqual(await Promise.all([first, second]), [true, true]);
+      assert.equal((await store.get('k'))?.body.toString(), 'second');
+      // A removal made after a write is not undone by it.
+      const third = store.set('k', entry(randomBytes(8 * 1024 * 1024)));
+      const removed = store.delete('k');
+      await Promise.all([third, removed]);
+      assert.equal(await store.get('k'), undefined);
+      await store.close();
+    });
+
     it('stays within its byte budget, evicting the least recently used first', async () => {
       const store = await open(10_000);
       await store.set('a', entry(Buffer.alloc(3000)));

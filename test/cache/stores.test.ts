@@ -25,6 +25,28 @@ storeContract('tiered (memory in front of disk)', async (maxBytes) => {
 });
 
 describe('disk store', () => {
+  it('behind memory, finishes the writes in progress on close, the last one kept', async () => {
+    // The tiered store answers a write once memory has it; the disk write goes on behind.
+    const dir = mkdtempSync(join(tmpdir(), 'sy-cache-'));
+    const tiered = new TieredStore(
+      new MemoryStore(64 * 1024 * 1024),
+      DiskStore.open(dir, 64 * 1024 * 1024),
+      (err) => {
+        throw err;
+      },
+    );
+    await tiered.ready();
+    await tiered.set('page', entry(Buffer.alloc(8 * 1024 * 1024, 'a')));
+    await tiered.set('page', entry('listed again', { tags: ['encodings'] }));
+    await tiered.close();
+    const reopened = await DiskStore.open(dir, 64 * 1024 * 1024);
+    const page = await reopened.get('page');
+    assert.equal(page?.body.toString(), 'listed again');
+    assert.deepEqual(page.meta.tags, ['encodings']);
+    await reopened.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it('survives a restart, and drops torn entries and interrupted writes', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sy-cache-'));
     const first = await DiskStore.open(dir, 1024 * 1024);
