@@ -52,6 +52,16 @@ describe('HTTPS with the local CA', () => {
         res.end(Buffer.alloc(1024 * 1024, 'x'));
         return;
       }
+      if (req.url === '/echo-body') {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () =>
+          res.end(
+            `${req.method} ${String(req.headers['content-length'])} ${Buffer.concat(chunks).toString()}`,
+          ),
+        );
+        return;
+      }
       res.end(
         `app saw ${req.url} host=${req.headers.host} proto=${String(req.headers['x-forwarded-proto'])}`,
       );
@@ -62,6 +72,8 @@ describe('HTTPS with the local CA', () => {
     await edge.api('POST', '/v1/projects', { slug: 'app', httpsRedirect: true });
     await deployUpstream(edge, 'app', [app.url], { create: false });
     await deployUpstream(edge, 'plain', [app.url]);
+    await deployUpstream(edge, 'small', [app.url]);
+    await edge.api('PATCH', '/v1/projects/small', { maxBodyBytes: 8 });
   });
   after(async () => {
     await edge.close();
@@ -110,6 +122,39 @@ describe('HTTPS with the local CA', () => {
       req.end();
     });
     assert.equal(plain['x-checksum'], 'sha256-abc');
+  });
+
+  it('sends on an HTTP/2 request body that has no Content-Length, held to the limit', async () => {
+    // RFC 9113 §8.1: over HTTP/2 a body is whatever DATA frames follow the HEADERS frame; a
+    // client streaming an upload does not declare its length. It was once dropped unseen.
+    const post = (authority: string, parts: string[]) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const session = http2Connect(`https://127.0.0.1:${port}`, { ca, servername: authority });
+        session.on('error', reject);
+        const stream = session.request({
+          ':method': 'POST',
+          ':path': '/echo-body',
+          ':authority': authority,
+        });
+        let status = 0;
+        let body = '';
+        stream.on('response', (h) => (status = Number(h[':status'])));
+        stream.setEncoding('utf8').on('data', (d: string) => (body += d));
+        stream.on('end', () => {
+          resolve({ status, body });
+          session.close();
+        });
+        stream.on('error', reject);
+        // Sent in pieces, the last after a pause: the proxy cannot see the length up front.
+        for (const part of parts.slice(0, -1)) stream.write(part);
+        setTimeout(() => stream.end(parts.at(-1)), 50);
+      });
+    const sent = await post('app.localhost', ['hello ', 'streamed ', 'world']);
+    assert.equal(sent.status, 200);
+    assert.equal(sent.body, 'POST undefined hello streamed world');
+    const over = await post('small.localhost', ['0123456', '789abcdef']);
+    assert.equal(over.status, 413, over.body);
+    assert.match(over.body, /larger than this project accepts \(8 bytes\)/);
   });
 
   it('routes HTTP/2 path routing on a platform host too', async () => {
