@@ -116,7 +116,10 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-/** Response fields from an origin, minus hop-by-hop ones, with Via appended. */
+/**
+ * Response fields from an origin, minus hop-by-hop ones, with Via appended. Values are the
+ * origin's bytes as latin1 strings, written back byte for byte.
+ */
 export function downstreamResponseHeaders(
   headers: Record<string, string | string[] | undefined>,
   via: string,
@@ -124,6 +127,12 @@ export function downstreamResponseHeaders(
   const connection = headers.connection;
   const named = connectionTokens(Array.isArray(connection) ? connection.join(',') : connection);
   const out: Record<string, string | string[]> = {};
+  // Node's HTTP/1.1 writer re-encodes a Content-Disposition that comes after Content-Length
+  // (latin1 to bytes, read back as UTF-8): a UTF-8 filename such as "résumé.pdf" would reach
+  // the client as other bytes. Placed first, it is written as the origin sent it.
+  const disposition = headers['content-disposition'];
+  if (disposition !== undefined && named?.has('content-disposition') !== true)
+    out['content-disposition'] = disposition;
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || named?.has(name)) continue;
     const value = headers[name];

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -315,6 +316,70 @@ describe('upstream origin: replicas', () => {
       await live.close();
       await cut.close();
     }
+  });
+});
+
+describe('upstream origin: header bytes', () => {
+  // Field values are bytes (RFC 9110 §5.5): UTF-8 in a filename, obs-text in an ETag. A
+  // proxy passes them on as it got them; nginx does.
+  const filename = Buffer.from('attachment; filename="résumé.pdf"', 'utf8').toString('latin1');
+  const etag = `"v1-${Buffer.from([0xe9, 0x80]).toString('latin1')}"`;
+  const seen: string[] = [];
+  let upstream: ReturnType<typeof createNetServer>;
+  let sy: TestSwitchyard;
+  before(async () => {
+    // A raw origin: Node's own server would rewrite the field it is asked to send.
+    upstream = createNetServer((socket) => {
+      let head = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => {
+        head += chunk;
+        for (let end = head.indexOf('\r\n\r\n'); end !== -1; end = head.indexOf('\r\n\r\n')) {
+          const request = head.slice(0, end);
+          head = head.slice(end + 4);
+          seen.push(request);
+          const cache = request.startsWith('GET /cached') ? 'max-age=60' : 'no-store';
+          socket.write(
+            `HTTP/1.1 200 OK\r\nContent-Length: 2\r\nCache-Control: ${cache}\r\n` +
+              `Content-Disposition: ${filename}\r\nETag: ${etag}\r\nX-Name: ${filename}\r\n\r\nok`,
+            'latin1',
+          );
+        }
+      });
+    });
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    const port = (upstream.address() as AddressInfo).port;
+    sy = await startSwitchyard({
+      projects: [upstreamProject('api', [`http://127.0.0.1:${port}`])],
+    });
+  });
+  after(async () => {
+    await sy.close();
+    upstream.close();
+  });
+
+  it('passes non-ASCII field bytes through unchanged, both ways, proxied and from the cache', async () => {
+    const get = (path: string) =>
+      rawRequest(
+        sy.port,
+        `GET /api${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Title: déjà vu\r\nConnection: close\r\n\r\n`,
+      );
+    for (const [path, status] of [
+      ['/plain', /uri-miss; detail=no-store/],
+      ['/cached', /uri-miss; stored/],
+      ['/cached', /hit/],
+    ] as const) {
+      const raw = await get(path);
+      assert.match(raw, status, path);
+      assert.ok(raw.includes(`content-disposition: ${filename}\r\n`), `${path}: ${raw}`);
+      assert.ok(raw.includes(`etag: ${etag}\r\n`), path);
+      assert.ok(raw.includes(`x-name: ${filename}\r\n`), path);
+    }
+    // rawRequest sends its text as UTF-8: the origin gets those bytes.
+    const title = Buffer.from('déjà vu', 'utf8').toString('latin1');
+    assert.ok(seen.length >= 2);
+    for (const request of seen) assert.ok(request.includes(`x-title: ${title}`), request);
   });
 });
 
