@@ -1,5 +1,6 @@
 // The floors for HTTPS and HTTP/2: bare, hand-written Node proxies that only copy headers,
-// with undici 7 Pool.dispatch to the upstream. One process answers both:
+// with undici Pool.dispatch to the upstream (back-pressure, and the upstream response let go
+// when the client leaves in the middle of it, as in bare-proxy.mjs). One process answers both:
 // - HTTP/1.1 over TLS on node:https ('request' handler), the HTTPS keep-alive floor;
 // - HTTP/2 on node:http2's `stream` API (no compatibility objects), the HTTP/2 floor.
 // ALPN picks: h2 goes to the HTTP/2 server, http/1.1 to the HTTPS one (both on one port,
@@ -22,6 +23,7 @@ const HOP = new Set([
   'trailer',
   'proxy-connection',
 ]);
+const CLIENT_GONE = new Error('the client went away');
 const tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
 
 // HTTP/1.1: as bare-proxy.mjs.
@@ -41,6 +43,11 @@ const https = createHttpsServer(tls, (req, res) => {
         if (!res.write(chunk)) {
           c.pause();
           res.once('drain', () => c.resume());
+          // A client that leaves mid-response never drains: free the upstream connection.
+          if (!this.watching) {
+            this.watching = true;
+            res.once('close', () => res.writableFinished || c.abort(CLIENT_GONE));
+          }
         }
       },
       onResponseEnd() {
@@ -72,6 +79,11 @@ h2.on('stream', (stream, reqHeaders) => {
         if (!stream.write(chunk)) {
           c.pause();
           stream.once('drain', () => c.resume());
+          // A client that leaves mid-response never drains: free the upstream connection.
+          if (!this.watching) {
+            this.watching = true;
+            stream.once('close', () => stream.writableFinished || c.abort(CLIENT_GONE));
+          }
         }
       },
       onResponseEnd() {
