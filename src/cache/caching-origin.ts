@@ -5,12 +5,25 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { carriesBody } from '../http/request-body.js';
 import { invalidatedPaths, isUnsafe } from './stored-updates.js';
 import type { Origin } from '../origin/origin.js';
 import type { RequestContext } from '../request/request-context.js';
 import type { UpstreamOrigin } from '../upstream/upstream-origin.js';
 import type { ResponseTee } from '../upstream/proxy-exchange.js';
 import type { HttpCache, Scope } from './http-cache.js';
+
+/**
+ * A GET or HEAD with content (a "fat GET", RFC 9110 §9.3.1: content with no defined meaning)
+ * bypasses the cache both ways: its answer may depend on a body the cache key does not hold,
+ * and stored it would be served for every later GET of the URL (cache poisoning).
+ */
+const BODY_TEE: ResponseTee = {
+  start: () => 'Switchyard; fwd=bypass; detail=request-content',
+  data: () => {},
+  end: () => {},
+  abort: () => {},
+};
 
 /** Marks responses to methods the cache does not store (`fwd=method`). */
 const METHOD_TEE: ResponseTee = {
@@ -27,6 +40,8 @@ export class CachingOrigin implements Origin {
   readonly #scope: Scope;
   /** METHOD_TEE, keeping the targeted cache-control field from clients like every cache path. */
   readonly #methodTee: ResponseTee;
+  /** BODY_TEE, the same way. */
+  readonly #bodyTee: ResponseTee;
 
   constructor(inner: UpstreamOrigin, cache: HttpCache, scope: Scope) {
     this.inner = inner;
@@ -34,12 +49,14 @@ export class CachingOrigin implements Origin {
     this.#scope = scope;
     this.#methodTee =
       cache.hides === undefined ? METHOD_TEE : { ...METHOD_TEE, hides: cache.hides };
+    this.#bodyTee = cache.hides === undefined ? BODY_TEE : { ...BODY_TEE, hides: cache.hides };
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
     const method = req.method;
     if (method === 'GET' || method === 'HEAD') {
-      this.#cache.serve(req, res, ctx, this.#scope, this.inner);
+      if (carriesBody(req)) this.inner.handle(req, res, ctx, this.#bodyTee);
+      else this.#cache.serve(req, res, ctx, this.#scope, this.inner);
       return;
     } else if (isUnsafe(method)) {
       // §4.4: once the app's answer to an unsafe method went through successfully (a 2xx

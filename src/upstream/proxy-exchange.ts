@@ -5,9 +5,9 @@
  * `UpstreamAttempt` (picking, load accounting, passive health and the retry rule).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Http2ServerRequest } from 'node:http2';
 import { Transform } from 'node:stream';
 import type { Dispatcher } from 'undici';
+import { carriesBody } from '../http/request-body.js';
 import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
 import { sendError } from '../request/error-renderer.js';
 import type { RequestContext } from '../request/request-context.js';
@@ -19,19 +19,6 @@ import { UpstreamAttempt } from './upstream-attempt.js';
 import { countRefusal } from '../observability/metrics.js';
 
 /** RFC 9110 §9.2.2 */
-/**
- * Whether a request has a body to send on. HTTP/1.1 says so in `Content-Length` or
- * `Transfer-Encoding` (RFC 9112 §6.3). An HTTP/2 body needs neither: the stream is open
- * after its HEADERS frame unless that frame ended it (RFC 9113 §8.1).
- */
-function carriesBody(req: IncomingMessage): boolean {
-  const cl = req.headers['content-length'];
-  if (cl !== undefined) return cl !== '0';
-  if (req.httpVersionMajor === 2)
-    return !(req as unknown as Http2ServerRequest).stream.endAfterHeaders;
-  return req.headers['transfer-encoding'] !== undefined;
-}
-
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
 
 /** Lets the HTTP cache see a proxied response as it passes (to store it). */

@@ -33,6 +33,16 @@ describe('cache rules', () => {
         if (path === '/elsewhere') return send(201, { location: 'http://other.example/site/made' });
         return send(200, {});
       }
+      if (path === '/fat') {
+        // An app that reads a GET's content (as search APIs do): the answer depends on it.
+        let content = '';
+        req.setEncoding('utf8').on('data', (d: string) => (content += d));
+        req.on('end', () => {
+          res.writeHead(200, { 'cache-control': 'max-age=60' });
+          res.end(`content=[${content}]`);
+        });
+        return;
+      }
       if (path === '/cdn-only')
         return send(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' });
       if (path === '/cdn-no')
@@ -92,6 +102,47 @@ describe('cache rules', () => {
     version = 3;
     await fetchText(`${edge.origin}/site/elsewhere`, { method: 'POST', body: 'x' });
     assert.equal((await get('/made')).body, '/made v2');
+  });
+
+  it('never stores or serves from the cache a GET that carries content (cache poisoning)', async () => {
+    const fat = (framing: string, body: string) =>
+      rawRequest(
+        edge.port,
+        `GET /site/fat HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n${framing}\r\n${body}`,
+      );
+    const poisoned = await fat('Content-Length: 4\r\n', 'evil');
+    assert.match(poisoned, /content=\[evil\]/, 'the app gets the content');
+    assert.match(poisoned, /cache-status: Switchyard; fwd=bypass; detail=request-content/);
+    const chunked = await fat('Transfer-Encoding: chunked\r\n', '4\r\nevil\r\n0\r\n\r\n');
+    assert.match(chunked, /content=\[evil\]/);
+    // Over HTTP/2 a GET's content needs no length: DATA frames after an open HEADERS frame.
+    const h2 = await new Promise<string>((resolve, reject) => {
+      const session = http2Connect(`https://127.0.0.1:${edge.instance.sy.httpsPort!}`, {
+        ca: edge.instance.control.tls!.localCa.caPem,
+        servername: 'site.localhost',
+      });
+      session.on('error', reject);
+      const stream = session.request(
+        { ':path': '/fat', ':authority': 'site.localhost' },
+        { endStream: false }, // Node ends a GET's stream with its HEADERS unless told
+      );
+      let body = '';
+      stream.setEncoding('utf8').on('data', (d: string) => (body += d));
+      stream.on('end', () => {
+        session.close();
+        resolve(body);
+      });
+      stream.on('error', reject);
+      stream.end('evil');
+    });
+    assert.equal(h2, 'content=[evil]');
+    const plain = await get('/fat');
+    assert.equal(plain.body, 'content=[]', 'a plain GET never gets a fat GET’s answer');
+    assert.match(String(plain.headers['cache-status']), /fwd=uri-miss$/, 'storable');
+    assert.match(await fat('Content-Length: 5\r\n', 'other'), /content=\[other\]/);
+    const again = await get('/fat');
+    assert.equal(again.body, 'content=[]');
+    assert.match(String(again.headers['cache-status']), /hit/);
   });
 
   it('passes 103 Early Hints on over HTTP/1.1 and HTTP/2, and never stores them', async () => {
