@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { carriesBody } from '../http/request-body.js';
+import { forwardTee } from './response-tees.js';
 import { invalidatedPaths, isUnsafe } from './stored-updates.js';
 import type { Origin } from '../origin/origin.js';
 import type { RequestContext } from '../request/request-context.js';
@@ -18,38 +19,25 @@ import type { HttpCache, Scope } from './http-cache.js';
  * bypasses the cache both ways: its answer may depend on a body the cache key does not hold,
  * and stored it would be served for every later GET of the URL (cache poisoning).
  */
-const BODY_TEE: ResponseTee = {
-  start: () => 'Switchyard; fwd=bypass; detail=request-content',
-  data: () => {},
-  end: () => {},
-  abort: () => {},
-};
+const BODY_STATUS = 'Switchyard; fwd=bypass; detail=request-content';
 
-/** Marks responses to methods the cache does not store (`fwd=method`). */
-const METHOD_TEE: ResponseTee = {
-  start: () => 'Switchyard; fwd=method',
-  data: () => {},
-  end: () => {},
-  abort: () => {},
-};
+/** Responses to methods the cache does not store (RFC 9211 §2.2 `fwd=method`). */
+const METHOD_STATUS = 'Switchyard; fwd=method';
 
 export class CachingOrigin implements Origin {
   readonly kind = 'upstream';
   readonly inner: UpstreamOrigin;
   readonly #cache: HttpCache;
   readonly #scope: Scope;
-  /** METHOD_TEE, keeping the targeted cache-control field from clients like every cache path. */
   readonly #methodTee: ResponseTee;
-  /** BODY_TEE, the same way. */
   readonly #bodyTee: ResponseTee;
 
   constructor(inner: UpstreamOrigin, cache: HttpCache, scope: Scope) {
     this.inner = inner;
     this.#cache = cache;
     this.#scope = scope;
-    this.#methodTee =
-      cache.hides === undefined ? METHOD_TEE : { ...METHOD_TEE, hides: cache.hides };
-    this.#bodyTee = cache.hides === undefined ? BODY_TEE : { ...BODY_TEE, hides: cache.hides };
+    this.#methodTee = forwardTee(METHOD_STATUS, cache.hides);
+    this.#bodyTee = forwardTee(BODY_STATUS, cache.hides);
   }
 
   handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): void {
@@ -67,7 +55,7 @@ export class CachingOrigin implements Origin {
         start: (status, headers) => {
           if (status < 400)
             paths = invalidatedPaths(ctx, headers.location, headers['content-location']);
-          return METHOD_TEE.start(status, headers);
+          return METHOD_STATUS;
         },
       };
       res.once('finish', () => {
@@ -76,7 +64,6 @@ export class CachingOrigin implements Origin {
       this.inner.handle(req, res, ctx, tee);
       return;
     }
-    // RFC 9211 §2.2: forwarded because of the method.
     this.inner.handle(req, res, ctx, this.#methodTee);
   }
 

@@ -30,7 +30,7 @@ import {
 import type { CacheStore, Entry, EntryMeta, PurgeSelector } from './cache-store.js';
 import { compressible, compressStored } from './compression.js';
 import { currentAge, mayServeStored, staleIfError, usability } from './freshness.js';
-import { CACHE_NAME as NAME, MissTee, PassTee } from './response-tees.js';
+import { CACHE_NAME as NAME, forwardTees, MissTee, PassTee } from './response-tees.js';
 import { answerStored, answerStoredNow } from './stored-answer.js';
 import type { CacheSettings, Fetched, Fetcher, Headers } from './fetcher.js';
 import { BoundedMap, ExpiringSet } from './bounded-map.js';
@@ -39,7 +39,6 @@ import { targetedControl, whyNotStore } from './storability.js';
 import { boundVariants, refreshedBy304 } from './stored-updates.js';
 
 export type { Scope } from './cache-key.js';
-
 export type { CacheSettings, Fetcher } from './fetcher.js';
 
 /** How long an uncacheable key skips request coalescing. */
@@ -70,11 +69,13 @@ export class HttpCache {
 
   /** The targeted cache-control field this cache obeys and keeps from clients (RFC 9213). */
   readonly hides: string | undefined;
+  readonly #forward: ReturnType<typeof forwardTees>;
 
   constructor(store: CacheStore, settings: CacheSettings) {
     this.#store = store;
     this.#settings = settings;
     this.hides = settings.targetedField === '' ? undefined : settings.targetedField;
+    this.#forward = forwardTees(this.hides);
   }
 
   get store(): CacheStore {
@@ -190,7 +191,7 @@ export class HttpCache {
     let entry = await this.#store.get(key);
     if (entry === undefined && req.headers.range !== undefined) {
       // A range of something not stored: the app answers it; a partial response is not kept.
-      origin.handle(req, res, ctx);
+      origin.handle(req, res, ctx, this.#forward.range);
       return;
     }
     if (entry === undefined) {
@@ -226,7 +227,7 @@ export class HttpCache {
       return;
     }
     if (!mayServeStored(req.headers, entry.meta.headers)) {
-      origin.handle(req, res, ctx); // a user's own request: never another's stored page
+      origin.handle(req, res, ctx, this.#forward.credentials); // never another's stored page
       return;
     }
     const now = Date.now();

@@ -1,7 +1,8 @@
 /**
  * What the cache sees of a proxied miss as it passes to the client (`ResponseTee`): the
  * miss tee buffers a storable response and hands it over when it is complete; the pass tee
- * of a key last seen uncacheable is one small object that buffers nothing.
+ * of a key last seen uncacheable is one small object that buffers nothing; a forward tee
+ * marks a response the cache let pass for a reason known up front.
  */
 import type { IncomingMessage } from 'node:http';
 import type { ResponseTee } from '../upstream/proxy-exchange.js';
@@ -133,4 +134,24 @@ export class PassTee implements ResponseTee {
   data(): void {}
   end(): void {}
   abort(): void {}
+}
+
+const ignore = () => {};
+
+/**
+ * The tee of a response the cache lets pass without looking at it: it says why in
+ * `Cache-Status` (RFC 9211) and, like every cache path, keeps the targeted field from clients.
+ */
+export function forwardTee(status: string, hides: string | undefined): ResponseTee {
+  return { start: () => status, data: ignore, end: ignore, abort: ignore, hides };
+}
+
+/** The responses the cache passes without a look, with their Cache-Status. */
+export function forwardTees(hides: string | undefined) {
+  return {
+    /** A range of something not stored: the app answers it, nothing is kept. */
+    range: forwardTee(`${CACHE_NAME}; fwd=uri-miss; detail=range`, hides),
+    /** Stored, but not for this request's Cookie or Authorization (RFC 9211 `fwd=request`). */
+    credentials: forwardTee(`${CACHE_NAME}; fwd=request; detail=credentials`, hides),
+  };
 }

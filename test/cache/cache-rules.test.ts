@@ -45,6 +45,8 @@ describe('cache rules', () => {
       }
       if (path === '/cdn-only')
         return send(200, { 'cache-control': 'no-store', 'cdn-cache-control': 'max-age=60' });
+      if (path === '/cdn-range')
+        return send(200, { 'cache-control': 'max-age=60', 'cdn-cache-control': 'max-age=60' });
       if (path === '/cdn-no')
         return send(200, { 'cache-control': 'max-age=60', 'cdn-cache-control': 'no-store' });
       if (path === '/error') return send(500, { 'cache-control': 'max-age=60' });
@@ -76,6 +78,16 @@ describe('cache rules', () => {
     await get('/cdn-no');
     await get('/cdn-no');
     assert.equal(counts.get('/cdn-no'), 2, 'CDN-Cache-Control: no-store wins over max-age');
+    // Responses the cache lets pass keep it from clients too, and say why they passed.
+    const range = await fetchText(`${edge.origin}/site/cdn-range`, {
+      headers: { range: 'bytes=0-3' },
+    });
+    assert.equal(range.headers['cdn-cache-control'], undefined);
+    assert.equal(range.headers['cache-status'], 'Switchyard; fwd=uri-miss; detail=range');
+    const own = await fetchText(`${edge.origin}/site/cdn-only`, { headers: { cookie: 'u=1' } });
+    assert.equal(counts.get('/cdn-only'), 2, 'a stored page not said to be shared');
+    assert.equal(own.headers['cdn-cache-control'], undefined);
+    assert.equal(own.headers['cache-status'], 'Switchyard; fwd=request; detail=credentials');
   });
 
   it('stores a fresh error status the app marks cacheable, and treats an invalid Age as stale', async () => {
