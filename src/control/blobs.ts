@@ -36,8 +36,15 @@ export class Blobs {
   readonly #store: BlobStore;
   readonly #deployments: Deployments;
   readonly #limits: UploadLimits;
-  /** Blobs the store was seen to hold in the last minute (for `missing` only). */
-  readonly #seen = new LRUCache<string, true>({ max: 200_000, ttl: 60_000 });
+  /**
+   * Blobs the store was seen to hold in the last minute (for `missing` only). At most 200,000,
+   * by `maxSize`: with `max`, lru-cache would preallocate 8.8 MB of slots up front.
+   */
+  readonly #seen = new LRUCache<string, true>({
+    maxSize: 200_000,
+    sizeCalculation: () => 1,
+    ttl: 60_000,
+  });
 
   constructor(store: BlobStore, deployments: Deployments, limits: UploadLimits) {
     this.#store = store;

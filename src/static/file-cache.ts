@@ -33,10 +33,17 @@ const LOOKUP_ENTRIES = 4096;
 /** Files up to this size are kept in memory; larger ones stream from disk. */
 export const SMALL_FILE_BYTES = 128 * 1024;
 const BODY_BUDGET_BYTES = 64 * 1024 * 1024;
+const one = () => 1;
 
+/**
+ * A deployment's lookups. Bounded by `maxSize` (one per entry), not `max`: lru-cache
+ * preallocates `max` slots, 125 KiB for every routed static deployment before its first
+ * request; this way an origin holds only what it looked up.
+ */
 export function lookupCache(immutable: boolean): LRUCache<string, Lookup> {
   return new LRUCache<string, Lookup>({
-    max: LOOKUP_ENTRIES,
+    maxSize: LOOKUP_ENTRIES,
+    sizeCalculation: one,
     ...(immutable ? {} : { ttl: LOOKUP_TTL_MS, ttlAutopurge: false }),
   });
 }
