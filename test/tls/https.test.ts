@@ -66,7 +66,11 @@ describe('HTTPS with the local CA', () => {
         `app saw ${req.url} host=${req.headers.host} proto=${String(req.headers['x-forwarded-proto'])}`,
       );
     });
-    edge = await startEdge({ demo: false, https: { hstsMaxAgeSeconds: 600 } });
+    edge = await startEdge({
+      demo: false,
+      https: { hstsMaxAgeSeconds: 600 },
+      limits: { bodyIdleTimeoutMs: 500 }, // a stalled HTTP/2 upload is cut within the test
+    });
     port = edge.instance.sy.httpsPort!;
     ca = edge.instance.control.tls!.localCa.caPem;
     await edge.api('POST', '/v1/projects', { slug: 'app', httpsRedirect: true });
@@ -155,6 +159,28 @@ describe('HTTPS with the local CA', () => {
     const over = await post('small.localhost', ['0123456', '789abcdef']);
     assert.equal(over.status, 413, over.body);
     assert.match(over.body, /larger than this project accepts \(8 bytes\)/);
+    // A client that starts an upload and stops: the body idle timeout answers 408.
+    const started = Date.now();
+    const stalled = await new Promise<number>((resolve, reject) => {
+      const session = http2Connect(`https://127.0.0.1:${port}`, {
+        ca,
+        servername: 'app.localhost',
+      });
+      session.on('error', reject);
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/echo-body',
+        ':authority': 'app.localhost',
+      });
+      stream.on('response', (h) => {
+        resolve(Number(h[':status']));
+        session.destroy();
+      });
+      stream.on('error', reject);
+      stream.write('the first part, then nothing');
+    });
+    assert.equal(stalled, 408);
+    assert.ok(Date.now() - started < 5000, 'cut by bodyIdleTimeoutMs, not by a later timeout');
   });
 
   it('routes HTTP/2 path routing on a platform host too', async () => {
