@@ -109,8 +109,9 @@ export function upstreamRequestHeaders(
   const hop = `for=${forwardedNode(peer)};host=${quoted(host)};proto=${ctx.proto}`;
   const fwd = trusted ? incoming.forwarded : undefined;
   out.forwarded = fwd === undefined ? hop : `${fwd}, ${hop}`;
-  // RFC 9110 §7.6.3: each proxy appends itself to Via.
-  const via = `1.1 ${options.via}`;
+  // RFC 9110 §7.6.3: each proxy appends itself to Via, with the protocol version it received
+  // the request in: "2" for HTTP/2 (RFC 9113 §3), "1.1" or "1.0" for HTTP/1.x.
+  const via = `${req.httpVersionMajor === 2 ? '2' : req.httpVersion} ${options.via}`;
   out.via = incoming.via === undefined ? via : `${String(incoming.via)}, ${via}`;
   out['x-request-id'] = ctx.id;
   return out;

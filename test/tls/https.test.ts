@@ -52,6 +52,10 @@ describe('HTTPS with the local CA', () => {
         res.end(Buffer.alloc(1024 * 1024, 'x'));
         return;
       }
+      if (req.url === '/via') {
+        res.end(String(req.headers.via));
+        return;
+      }
       if (req.url === '/echo-body') {
         const chunks: Buffer[] = [];
         req.on('data', (c: Buffer) => chunks.push(c));
@@ -95,6 +99,13 @@ describe('HTTPS with the local CA', () => {
     assert.equal(one.body, 'app saw /y host=app.localhost proto=https');
     const big = await h2(port, 'app.localhost', '/big', ca);
     assert.equal(big.body.length, 1024 * 1024, 'a large body streams through HTTP/2');
+  });
+
+  it('names the protocol the client spoke in the Via it sends upstream (RFC 9110 §7.6.3)', async () => {
+    const two = await eventually(() => h2(port, 'app.localhost', '/via', ca));
+    assert.equal(two.body, '2 switchyard');
+    const one = await h1(port, 'app.localhost', '/via', ca);
+    assert.equal(one.body, '1.1 switchyard');
   });
 
   it('passes trailer fields through, over HTTP/2 and chunked HTTP/1.1', async () => {

@@ -87,6 +87,10 @@ describe('upstream origin: headers', () => {
     assert.equal(h['x-forwarded-prefix'], '/api');
     assert.equal(h.forwarded, `for=127.0.0.1;host="127.0.0.1:${sy.port}";proto=http`);
     assert.equal(h.via, '1.0 client-proxy, 1.1 switchyard');
+    // Via names the version the request arrived in (RFC 9110 §7.6.3): an HTTP/1.0 one too.
+    const old = await rawRequest(sy.port, 'GET /api/who HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n');
+    const seen = JSON.parse(old.slice(old.indexOf('\r\n\r\n') + 4)) as Echo;
+    assert.equal(seen.headers.via, '1.0 switchyard');
     assert.notEqual(h['x-request-id'], 'forged-id');
     assert.equal(
       h['x-request-id'],
