@@ -28,8 +28,10 @@ function shippedNode() {
 }
 
 if (major >= NEEDED_MAJOR) {
-  // Before anything else loads: keeps process.nextTick fast for the life of the process
-  // (src/app/tick-shapes.ts says why).
+  // Before anything else loads: no pretenured per-request objects, and process.nextTick kept
+  // fast, for the life of the process (src/app/pretenuring.ts and tick-shapes.ts say why).
+  const { turnOffPretenuring } = await import('../dist/src/app/pretenuring.js');
+  turnOffPretenuring();
   const { keepTickObjectShapes } = await import('../dist/src/app/tick-shapes.js');
   keepTickObjectShapes();
   const { main } = await import('../dist/src/cli/main.js');

@@ -1,0 +1,64 @@
+/**
+ * src/app/pretenuring.ts keeps V8 from tenuring allocation sites. Checked in fresh processes
+ * with V8's own trace (`--trace-pretenuring-statistics` prints each site's decision at every
+ * scavenge): one literal whose objects all survive, 400,000 of them, as a per-request literal
+ * looks to a 1 MB young generation at start. With the flag turned off no site is tenured;
+ * the control, without it, shows V8 tenuring the site, so the test can fail (and tells
+ * whoever upgrades Node whether the behaviour is still there).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+
+const probe = (off: boolean): string => `
+const { turnOffPretenuring } = await import('./src/app/pretenuring.ts');
+if (${off}) turnOffPretenuring();
+const kept = [];
+const make = (i) => ({ i, next: null, label: 'x' });
+for (let i = 0; i < 400000; i++) kept.push(make(i));
+console.log('kept ' + kept.length);
+`;
+
+/** V8's pretenuring trace of the probe (stdout to a file: V8 prints through C stdio). */
+async function pretenuringTrace(off: boolean): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-pretenuring-'));
+  const file = join(dir, 'stdout');
+  const fd = openSync(file, 'w');
+  try {
+    const child = spawn(
+      process.execPath,
+      [
+        '--trace-pretenuring-statistics',
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        probe(off),
+      ],
+      { cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', fd, 'inherit'] },
+    );
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, 'the probe process failed');
+    return readFileSync(file, 'utf8');
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('allocation-site pretenuring', () => {
+  it('tenures no site once turned off', async () => {
+    const out = await pretenuringTrace(true);
+    assert.match(out, /^kept 400000$/m);
+    assert.doesNotMatch(out, /=> tenure/, 'a site was tenured');
+  });
+
+  it('tenures a surviving site without it (the control)', async () => {
+    const out = await pretenuringTrace(false);
+    assert.match(out, /=> tenure\b/, `V8 tenured no site here:\n${out.slice(0, 2000)}`);
+  });
+});
