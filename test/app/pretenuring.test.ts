@@ -1,8 +1,8 @@
 /**
  * src/app/pretenuring.ts keeps V8 from tenuring allocation sites. Checked in fresh processes
  * with V8's own trace (`--trace-pretenuring-statistics` prints each site's decision at every
- * scavenge): one literal whose objects all survive, 400,000 of them, as a per-request literal
- * looks to a 1 MB young generation at start. With the flag turned off no site is tenured;
+ * scavenge): one literal whose objects all survive, a million of them in a 1 MB young
+ * generation, as a per-request literal looks to a starting process's young generation. With the flag turned off no site is tenured;
  * the control, without it, shows V8 tenuring the site, so the test can fail (and tells
  * whoever upgrades Node whether the behaviour is still there).
  */
@@ -19,7 +19,7 @@ const { turnOffPretenuring } = await import('./src/app/pretenuring.ts');
 if (${off}) turnOffPretenuring();
 const kept = [];
 const make = (i) => ({ i, next: null, label: 'x' });
-for (let i = 0; i < 400000; i++) kept.push(make(i));
+for (let i = 0; i < 1000000; i++) kept.push(make(i));
 console.log('kept ' + kept.length);
 `;
 
@@ -33,6 +33,7 @@ async function pretenuringTrace(off: boolean): Promise<string> {
       process.execPath,
       [
         '--trace-pretenuring-statistics',
+        '--max-semi-space-size=1', // many scavenges, each a chance to decide
         '--import',
         'tsx',
         '--input-type=module',
@@ -53,7 +54,7 @@ async function pretenuringTrace(off: boolean): Promise<string> {
 describe('allocation-site pretenuring', () => {
   it('tenures no site once turned off', async () => {
     const out = await pretenuringTrace(true);
-    assert.match(out, /^kept 400000$/m);
+    assert.match(out, /^kept 1000000$/m);
     assert.doesNotMatch(out, /=> tenure/, 'a site was tenured');
   });
 
