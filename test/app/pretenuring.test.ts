@@ -2,9 +2,10 @@
  * src/app/pretenuring.ts keeps V8 from tenuring allocation sites. Checked in fresh processes
  * with V8's own trace (`--trace-pretenuring-statistics` prints each site's decision at every
  * scavenge): one literal whose objects all survive, a million of them in a 1 MB young
- * generation, as a per-request literal looks to a starting process's young generation. With the flag turned off no site is tenured;
- * the control, without it, shows V8 tenuring the site, so the test can fail (and tells
- * whoever upgrades Node whether the behaviour is still there).
+ * generation, as a per-request literal looks to a starting process's young generation. With
+ * the flag turned off no site is tenured; the control, without it, shows V8 tenuring the
+ * site, so the test can fail (and tells whoever upgrades Node whether the behaviour is still
+ * there).
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
