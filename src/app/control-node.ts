@@ -14,14 +14,20 @@ import { SIGNING_KEY_RECORD, signingKeyFrom } from '../control/protection.js';
 import { EventHub } from '../live/event-hub.js';
 import type { DeploymentRecord } from '../model/records.js';
 import type { PurgeSelector } from '../model/purge.js';
+import { isRateExchange } from '../model/rate-limit.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../observability/logger.js';
 import { gauge, replicaGauges } from '../observability/metrics.js';
 import { explainUrl } from '../routing/explain.js';
 import type { EdgeServer } from '../server/edge-server.js';
-import { RedisStore, redact } from '../store/redis-store.js';
 import { StoreMirror } from '../store/store-mirror.js';
-import type { Change, JsonValue, RecordKind, StateStore } from '../store/state-store.js';
+import {
+  redactStoreUrl,
+  type Change,
+  type JsonValue,
+  type RecordKind,
+  type StateStore,
+} from '../store/state-store.js';
 import { Sealer } from '../secrets/sealer.js';
 import { secureDataDir } from './data-dir.js';
 import { TlsNode } from './tls-node.js';
@@ -50,10 +56,13 @@ const STALE_UPLOAD_MS = 60 * 60 * 1000;
 export async function openStore(loaded: LoadedConfig): Promise<StateStore> {
   const spec = loaded.config.store;
   if (spec === 'embedded') {
-    // Loaded only when used: a fleet instance on Redis never opens SQLite.
+    // Each store's module is loaded only when used: a fleet instance on Redis never opens
+    // SQLite, and one machine on the embedded store never loads ioredis (1.1 MB of heap that
+    // every full collection would mark).
     const { EmbeddedStore } = await import('../store/embedded-store.js');
     return new EmbeddedStore(join(loaded.dataDir, 'state.db'));
   }
+  const { RedisStore } = await import('../store/redis-store.js');
   if (spec.startsWith('unix:')) return RedisStore.connect({ url: spec.slice('unix:'.length) });
   const url = new URL(spec);
   const prefix = url.searchParams.get('prefix') ?? undefined;
@@ -117,7 +126,7 @@ export class ControlNode {
     logger.info(
       {
         store: store.name,
-        where: store.name === 'embedded' ? loaded.dataDir : redact(config.store),
+        where: store.name === 'embedded' ? loaded.dataDir : redactStoreUrl(config.store),
       },
       'state store open',
     );
@@ -166,7 +175,7 @@ export class ControlNode {
     sy.setStoreProjects(projectsFromMirror(mirror));
     sy.setLive(hub);
     // A fleet shares its rate limits through Redis (reconciled on a timer, never awaited).
-    if (store instanceof RedisStore) sy.shareRateLimits(store);
+    if (isRateExchange(store)) sy.shareRateLimits(store);
     seedBuildingEvents(store, mirror, hub);
     gauge(
       'switchyard_store_connected',

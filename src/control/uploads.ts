@@ -12,7 +12,7 @@ import { isAbsolute, join, posix } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Stats } from 'node:fs';
-import { x as extract, type ReadEntry } from 'tar';
+import type { ReadEntry } from 'tar';
 import { ControlError } from './control-error.js';
 import { newDeploymentId, type Deployments } from './deployments.js';
 import type { Projects } from './projects.js';
@@ -158,6 +158,8 @@ export class Uploads {
    * no write is still in flight when the caller removes the directory.
    */
   async #unpack(input: Readable, dir: string): Promise<void> {
+    // Loaded with the first archive: an instance that is never sent one never holds tar.
+    const { x: extract } = await import('tar');
     const limits = this.#limits;
     let compressed = 0;
     let unpacked = 0;

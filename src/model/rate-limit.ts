@@ -31,3 +31,8 @@ export interface RateUse {
 export interface RateExchange {
   exchange(uses: readonly RateUse[]): Promise<number[]>;
 }
+
+/** Whether `value` (a state store) can share rate-limit buckets with a fleet. */
+export function isRateExchange(value: object): value is RateExchange {
+  return typeof (value as Partial<RateExchange>).exchange === 'function';
+}

@@ -18,6 +18,7 @@ import {
   EVENT_BACKLOG,
   RECORD_KINDS,
   StoreUnavailableError,
+  redactStoreUrl,
   type Change,
   type CommitResult,
   type DeploymentEvent,
@@ -107,7 +108,7 @@ export class RedisStore implements StateStore, RateExchange {
       store.#connected = true;
     } catch (err) {
       await store.close();
-      throw new StoreUnavailableError(`cannot reach Redis at ${redact(options.url)}`, {
+      throw new StoreUnavailableError(`cannot reach Redis at ${redactStoreUrl(options.url)}`, {
         cause: err,
       });
     }
@@ -392,7 +393,3 @@ function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  return url.replace(/\/\/([^@/]*)@/, '//***@');
-}

@@ -121,6 +121,11 @@ export interface ListOptions {
   readonly limit?: number;
 }
 
+/** A store address fit for logs and errors: a password in the URL becomes `***`. */
+export function redactStoreUrl(url: string): string {
+  return url.replace(/\/\/([^@/]*)@/, '//***@');
+}
+
 /** How many events a deployment keeps; older ones are dropped (the SSE backlog). */
 export const EVENT_BACKLOG = 1000;
 
