@@ -36,6 +36,30 @@ async function api(admin: number, method: string, path: string, body?: unknown):
 const instance = (work: string, name: string, store: string) =>
   startWithAdmin(work, name, [`store: "${store}"`]);
 
+/** `promotes` promotes through `a`, each timed until every one of `others` serves it. */
+async function promoteRounds(
+  promotes: number,
+  a: { admin: number },
+  others: readonly { port: number }[],
+  delays: number[],
+): Promise<void> {
+  for (let i = 0; i < promotes; i++) {
+    const target = i % 2 === 0 ? 'd2' : 'd1';
+    const expected = target === 'd2' ? 'two' : 'one';
+    const started = performance.now();
+    await api(a.admin, 'POST', '/v1/projects/shop/promote', { deployment: target });
+    for (const other of others) {
+      for (;;) {
+        const res = await request(`http://127.0.0.1:${other.port}/shop/`);
+        const body = await res.body.text();
+        if (body === expected) break;
+        if (performance.now() - started > 5000) throw new Error('promote did not propagate in 5 s');
+      }
+    }
+    delays.push(performance.now() - started);
+  }
+}
+
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
@@ -73,24 +97,18 @@ export async function propagation(promotes: number): Promise<string> {
       });
     }
     const delays: number[] = [];
-    for (let i = 0; i < promotes; i++) {
-      const target = i % 2 === 0 ? 'd2' : 'd1';
-      const expected = target === 'd2' ? 'two' : 'one';
-      const started = performance.now();
-      await api(a.admin, 'POST', '/v1/projects/shop/promote', { deployment: target });
-      for (const other of [b, c]) {
-        for (;;) {
-          const res = await request(`http://127.0.0.1:${other.port}/shop/`);
-          const body = await res.body.text();
-          if (body === expected) break;
-          if (performance.now() - started > 5000)
-            throw new Error('promote did not propagate in 5 s');
-        }
-      }
-      delays.push(performance.now() - started);
-    }
+    await promoteRounds(promotes, a, [b, c], delays);
     delays.sort((x, y) => x - y);
     return `### Fleet propagation (Redis, three instances)\n\nPromote through instance A's admin API until instances B and C both serve the new deployment, ${promotes} promotes (the time includes the admin API call and the polling requests).\n\n| p50 ms | p99 ms | max ms |\n| --- | --- | --- |\n| ${percentile(delays, 50).toFixed(1)} | ${percentile(delays, 99).toFixed(1)} | ${delays.at(-1)!.toFixed(1)} |\n`;
+  } catch (err) {
+    // Say which process went away and what it printed last (a full run failed once here
+    // with ECONNREFUSED and no trace of why).
+    const gone = procs
+      .filter((p) => p.proc.exitCode !== null || p.proc.signalCode !== null)
+      .map((p) => `pid ${p.pid} exited (${p.proc.exitCode ?? p.proc.signalCode}):\n${p.output()}`);
+    throw new Error(`fleet propagation failed: ${String(err)}\n${gone.join('\n')}`, {
+      cause: err,
+    });
   } finally {
     for (const p of procs.reverse()) await stop(p);
     for (const s of apps) s.close();

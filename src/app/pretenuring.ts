@@ -5,7 +5,7 @@
  * collection; above 85 % it allocates that literal's objects straight in the old generation
  * from then on, and the decision stays. A starting instance's young generation is 1–2 MB, so
  * the first burst of requests (a load balancer's checks, a benchmark's warm-up, the first
- * HTTP/2 connections with 100 streams each) makes nearly every per-request literal "survive":
+ * HTTP/2 connections with many streams open) makes nearly every per-request literal "survive":
  * measured under `h2load -c16 -m10`, two literals allocated once per HTTP/2 request were
  * tenured during warm-up and stayed so. Their objects, dead a few milliseconds later, sit in
  * the old generation until the next full collection, and every young object they point to
