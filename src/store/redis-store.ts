@@ -392,4 +392,3 @@ function pairs(flat: string[]): Map<string, string> {
 function compareKeys(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
-
