@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 
 const probe = (off: boolean): string => `
-const { turnOffPretenuring } = await import('./src/app/pretenuring.ts');
+const { turnOffPretenuring } = await import('./dist/src/app/pretenuring.js');
 if (${off}) turnOffPretenuring();
 const kept = [];
 const make = (i) => ({ i, next: null, label: 'x' });
@@ -32,11 +32,11 @@ async function pretenuringTrace(off: boolean): Promise<string> {
   try {
     const child = spawn(
       process.execPath,
+      // The built module (npm test builds first), not tsx: tsx's loader runs on a thread with
+      // an isolate of its own, whose sites V8 traces and may tenure before the flag is set.
       [
         '--trace-pretenuring-statistics',
         '--max-semi-space-size=1', // many scavenges, each a chance to decide
-        '--import',
-        'tsx',
         '--input-type=module',
         '-e',
         probe(off),
