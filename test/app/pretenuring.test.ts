@@ -8,12 +8,8 @@
  * there).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runProbe } from '../support/v8-probe.js';
 
 const probe = (off: boolean): string => `
 const { turnOffPretenuring } = await import('./dist/src/app/pretenuring.js');
@@ -24,32 +20,15 @@ for (let i = 0; i < 1000000; i++) kept.push(make(i));
 console.log('kept ' + kept.length);
 `;
 
-/** V8's pretenuring trace of the probe (stdout to a file: V8 prints through C stdio). */
-async function pretenuringTrace(off: boolean): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-pretenuring-'));
-  const file = join(dir, 'stdout');
-  const fd = openSync(file, 'w');
-  try {
-    const child = spawn(
-      process.execPath,
-      // The built module (npm test builds first), not tsx: tsx's loader runs on a thread with
-      // an isolate of its own, whose sites V8 traces and may tenure before the flag is set.
-      [
-        '--trace-pretenuring-statistics',
-        '--max-semi-space-size=1', // many scavenges, each a chance to decide
-        '--input-type=module',
-        '-e',
-        probe(off),
-      ],
-      { cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', fd, 'inherit'] },
-    );
-    const [code] = (await once(child, 'exit')) as [number | null];
-    assert.equal(code, 0, 'the probe process failed');
-    return readFileSync(file, 'utf8');
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+/** V8's pretenuring trace of the probe. */
+function pretenuringTrace(off: boolean): Promise<string> {
+  // The built module (npm test builds first), not tsx: tsx's loader runs on a thread with an
+  // isolate of its own, whose sites V8 traces and may tenure before the flag is set.
+  return runProbe(
+    // Many scavenges, each a chance to decide.
+    ['--trace-pretenuring-statistics', '--max-semi-space-size=1'],
+    probe(off),
+  );
 }
 
 describe('allocation-site pretenuring', () => {

@@ -8,12 +8,8 @@
  * and tells whoever upgrades Node when the workaround is no longer needed.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtempSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { runProbe } from '../support/v8-probe.js';
 
 const probe = (hold: boolean): string => `
 const { keepTickObjectShapes, heldTickObjects } = await import('./src/app/tick-shapes.ts');
@@ -33,37 +29,14 @@ for (let round = 0; round < 12; round++) {
 new Function('f', '%DebugPrint(f)')(process.nextTick);
 `;
 
-/**
- * The states of nextTick's `DefineKeyedOwnPropertyInLiteral` inline caches. V8 prints through
- * C stdio, which loses what a non-blocking pipe does not take at once: stdout goes to a file.
- */
+/** The states of nextTick's `DefineKeyedOwnPropertyInLiteral` inline caches. */
 async function literalCacheStates(hold: boolean): Promise<{ states: string[]; out: string }> {
-  const dir = mkdtempSync(join(tmpdir(), 'switchyard-ticks-'));
-  const file = join(dir, 'stdout');
-  const fd = openSync(file, 'w');
-  try {
-    const child = spawn(
-      process.execPath,
-      [
-        '--allow-natives-syntax',
-        '--expose-gc',
-        '--import',
-        'tsx',
-        '--input-type=module',
-        '-e',
-        probe(hold),
-      ],
-      { cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', fd, 'inherit'] },
-    );
-    const [code] = (await once(child, 'exit')) as [number | null];
-    assert.equal(code, 0, 'the probe process failed');
-    const out = readFileSync(file, 'utf8');
-    const states = [...out.matchAll(/DefineKeyedOwnPropertyInLiteral (\w+)/g)].map((m) => m[1]!);
-    return { states, out };
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const out = await runProbe(
+    ['--allow-natives-syntax', '--expose-gc', '--import', 'tsx'],
+    probe(hold),
+  );
+  const states = [...out.matchAll(/DefineKeyedOwnPropertyInLiteral (\w+)/g)].map((m) => m[1]!);
+  return { states, out };
 }
 
 describe('nextTick object shapes', () => {
