@@ -36,13 +36,13 @@ async function api(admin: number, method: string, path: string, body?: unknown):
 const instance = (work: string, name: string, store: string) =>
   startWithAdmin(work, name, [`store: "${store}"`]);
 
-/** `promotes` promotes through `a`, each timed until every one of `others` serves it. */
+/** `promotes` promotes through `a`; how long each took until every one of `others` served it. */
 async function promoteRounds(
   promotes: number,
   a: { admin: number },
   others: readonly { port: number }[],
-  delays: number[],
-): Promise<void> {
+): Promise<number[]> {
+  const delays: number[] = [];
   for (let i = 0; i < promotes; i++) {
     const target = i % 2 === 0 ? 'd2' : 'd1';
     const expected = target === 'd2' ? 'two' : 'one';
@@ -58,6 +58,7 @@ async function promoteRounds(
     }
     delays.push(performance.now() - started);
   }
+  return delays;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -96,9 +97,7 @@ export async function propagation(promotes: number): Promise<string> {
         origin: { upstream: { replicas: [url(s)] } },
       });
     }
-    const delays: number[] = [];
-    await promoteRounds(promotes, a, [b, c], delays);
-    delays.sort((x, y) => x - y);
+    const delays = (await promoteRounds(promotes, a, [b, c])).sort((x, y) => x - y);
     return `### Fleet propagation (Redis, three instances)\n\nPromote through instance A's admin API until instances B and C both serve the new deployment, ${promotes} promotes (the time includes the admin API call and the polling requests).\n\n| p50 ms | p99 ms | max ms |\n| --- | --- | --- |\n| ${percentile(delays, 50).toFixed(1)} | ${percentile(delays, 99).toFixed(1)} | ${delays.at(-1)!.toFixed(1)} |\n`;
   } catch (err) {
     // Say which process went away and what it printed last (a full run failed once here
