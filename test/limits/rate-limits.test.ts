@@ -132,26 +132,34 @@ describe(
     });
 
     it('holds one limit: what one instance spent, the other does not hand out again', async () => {
+      const t0 = Date.now();
       const onA = await statuses(fleet.a.origin, 'shared.localhost', 15);
       assert.equal(count(onA, 200), 10);
       await new Promise((r) => setTimeout(r, 350)); // both have reconciled since
-      const started = Date.now();
       const onB = await statuses(fleet.b.origin, 'shared.localhost', 15);
-      const elapsed = (Date.now() - started + 350) / 1000;
       // B starts with its own full bucket (it had never seen the key), spends it, and the
       // shared bucket's debt then holds both: over the whole run, the documented bound.
       const admitted = count(onA, 200) + count(onB, 200);
-      const bound =
-        rate.burst + rate.requestsPerSecond * elapsed + (rate.burst + rate.requestsPerSecond * 0.2);
-      assert.ok(admitted <= bound, `${admitted} admitted, bound ${bound}`);
+      const bound = (seconds: number) => rate.burst + rate.requestsPerSecond * seconds;
+      const overshoot = rate.burst + rate.requestsPerSecond * 0.2;
+      const soFar = (Date.now() - t0) / 1000;
+      assert.ok(admitted <= bound(soFar) + overshoot, `${admitted} admitted in ${soFar} s`);
       // A second later each instance alone would have refilled 2 tokens (4 admitted between
-      // them); the fleet is still repaying B's overshoot, so none are.
+      // them); the fleet is still repaying B's overshoot, so what the shared bucket can hold
+      // by the end (its level if nothing had been lost: burst plus refill less everything
+      // admitted) is all the two may admit, each at most once more for a stale view.
       await new Promise((r) => setTimeout(r, 1000));
       const later = [
         ...(await statuses(fleet.a.origin, 'shared.localhost', 5)),
         ...(await statuses(fleet.b.origin, 'shared.localhost', 5)),
       ];
-      assert.ok(count(later, 200) <= 1, `${count(later, 200)} admitted while the fleet is in debt`);
+      const total = (Date.now() - t0) / 1000;
+      const left = Math.max(0, Math.floor(bound(total) - admitted));
+      // On a quick run B's overshoot is ~10 tokens and 1.6 s refill only 3.2: left is 0.
+      assert.ok(
+        count(later, 200) <= 2 * left + 1,
+        `${count(later, 200)} admitted while the fleet is in debt (${left} left after ${total} s)`,
+      );
     });
   },
 );
