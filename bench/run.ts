@@ -26,7 +26,14 @@ import type { Write } from '../src/store/state-store.js';
 import { h2load, newHandshakes } from './lib/tls-load.js';
 import { template as fillTemplate } from './lib/template.js';
 import { deployBench } from './deploy.js';
-import { cpusFor, runScenario, wrkCpus, type Contender, type Layout } from './lib/scenario.js';
+import {
+  cpusFor,
+  median,
+  runScenario,
+  wrkCpus,
+  type Contender,
+  type Layout,
+} from './lib/scenario.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const ROOT = join(HERE, '..');
@@ -35,6 +42,8 @@ const quick = process.argv.includes('--quick');
 const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
 const ROUNDS = quick ? 1 : 3;
 const SECONDS = quick ? 3 : 5;
+/** Handshake samples are the noisiest (±15–30 % each): more rounds of them. */
+const TLS_ROUNDS = quick ? 1 : 5;
 /**
  * Load before the measured rounds. JIT runtimes reach their steady state only after some
  * seconds of load (Switchyard's cache hits: 21.5, 19.5, then 17.8 µs of CPU per request in
@@ -395,7 +404,13 @@ const scenario = (
     connections: CONNECTIONS,
   });
 
-/** New full handshakes per second (`openssl s_time -new`) and HTTP/2 req/s (`h2load`). */
+/**
+ * New full handshakes per second (`openssl s_time -new`) and HTTP/2 req/s (`h2load`). The
+ * contenders run side by side and each round loads every one of them in turn, as the other
+ * scenarios do: one 5 s sample of handshakes moves by ±15–30 % on this machine, and run one
+ * contender after another the drift between them once moved Switchyard's ratio from 1.29× to
+ * 1.72× of nginx's CPU per handshake. Ratios are taken within each round, then the median.
+ */
 async function tlsSection(contenders: Contender[]): Promise<string> {
   const upPort = await freePort();
   const upstream = start(
@@ -404,60 +419,56 @@ async function tlsSection(contenders: Contender[]): Promise<string> {
     { cpus: cpusFor('pinned') },
   );
   await waitForPort(upPort, 'upstream nginx', upstream);
-  const rows: string[] = [];
-  const results: { name: string; handshakes: number; hsCpu: number; h2: number; h2Cpu: number }[] =
-    [];
+  const running: { name: string; proc: Started; base: string }[] = [];
+  interface Round {
+    hs: number;
+    hsCpu: number;
+    h2: number;
+    h2Cpu: number;
+  }
+  const rounds = new Map<string, Round[]>();
   try {
-    for (const c of contenders) {
-      const { proc, base } = await c.start('pinned', upPort);
-      try {
+    for (const c of contenders)
+      running.push({ name: c.name, ...(await c.start('pinned', upPort)) });
+    // Warm-up: as many requests as are measured (Switchyard's HTTP/2 path measured 78 µs of
+    // CPU per request on its first 60,000 after a 2,000-request warm-up, 68 µs after).
+    for (const { base } of running)
+      await h2load(`${base}/1k.bin`, { requests: quick ? 2000 : 60_000, cpus: wrkCpus('pinned') });
+    for (let round = 0; round < TLS_ROUNDS; round++) {
+      for (const { name, proc, base } of running) {
         const url = new URL(base);
-        // Warm-up: as many requests as are measured (Switchyard's HTTP/2 path measured 78 µs of
-        // CPU per request on its first 60,000 after a 2,000-request warm-up, 68 µs after).
-        await h2load(`${base}/1k.bin`, {
-          requests: quick ? 2000 : 60_000,
+        let before = treeCpuMicros(proc.pid);
+        const hs = await newHandshakes(`${url.hostname}:${url.port}`, {
+          seconds: SECONDS,
           cpus: wrkCpus('pinned'),
         });
-        // Rounds, medians: one 5 s sample of handshakes moved by ±30 % between runs.
-        const rounds: { hs: number; hsCpu: number; h2: number; h2Cpu: number }[] = [];
-        for (let round = 0; round < ROUNDS; round++) {
-          let before = treeCpuMicros(proc.pid);
-          const hs = await newHandshakes(`${url.hostname}:${url.port}`, {
-            seconds: SECONDS,
-            cpus: wrkCpus('pinned'),
-          });
-          const hsCpu = (treeCpuMicros(proc.pid) - before) / Math.max(hs.connections, 1);
-          before = treeCpuMicros(proc.pid);
-          const h2 = await h2load(`${base}/1k.bin`, {
-            requests: quick ? 20_000 : 60_000,
-            cpus: wrkCpus('pinned'),
-          });
-          const h2Cpu = (treeCpuMicros(proc.pid) - before) / Math.max(h2.requests, 1);
-          rounds.push({ hs: hs.perSecond, hsCpu, h2: h2.perSecond, h2Cpu });
-        }
-        const median = (pick: (r: (typeof rounds)[number]) => number) =>
-          rounds.map(pick).sort((a, b) => a - b)[Math.floor(rounds.length / 2)]!;
-        results.push({
-          name: c.name,
-          handshakes: median((r) => r.hs),
-          hsCpu: median((r) => r.hsCpu),
-          h2: median((r) => r.h2),
-          h2Cpu: median((r) => r.h2Cpu),
+        const hsCpu = (treeCpuMicros(proc.pid) - before) / Math.max(hs.connections, 1);
+        before = treeCpuMicros(proc.pid);
+        const h2 = await h2load(`${base}/1k.bin`, {
+          requests: quick ? 20_000 : 60_000,
+          cpus: wrkCpus('pinned'),
         });
-      } finally {
-        await stop(proc);
+        const h2Cpu = (treeCpuMicros(proc.pid) - before) / Math.max(h2.requests, 1);
+        rounds.set(name, [
+          ...(rounds.get(name) ?? []),
+          { hs: hs.perSecond, hsCpu, h2: h2.perSecond, h2Cpu },
+        ]);
       }
     }
   } finally {
+    for (const { proc } of running) await stop(proc);
     await stop(upstream);
   }
-  const ref = results[0]!;
-  for (const r of results) {
-    rows.push(
-      `| ${r.name} | ${r.handshakes.toFixed(0)} | ${(r.handshakes / ref.handshakes).toFixed(2)}× | ${r.hsCpu.toFixed(0)} | ${r.h2.toFixed(0)} | ${(r.h2 / ref.h2).toFixed(2)}× | ${r.h2Cpu.toFixed(1)} |`,
-    );
-  }
-  return `### TLS handshakes and HTTP/2 — pinned\n\nNew full handshakes: \`openssl s_time -new\` (no resumption), one connection at a time. HTTP/2: \`h2load -c16 -m10\`, 1 KiB. Medians of ${ROUNDS} round(s) of each.\n\n| contender | handshakes/s | vs ${ref.name} | µs CPU/handshake | HTTP/2 req/s | vs ${ref.name} | µs CPU/req |\n| --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`;
+  const ref = running[0]!.name;
+  const refRounds = rounds.get(ref)!;
+  const rows = running.map(({ name }) => {
+    const own = rounds.get(name)!;
+    const of = (pick: (r: Round) => number) => median(own.map(pick));
+    const vs = (pick: (r: Round) => number) =>
+      median(own.map((r, i) => pick(r) / pick(refRounds[i]!))).toFixed(2);
+    return `| ${name} | ${of((r) => r.hs).toFixed(0)} | ${vs((r) => r.hs)}× | ${of((r) => r.hsCpu).toFixed(0)} | ${vs((r) => r.hsCpu)}× | ${of((r) => r.h2).toFixed(0)} | ${vs((r) => r.h2)}× | ${of((r) => r.h2Cpu).toFixed(1)} |`;
+  });
+  return `### TLS handshakes and HTTP/2 — pinned\n\nNew full handshakes: \`openssl s_time -new\` (no resumption), one connection at a time, ${SECONDS} s a sample. HTTP/2: \`h2load -c16 -m10\`, 1 KiB. ${TLS_ROUNDS} interleaved round(s); medians, and ratios to ${ref} within each round, then their median.\n\n| contender | handshakes/s | vs ${ref} | µs CPU/handshake | CPU/handshake vs ${ref} | HTTP/2 req/s | vs ${ref} | µs CPU/req |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n${rows.join('\n')}\n`;
 }
 
 const proxyContenders = [
