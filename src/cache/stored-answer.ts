@@ -7,6 +7,7 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import { acceptedEncodings } from '../http/accept-encoding.js';
 import { ifRangeHolds, isNotModified } from '../http/conditional.js';
 import { parseRange } from '../http/range.js';
+import { endWithBody } from '../http/small-body.js';
 import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
 import type { RequestContext } from '../request/request-context.js';
 import { decorateResponseHeaders } from '../request/response-headers.js';
@@ -163,11 +164,11 @@ export function writeStored(
       headers['content-range'] = `bytes ${r.start}-${r.end}/${size}`;
       headers['content-length'] = r.end - r.start + 1;
       res.writeHead(206, headers);
-      res.end(req.method === 'HEAD' ? undefined : entry.body.subarray(r.start, r.end + 1));
+      endWithBody(req, res, entry.body.subarray(r.start, r.end + 1));
       return;
     }
   }
   headers['content-length'] = entry.body.length;
   res.writeHead(entry.meta.status, headers);
-  res.end(req.method === 'HEAD' ? undefined : entry.body);
+  endWithBody(req, res, entry.body);
 }

@@ -36,6 +36,7 @@ import {
 } from './file-cache.js';
 import { safeRelativePath } from './safe-path.js';
 import { parseRange } from '../http/range.js';
+import { endWithBody } from '../http/small-body.js';
 import { BlobMissing } from '../storage/blob-store.js';
 import type { BlobFiles } from '../storage/blob-files.js';
 import type { Manifest } from '../storage/manifest.js';
@@ -116,7 +117,7 @@ export class StaticOrigin implements Origin {
     const body = answer === undefined ? undefined : cachedBody(answer.bodyKey);
     if (body === undefined) return false;
     res.writeHead(200, decorateResponseHeaders({ ...answer!.headers }, ctx));
-    res.end(body);
+    endWithBody(req, res, body);
     return true;
   }
 
@@ -325,7 +326,7 @@ export class StaticOrigin implements Origin {
     if (body === undefined) {
       pipeline(createReadStream(chosen.file, { start, end }), res, noop);
     } else {
-      res.end(start === 0 && end === size - 1 ? body : body.subarray(start, end + 1));
+      endWithBody(req, res, start === 0 && end === size - 1 ? body : body.subarray(start, end + 1));
     }
   }
 
