@@ -17,17 +17,9 @@ import { freePort, start, stop, waitForPort, type Started } from './lib/processe
 import { startSwitchyard } from './lib/switchyard.js';
 import { wrk } from './lib/wrk.js';
 import { template as fillTemplate } from './lib/template.js';
+import { HIT_FIELDS } from './lib/floor-fields.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-
-/** The fields a Switchyard hit adds to what the origin sent (for the floor that sends them too). */
-const HIT_FIELDS = JSON.stringify({
-  'cache-control': 'max-age=600',
-  age: '1',
-  via: '1.1 switchyard',
-  'x-request-id': 'Ab3dE5gH',
-  'cache-status': 'Switchyard; hit; ttl=599',
-});
 
 interface Cache {
   readonly name: string;

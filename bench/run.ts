@@ -11,13 +11,14 @@
  * ratios are taken within each round.
  */
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
 import { BENCH_LIMITS } from './lib/switchyard.js';
+import { STATIC_FIELDS } from './lib/floor-fields.js';
 import { propagation } from './propagation.js';
 import { cacheBench } from './cache.js';
 import { LocalCa } from '../src/tls/local-ca.js';
@@ -59,6 +60,13 @@ const files = join(work, 'files');
 mkdirSync(files);
 writeFileSync(join(files, '1k.bin'), Buffer.alloc(1024, 'a'));
 writeFileSync(join(files, '100k.bin'), Buffer.alloc(100 * 1024, 'b'));
+
+/**
+ * The CPU the figures were taken on: ratios against nginx differ between machines far more
+ * than between runs on one (static 1 KiB: 0.51× nginx in one full run, 1.20× six hours later
+ * on another machine of the same kind, with one small change between), so results say which.
+ */
+const machine = () => `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`;
 
 const template = (name: string, values: Record<string, string | number>) =>
   fillTemplate(work, name, values);
@@ -202,16 +210,6 @@ async function seedStore(dataDir: string, count: number, upstream: string): Prom
   }
   await store.close();
 }
-
-/** The fields Switchyard's static answer adds (for the floor that sends them too). */
-const STATIC_FIELDS = JSON.stringify({
-  etag: '"sg-mx3mnr84"',
-  'last-modified': 'Mon, 30 Nov 2026 18:54:45 GMT',
-  'cache-control': 'public, max-age=0, must-revalidate',
-  'accept-ranges': 'bytes',
-  'x-content-type-options': 'nosniff',
-  'x-request-id': 'sXrU0i-X',
-});
 
 /**
  * The static floor: node:http answering prebuilt Buffers from a Map (peers/bare-static.mjs),
@@ -582,7 +580,7 @@ try {
 } finally {
   stopAll();
 }
-const header = `# Benchmark results\n\n${new Date().toISOString()} · Node ${process.version} · ${quick ? 'quick' : only === undefined ? 'full' : `--only=${only}`} run · wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} round(s), medians · access logs off unless named · ${((Date.now() - started) / 1000).toFixed(0)} s\n\n`;
+const header = `# Benchmark results\n\n${new Date().toISOString()} · Node ${process.version} · ${machine()} · ${quick ? 'quick' : only === undefined ? 'full' : `--only=${only}`} run · wrk -t1 -c${CONNECTIONS} -d${SECONDS}s, ${ROUNDS} round(s), medians · access logs off unless named · ${((Date.now() - started) / 1000).toFixed(0)} s\n\n`;
 mkdirSync(join(HERE, 'results'), { recursive: true });
 const resultsFile = quick || only !== undefined ? 'partial.md' : 'latest.md';
 writeFileSync(join(HERE, 'results', resultsFile), header + sections.join('\n'));

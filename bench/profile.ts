@@ -1,0 +1,292 @@
+/**
+ * Where the time goes: a CPU profile of Switchyard and of the bare Node floors under the same
+ * load, grouped into what runs (socket writes, Node's own JavaScript, undici, Switchyard's
+ * code, V8 and native code, garbage collection), as µs of busy CPU per request.
+ * `npm run bench:profile [-- --scenario=proxy|static|cache] [--seconds=9]`; writes
+ * bench/results/profile-<scenario>.md. The table in docs/performance.md "Where the time
+ * goes" is copied from it.
+ *
+ * Each contender runs pinned to CPU 1 beside the nginx upstream (wrk on CPU 0), gets the
+ * bench's warm-up, and is profiled only while the measured load runs: the profiler is started
+ * and stopped over the inspector protocol (`--inspect` on a loopback port of its own), so
+ * start-up and warm-up are not in the figures. Profiler overhead is included (figures are
+ * larger than `npm run bench`'s); the proportions are what the table is for.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { request } from 'undici';
+import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
+import { treeCpuMicros } from './lib/cpu.js';
+import { BENCH_LIMITS } from './lib/switchyard.js';
+import { HIT_FIELDS, STATIC_FIELDS } from './lib/floor-fields.js';
+import { template } from './lib/template.js';
+import { wrk } from './lib/wrk.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = join(HERE, '..');
+const arg = (name: string) =>
+  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const SCENARIO = arg('scenario') ?? 'proxy';
+const SECONDS = Number(arg('seconds') ?? 9);
+const WARMUP_SECONDS = 8;
+const CONNECTIONS = 64;
+/** µs between samples: V8's default; several thousand samples in 9 s, a light load to carry. */
+const SAMPLING_US = 1000;
+
+if (!['proxy', 'static', 'cache'].includes(SCENARIO))
+  throw new Error(`--scenario must be proxy, static or cache, not ${SCENARIO}`);
+
+const work = mkdtempSync(join(tmpdir(), 'sy-profile-'));
+const files = join(work, 'files');
+mkdirSync(files);
+writeFileSync(join(files, '1k.bin'), Buffer.alloc(1024, 'a'));
+
+interface Contender {
+  readonly name: string;
+  /** Node arguments after `--inspect`, and the URL to load once it listens on `port`. */
+  args(port: number, upstream: number): { argv: string[]; url: string; ready?: string };
+}
+
+function switchyardArgs(port: number, upstream: number): { argv: string[]; url: string } {
+  const origin =
+    SCENARIO === 'static'
+      ? `static: { dir: "${files}" }`
+      : `upstream: { replicas: ["http://127.0.0.1:${upstream}"] }`;
+  const config = join(work, `switchyard-${port}.yaml`);
+  writeFileSync(
+    config,
+    [
+      `listen: { host: 127.0.0.1, port: ${port} }`,
+      'log: { access: false, level: warn }',
+      'admin: { port: 0 }',
+      'https: { enabled: false }',
+      `dataDir: ${join(work, `data-${port}`)}`,
+      ...BENCH_LIMITS,
+      'projects:',
+      `  - { slug: p0, deployments: [{ id: d1, ${origin} }] }`,
+      '',
+    ].join('\n'),
+  );
+  return {
+    argv: [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
+    url: `http://127.0.0.1:${port}/p0/1k.bin`,
+  };
+}
+
+const peer =
+  (script: string, ...options: string[]) =>
+  (port: number, upstream: number) => ({
+    argv: [join(HERE, 'peers', script), String(port), `http://127.0.0.1:${upstream}`, ...options],
+    url: `http://127.0.0.1:${port}/1k.bin`,
+  });
+
+const CONTENDERS: Record<string, Contender[]> = {
+  proxy: [
+    { name: 'Switchyard', args: switchyardArgs },
+    { name: 'bare Node proxy', args: peer('bare-proxy.mjs') },
+    { name: 'bare proxy, Switchyard’s fields', args: peer('bare-proxy.mjs', '--fields') },
+  ],
+  static: [
+    { name: 'Switchyard', args: switchyardArgs },
+    { name: 'bare node (Map)', args: bareStatic() },
+    { name: 'bare node, Switchyard’s fields', args: bareStatic(STATIC_FIELDS) },
+  ],
+  cache: [
+    { name: 'Switchyard', args: switchyardArgs },
+    { name: 'bare node (Map)', args: bareStatic() },
+    { name: 'bare node, a hit’s fields', args: bareStatic(HIT_FIELDS) },
+  ],
+};
+
+function bareStatic(...fields: string[]) {
+  return (port: number) => ({
+    argv: [join(HERE, 'peers', 'bare-static.mjs'), String(port), files, ...(fields ?? [])],
+    url: `http://127.0.0.1:${port}/1k.bin`,
+  });
+}
+
+/** The inspector's WebSocket address, from the "Debugger listening on ws://…" line. */
+async function inspectorUrl(proc: Started): Promise<string> {
+  for (let i = 0; i < 200; i++) {
+    const m = /Debugger listening on (ws:\/\/\S+)/.exec(proc.output());
+    if (m) return m[1]!;
+    await sleep(50);
+  }
+  throw new Error(`no inspector address: ${proc.output()}`);
+}
+
+/** One inspector session: send a method, resolve with its result. */
+async function inspector(url: string) {
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    ws.onopen = resolve;
+    ws.onerror = reject;
+  });
+  let next = 1;
+  const waiting = new Map<number, { resolve(r: unknown): void; reject(e: Error): void }>();
+  ws.onmessage = (e) => {
+    const msg = JSON.parse(String(e.data)) as { id?: number; result?: unknown; error?: unknown };
+    const call = msg.id === undefined ? undefined : waiting.get(msg.id);
+    if (call === undefined) return; // an event, not an answer
+    waiting.delete(msg.id!);
+    if (msg.error !== undefined) call.reject(new Error(JSON.stringify(msg.error)));
+    else call.resolve(msg.result);
+  };
+  return {
+    send(method: string, params: object = {}): Promise<unknown> {
+      const id = next++;
+      ws.send(JSON.stringify({ id, method, params }));
+      return new Promise((resolve, reject) => waiting.set(id, { resolve, reject }));
+    },
+    close: () => ws.close(),
+  };
+}
+
+interface Profile {
+  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const ROWS = [
+  'socket writes (`writev`, `write`)',
+  'Node’s HTTP server, streams, timers (JavaScript)',
+  'undici',
+  'the server’s own code',
+  'other libraries',
+  'V8 and native code outside JavaScript',
+  'garbage collection',
+] as const;
+type Row = (typeof ROWS)[number];
+
+const WRITES = new Set(['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String']);
+
+/** What a sample's innermost frame belongs to. */
+function rowOf(frame: { functionName: string; url: string }): Row | 'idle' {
+  const { functionName: name, url } = frame;
+  if (name === '(idle)') return 'idle';
+  if (name === '(garbage collector)') return 'garbage collection';
+  if (url === '') return WRITES.has(name) ? ROWS[0] : ROWS[5];
+  if (url.includes('/node_modules/undici/')) return 'undici';
+  if (url.includes('/node_modules/')) return 'other libraries';
+  if (url.startsWith('node:')) return ROWS[1];
+  return 'the server’s own code'; // dist/ (Switchyard) or bench/peers/ (a floor's script)
+}
+
+/**
+ * µs of CPU per request in each row. Samples are taken on wall time, and a process that shares
+ * its CPU with the upstream is sometimes waiting for it: the samples give each row's share of
+ * the busy time, the process's CPU time from /proc (`cpuPerRequest`) gives the total.
+ */
+function group(profile: Profile, cpuPerRequest: number): Map<Row, number> {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  const out = new Map<Row, number>(ROWS.map((r) => [r, 0]));
+  let busy = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const row = rowOf(byId.get(profile.samples[i]!)!);
+    if (row === 'idle') continue;
+    out.set(row, out.get(row)! + profile.timeDeltas[i]!);
+    busy += profile.timeDeltas[i]!;
+  }
+  for (const [row, time] of out) out.set(row, (time / busy) * cpuPerRequest);
+  return out;
+}
+
+async function profileOne(c: Contender, upstream: number) {
+  const port = await freePort();
+  const { argv, url } = c.args(port, upstream);
+  const proc = start(process.execPath, ['--inspect=127.0.0.1:0', ...argv], {
+    cpus: '1',
+    env: { PORT: '' },
+  });
+  try {
+    await waitForPort(port, c.name, proc);
+    if (c.args === switchyardArgs) await ready(port);
+    if (SCENARIO === 'cache') await primeCache(url);
+    const session = await inspector(await inspectorUrl(proc));
+    await wrk(url, { connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: '0' });
+    await session.send('Profiler.enable');
+    await session.send('Profiler.setSamplingInterval', { interval: SAMPLING_US });
+    await session.send('Profiler.start');
+    const cpuBefore = treeCpuMicros(proc.pid);
+    const load = await wrk(url, { connections: CONNECTIONS, seconds: SECONDS, cpus: '0' });
+    const cpu = treeCpuMicros(proc.pid) - cpuBefore;
+    const { profile } = (await session.send('Profiler.stop')) as { profile: Profile };
+    session.close();
+    if (load.errors > 0) throw new Error(`${c.name}: ${load.errors} errors under load`);
+    return { rows: group(profile, cpu / load.requests), requests: load.requests };
+  } finally {
+    await stop(proc);
+  }
+}
+
+/** Until Switchyard's `/_switchyard/ready` answers 200. */
+async function ready(port: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const res = await request(`http://127.0.0.1:${port}/_switchyard/ready`).catch(() => undefined);
+    await res?.body.text();
+    if (res?.statusCode === 200) return;
+    await sleep(100);
+  }
+  throw new Error('switchyard did not become ready');
+}
+
+/** The cache scenario's upstream marks its answer cacheable: a first request stores it. */
+async function primeCache(url: string): Promise<void> {
+  const res = await request(url);
+  await res.body.text();
+}
+
+async function main(): Promise<void> {
+  const upPort = await freePort();
+  const upConfig = template(work, 'nginx-upstream.conf', { dir: work, port: upPort, files });
+  const upstream = start('nginx', ['-c', upConfig, '-p', work], { cpus: '1' });
+  await waitForPort(upPort, 'nginx upstream', upstream);
+  // Cache hits: an origin whose answer may be stored (asked once per contender).
+  const origin = createServer((_req, res) => {
+    res.writeHead(200, { 'cache-control': 'max-age=600', 'content-type': 'text/plain' });
+    res.end(Buffer.alloc(1024, 'a'));
+  });
+  await new Promise<void>((r) => origin.listen(0, '127.0.0.1', r));
+  const originPort = (origin.address() as AddressInfo).port;
+  const target = SCENARIO === 'cache' ? originPort : upPort;
+  const results: { name: string; rows: Map<Row, number> }[] = [];
+  for (const c of CONTENDERS[SCENARIO]!) {
+    const { rows, requests } = await profileOne(c, target);
+    console.log(`${c.name}: ${Math.round(requests / SECONDS)} requests/s while profiled`);
+    results.push({ name: c.name, rows });
+  }
+  const header = `| ${SCENARIO} 1 KiB | ${results.map((r) => r.name).join(' | ')} |`;
+  const rule = `| --- | ${results.map(() => '---:').join(' | ')} |`;
+  const lines = ROWS.map(
+    (row) => `| ${row} | ${results.map((r) => r.rows.get(row)!.toFixed(1)).join(' | ')} |`,
+  );
+  const busy = results.map((r) => [...r.rows.values()].reduce((a, b) => a + b, 0).toFixed(1));
+  const text = [
+    `${new Date().toISOString()} · Node ${process.version} · ${cpus()[0]?.model.trim()} · ${SCENARIO}, wrk -c${CONNECTIONS} ` +
+      `for ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up, each pinned to CPU 1 with the ` +
+      `nginx upstream; sampled every ${SAMPLING_US} µs; µs of CPU per request (the process's ` +
+      `CPU time from /proc, shared out by the samples)`,
+    '',
+    header,
+    rule,
+    ...lines,
+    `| **busy per request** | ${busy.map((b) => `**${b}**`).join(' | ')} |`,
+    '',
+  ].join('\n');
+  mkdirSync(join(HERE, 'results'), { recursive: true });
+  writeFileSync(join(HERE, 'results', `profile-${SCENARIO}.md`), text);
+  console.log(text);
+  origin.close();
+}
+
+try {
+  await main();
+} finally {
+  stopAll();
+}
