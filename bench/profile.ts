@@ -2,7 +2,7 @@
  * Where the time goes: a CPU profile of Switchyard and of the bare Node floors under the same
  * load, grouped into what runs (socket writes, Node's own JavaScript, undici, Switchyard's
  * code, V8 and native code, garbage collection), as µs of busy CPU per request.
- * `npm run bench:profile [-- --scenario=proxy|static|cache] [--seconds=9]`; writes
+ * `npm run bench:profile [-- --scenario=proxy|static|cache] [--seconds=9] [--top=N]`; writes
  * bench/results/profile-<scenario>.md. The table in docs/performance.md "Where the time
  * goes" is copied from it.
  *
@@ -34,6 +34,8 @@ const arg = (name: string) =>
 const SCENARIO = arg('scenario') ?? 'proxy';
 const SECONDS = Number(arg('seconds') ?? 9);
 const WARMUP_SECONDS = 8;
+/** `--top=N`: also print each contender's N costliest functions (self time), to dig in. */
+const TOP = Number(arg('top') ?? 0);
 const CONNECTIONS = 64;
 /** µs between samples: V8's default; several thousand samples in 9 s, a light load to carry. */
 const SAMPLING_US = 1000;
@@ -148,7 +150,11 @@ async function inspector(url: string) {
 }
 
 interface Profile {
-  nodes: { id: number; callFrame: { functionName: string; url: string }; children?: number[] }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -197,6 +203,23 @@ function group(profile: Profile, cpuPerRequest: number): Map<Row, number> {
   return out;
 }
 
+/** The `TOP` functions with the most self time, in µs of CPU per request. */
+function printTop(name: string, profile: Profile, cpuPerRequest: number): void {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const self = new Map<string, number>();
+  let busy = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const { callFrame: f } = byId.get(profile.samples[i]!)!;
+    if (rowOf(f) === 'idle') continue;
+    const where = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
+    self.set(where, (self.get(where) ?? 0) + profile.timeDeltas[i]!);
+    busy += profile.timeDeltas[i]!;
+  }
+  console.log(`\n${name}: the ${TOP} functions with the most self time, µs per request`);
+  for (const [where, time] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP))
+    console.log(`${((time / busy) * cpuPerRequest).toFixed(2).padStart(7)}  ${where}`);
+}
+
 async function profileOne(c: Contender, upstream: number) {
   const port = await freePort();
   const { argv, url } = c.args(port, upstream);
@@ -219,6 +242,7 @@ async function profileOne(c: Contender, upstream: number) {
     const { profile } = (await session.send('Profiler.stop')) as { profile: Profile };
     session.close();
     if (load.errors > 0) throw new Error(`${c.name}: ${load.errors} errors under load`);
+    if (TOP > 0) printTop(c.name, profile, cpu / load.requests);
     return { rows: group(profile, cpu / load.requests), requests: load.requests };
   } finally {
     await stop(proc);
