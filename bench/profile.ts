@@ -2,7 +2,7 @@
  * Where the time goes: a CPU profile of Switchyard and of the bare Node floors under the same
  * load, grouped into what runs (socket writes, Node's own JavaScript, undici, Switchyard's
  * code, V8 and native code, garbage collection), as µs of busy CPU per request.
- * `npm run bench:profile [-- --scenario=proxy|static|cache] [--seconds=9] [--top=N]`; writes
+ * `npm run bench:profile [-- --scenario=proxy|static|cache|tls] [--seconds=9] [--top=N]`; writes
  * bench/results/profile-<scenario>.md. The table in docs/performance.md "Where the time
  * goes" is copied from it.
  *
@@ -12,7 +12,7 @@
  * start-up and warm-up are not in the figures. Profiler overhead is included (figures are
  * larger than `npm run bench`'s); the proportions are what the table is for.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
@@ -23,6 +23,7 @@ import { request } from 'undici';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
 import { treeCpuMicros } from './lib/cpu.js';
 import { BENCH_LIMITS } from './lib/switchyard.js';
+import { LocalCa } from '../src/tls/local-ca.js';
 import { HIT_FIELDS, STATIC_FIELDS } from './lib/floor-fields.js';
 import { template } from './lib/template.js';
 import { wrk } from './lib/wrk.js';
@@ -40,13 +41,21 @@ const CONNECTIONS = 64;
 /** µs between samples: V8's default; several thousand samples in 9 s, a light load to carry. */
 const SAMPLING_US = 1000;
 
-if (!['proxy', 'static', 'cache'].includes(SCENARIO))
-  throw new Error(`--scenario must be proxy, static or cache, not ${SCENARIO}`);
+if (!['proxy', 'static', 'cache', 'tls'].includes(SCENARIO))
+  throw new Error(`--scenario must be proxy, static, cache or tls, not ${SCENARIO}`);
 
 const work = mkdtempSync(join(tmpdir(), 'sy-profile-'));
 const files = join(work, 'files');
 mkdirSync(files);
 writeFileSync(join(files, '1k.bin'), Buffer.alloc(1024, 'a'));
+// HTTPS keep-alive (`tls`): one local CA; the floor gets a leaf from it, Switchyard issues its
+// own from the same CA (ECDSA P-256 both), as in `npm run bench`.
+const tlsDir = join(work, 'tls');
+if (SCENARIO === 'tls') {
+  const leaf = await (await LocalCa.open(tlsDir)).issue(['localhost']);
+  writeFileSync(join(tlsDir, 'leaf.pem'), leaf.certPem);
+  writeFileSync(join(tlsDir, 'leaf-key.pem'), leaf.keyPem);
+}
 
 interface Contender {
   readonly name: string;
@@ -55,6 +64,16 @@ interface Contender {
 }
 
 function switchyardArgs(port: number, upstream: number): { argv: string[]; url: string } {
+  const dataDir = join(work, `data-${port}`);
+  // Over TLS the plain listener gets a port of its own, and the load goes to `port`.
+  const listen =
+    SCENARIO === 'tls'
+      ? [`listen: { host: 127.0.0.1, port: 0 }`, `https: { host: 127.0.0.1, port: ${port} }`]
+      : [`listen: { host: 127.0.0.1, port: ${port} }`, 'https: { enabled: false }'];
+  if (SCENARIO === 'tls') {
+    mkdirSync(dataDir);
+    for (const f of ['ca.pem', 'ca-key.pem']) copyFileSync(join(tlsDir, f), join(dataDir, f));
+  }
   const origin =
     SCENARIO === 'static'
       ? `static: { dir: "${files}" }`
@@ -63,11 +82,10 @@ function switchyardArgs(port: number, upstream: number): { argv: string[]; url: 
   writeFileSync(
     config,
     [
-      `listen: { host: 127.0.0.1, port: ${port} }`,
+      ...listen,
       'log: { access: false, level: warn }',
       'admin: { port: 0 }',
-      'https: { enabled: false }',
-      `dataDir: ${join(work, `data-${port}`)}`,
+      `dataDir: ${dataDir}`,
       ...BENCH_LIMITS,
       'projects:',
       `  - { slug: p0, deployments: [{ id: d1, ${origin} }] }`,
@@ -76,7 +94,7 @@ function switchyardArgs(port: number, upstream: number): { argv: string[]; url: 
   );
   return {
     argv: [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
-    url: `http://127.0.0.1:${port}/p0/1k.bin`,
+    url: `${SCENARIO === 'tls' ? 'https://localhost' : 'http://127.0.0.1'}:${port}/p0/1k.bin`,
   };
 }
 
@@ -97,6 +115,22 @@ const CONTENDERS: Record<string, Contender[]> = {
     { name: 'Switchyard', args: switchyardArgs },
     { name: 'bare node (Map)', args: bareStatic() },
     { name: 'bare node, Switchyard’s fields', args: bareStatic(STATIC_FIELDS) },
+  ],
+  tls: [
+    { name: 'Switchyard', args: switchyardArgs },
+    {
+      name: 'bare node:https proxy',
+      args: (port: number, upstream: number) => ({
+        argv: [
+          join(HERE, 'peers', 'bare-tls-proxy.mjs'),
+          String(port),
+          `http://127.0.0.1:${upstream}`,
+          join(tlsDir, 'leaf.pem'),
+          join(tlsDir, 'leaf-key.pem'),
+        ],
+        url: `https://localhost:${port}/1k.bin`,
+      }),
+    },
   ],
   cache: [
     { name: 'Switchyard', args: switchyardArgs },
@@ -229,7 +263,8 @@ async function profileOne(c: Contender, upstream: number) {
   });
   try {
     await waitForPort(port, c.name, proc);
-    if (c.args === switchyardArgs) await ready(port);
+    // (Over TLS its HTTPS port opens once it is ready, as `npm run bench` takes it.)
+    if (c.args === switchyardArgs && SCENARIO !== 'tls') await ready(port);
     if (SCENARIO === 'cache') await primeCache(url);
     const session = await inspector(await inspectorUrl(proc));
     await wrk(url, { connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: '0' });
