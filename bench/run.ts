@@ -63,8 +63,9 @@ writeFileSync(join(files, '100k.bin'), Buffer.alloc(100 * 1024, 'b'));
 
 /**
  * The CPU the figures were taken on: ratios against nginx differ between machines far more
- * than between runs on one (static 1 KiB: 0.51× nginx in one full run, 1.20× six hours later
- * on another machine of the same kind, with one small change between), so results say which.
+ * than between runs on one (static 1 KiB: 0.51× nginx in the full run of 2026-12-01 05:29,
+ * 0.76× and 0.74× in two that night on an AMD EPYC, with one small change between; see
+ * docs/performance.md), so results say which.
  */
 const machine = () => `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`;
 
