@@ -1,7 +1,8 @@
 /**
  * Where the time goes: a CPU profile of Switchyard and of the bare Node floors under the same
  * load, grouped into what runs (socket writes, Node's own JavaScript, undici, Switchyard's
- * code, V8 and native code, garbage collection), as µs of busy CPU per request.
+ * code, V8 and native code, garbage collection), as µs of CPU per request: each group's share
+ * of the busy samples times the process's CPU time from /proc.
  * `npm run bench:profile [-- --scenario=proxy|static|cache|tls] [--seconds=9] [--top=N]`; writes
  * bench/results/profile-<scenario>.md. The table in docs/performance.md "Where the time
  * goes" is copied from it.
@@ -22,7 +23,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
 import { treeCpuMicros } from './lib/cpu.js';
-import { BENCH_LIMITS } from './lib/switchyard.js';
+import { BENCH_LIMITS, untilReady } from './lib/switchyard.js';
 import { LocalCa } from '../src/tls/local-ca.js';
 import { HIT_FIELDS, STATIC_FIELDS } from './lib/floor-fields.js';
 import { template } from './lib/template.js';
@@ -60,7 +61,7 @@ if (SCENARIO === 'tls') {
 interface Contender {
   readonly name: string;
   /** Node arguments after `--inspect`, and the URL to load once it listens on `port`. */
-  args(port: number, upstream: number): { argv: string[]; url: string; ready?: string };
+  args(port: number, upstream: number): { argv: string[]; url: string };
 }
 
 function switchyardArgs(port: number, upstream: number): { argv: string[]; url: string } {
@@ -141,7 +142,7 @@ const CONTENDERS: Record<string, Contender[]> = {
 
 function bareStatic(...fields: string[]) {
   return (port: number) => ({
-    argv: [join(HERE, 'peers', 'bare-static.mjs'), String(port), files, ...(fields ?? [])],
+    argv: [join(HERE, 'peers', 'bare-static.mjs'), String(port), files, ...fields],
     url: `http://127.0.0.1:${port}/1k.bin`,
   });
 }
@@ -183,12 +184,14 @@ async function inspector(url: string) {
   };
 }
 
+interface Frame {
+  functionName: string;
+  url: string;
+  lineNumber: number;
+}
+
 interface Profile {
-  nodes: {
-    id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
-    children?: number[];
-  }[];
+  nodes: { id: number; callFrame: Frame; children?: number[] }[];
   samples: number[];
   timeDeltas: number[];
 }
@@ -207,7 +210,7 @@ type Row = (typeof ROWS)[number];
 const WRITES = new Set(['writev', 'writeBuffer', 'writeUtf8String', 'writeLatin1String']);
 
 /** What a sample's innermost frame belongs to. */
-function rowOf(frame: { functionName: string; url: string }): Row | 'idle' {
+function rowOf(frame: Frame): Row | 'idle' {
   const { functionName: name, url } = frame;
   if (name === '(idle)') return 'idle';
   if (name === '(garbage collector)') return 'garbage collection';
@@ -218,20 +221,27 @@ function rowOf(frame: { functionName: string; url: string }): Row | 'idle' {
   return 'the server’s own code'; // dist/ (Switchyard) or bench/peers/ (a floor's script)
 }
 
+/** Each busy sample's innermost frame and the time it stands for (idle samples left out). */
+function* busySamples(profile: Profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
+  for (let i = 0; i < profile.samples.length; i++) {
+    const frame = byId.get(profile.samples[i]!)!;
+    const row = rowOf(frame);
+    if (row !== 'idle') yield { frame, row, time: profile.timeDeltas[i]! };
+  }
+}
+
 /**
  * µs of CPU per request in each row. Samples are taken on wall time, and a process that shares
  * its CPU with the upstream is sometimes waiting for it: the samples give each row's share of
  * the busy time, the process's CPU time from /proc (`cpuPerRequest`) gives the total.
  */
 function group(profile: Profile, cpuPerRequest: number): Map<Row, number> {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
   const out = new Map<Row, number>(ROWS.map((r) => [r, 0]));
   let busy = 0;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const row = rowOf(byId.get(profile.samples[i]!)!);
-    if (row === 'idle') continue;
-    out.set(row, out.get(row)! + profile.timeDeltas[i]!);
-    busy += profile.timeDeltas[i]!;
+  for (const { row, time } of busySamples(profile)) {
+    out.set(row, out.get(row)! + time);
+    busy += time;
   }
   for (const [row, time] of out) out.set(row, (time / busy) * cpuPerRequest);
   return out;
@@ -239,15 +249,12 @@ function group(profile: Profile, cpuPerRequest: number): Map<Row, number> {
 
 /** The `TOP` functions with the most self time, in µs of CPU per request. */
 function printTop(name: string, profile: Profile, cpuPerRequest: number): void {
-  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const self = new Map<string, number>();
   let busy = 0;
-  for (let i = 0; i < profile.samples.length; i++) {
-    const { callFrame: f } = byId.get(profile.samples[i]!)!;
-    if (rowOf(f) === 'idle') continue;
+  for (const { frame: f, time } of busySamples(profile)) {
     const where = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*\/(dist|node_modules)\//, '$1/')}:${f.lineNumber + 1}`;
-    self.set(where, (self.get(where) ?? 0) + profile.timeDeltas[i]!);
-    busy += profile.timeDeltas[i]!;
+    self.set(where, (self.get(where) ?? 0) + time);
+    busy += time;
   }
   console.log(`\n${name}: the ${TOP} functions with the most self time, µs per request`);
   for (const [where, time] of [...self].sort((a, b) => b[1] - a[1]).slice(0, TOP))
@@ -263,8 +270,7 @@ async function profileOne(c: Contender, upstream: number) {
   });
   try {
     await waitForPort(port, c.name, proc);
-    // (Over TLS its HTTPS port opens once it is ready, as `npm run bench` takes it.)
-    if (c.args === switchyardArgs && SCENARIO !== 'tls') await ready(port);
+    if (c.args === switchyardArgs) await untilReady(new URL(url).origin);
     if (SCENARIO === 'cache') await primeCache(url);
     const session = await inspector(await inspectorUrl(proc));
     await wrk(url, { connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: '0' });
@@ -282,17 +288,6 @@ async function profileOne(c: Contender, upstream: number) {
   } finally {
     await stop(proc);
   }
-}
-
-/** Until Switchyard's `/_switchyard/ready` answers 200. */
-async function ready(port: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const res = await request(`http://127.0.0.1:${port}/_switchyard/ready`).catch(() => undefined);
-    await res?.body.text();
-    if (res?.statusCode === 200) return;
-    await sleep(100);
-  }
-  throw new Error('switchyard did not become ready');
 }
 
 /** The cache scenario's upstream marks its answer cacheable: a first request stores it. */

@@ -14,10 +14,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { request } from 'undici';
 import { treeCpuMicros } from './lib/cpu.js';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
-import { BENCH_LIMITS } from './lib/switchyard.js';
+import { BENCH_LIMITS, untilReady } from './lib/switchyard.js';
 import { STATIC_FIELDS } from './lib/floor-fields.js';
 import { propagation } from './propagation.js';
 import { cacheBench } from './cache.js';
@@ -80,18 +79,6 @@ async function startedOn(
 ) {
   await waitForPort(port, name, proc);
   return { proc, base };
-}
-
-/** Until Switchyard's `/_switchyard/ready` answers 200 (its route table is complete). */
-async function ready(port: number): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const res = await request(`http://127.0.0.1:${port}/_switchyard/ready`).catch(() => undefined);
-    await res?.body.text();
-    if (res?.statusCode === 200) return;
-    if (Date.now() > deadline) throw new Error('switchyard did not become ready');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 function nodePeer(name: string, script: string, ...options: string[]): Contender {
@@ -166,7 +153,7 @@ function switchyard(
       const started = await startedOn(port, name, proc, `http://127.0.0.1:${port}/p${target}`);
       // Listening comes before the store's projects are loaded and compiled: wait for
       // readiness, so that no loading runs beside another contender's measurement.
-      await ready(port);
+      await untilReady(`http://127.0.0.1:${port}`);
       return started;
     },
   };

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Agent, request } from 'undici';
 import { freePort, start, waitForPort, type Started } from './processes.js';
 
 const BIN = fileURLToPath(new URL('../../bin/switchyard.js', import.meta.url));
@@ -84,4 +85,28 @@ export async function startWithAdmin(
   await waitForPort(port, name, proc);
   await waitForPort(admin, `${name} admin`, proc);
   return { proc, port, admin };
+}
+
+/**
+ * Until `<origin>/_switchyard/ready` answers 200 (its route table is complete), two minutes
+ * at most. Over HTTPS the instance's certificate comes from the bench's own CA: not checked.
+ */
+export async function untilReady(origin: string): Promise<void> {
+  const dispatcher = origin.startsWith('https:')
+    ? new Agent({ connect: { rejectUnauthorized: false } })
+    : undefined;
+  const deadline = Date.now() + 120_000;
+  try {
+    for (;;) {
+      const res = await request(`${origin}/_switchyard/ready`, { dispatcher }).catch(
+        () => undefined,
+      );
+      await res?.body.text();
+      if (res?.statusCode === 200) return;
+      if (Date.now() > deadline) throw new Error(`switchyard at ${origin} did not become ready`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  } finally {
+    await dispatcher?.close();
+  }
 }
