@@ -3,12 +3,12 @@
  * load, grouped into what runs (socket writes, Node's own JavaScript, undici, Switchyard's
  * code, V8 and native code, garbage collection), as µs of CPU per request: each group's share
  * of the busy samples times the process's CPU time from /proc.
- * `npm run bench:profile [-- --scenario=proxy|static|cache|tls] [--seconds=9] [--top=N]`; writes
+ * `npm run bench:profile [-- --scenario=proxy|static|cache|tls|h2] [--seconds=9] [--top=N]`; writes
  * bench/results/profile-<scenario>.md. The table in docs/performance.md "Where the time
  * goes" is copied from it.
  *
- * Each contender runs pinned to CPU 1 beside the nginx upstream (wrk on CPU 0), gets the
- * bench's warm-up, and is profiled only while the measured load runs: the profiler is started
+ * Each contender runs pinned to CPU 1 beside the nginx upstream (wrk on CPU 0; for `h2`,
+ * h2load -c16 -m10 as in `npm run bench`, a fixed number of requests), gets the bench's warm-up, and is profiled only while the measured load runs: the profiler is started
  * and stopped over the inspector protocol (`--inspect` on a loopback port of its own), so
  * start-up and warm-up are not in the figures. Profiler overhead is included (figures are
  * larger than `npm run bench`'s); the proportions are what the table is for.
@@ -27,6 +27,7 @@ import { BENCH_LIMITS, untilReady } from './lib/switchyard.js';
 import { LocalCa } from '../src/tls/local-ca.js';
 import { HIT_FIELDS, STATIC_FIELDS } from './lib/floor-fields.js';
 import { template } from './lib/template.js';
+import { h2load } from './lib/tls-load.js';
 import { wrk } from './lib/wrk.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -42,17 +43,22 @@ const CONNECTIONS = 64;
 /** µs between samples: V8's default; several thousand samples in 9 s, a light load to carry. */
 const SAMPLING_US = 1000;
 
-if (!['proxy', 'static', 'cache', 'tls'].includes(SCENARIO))
-  throw new Error(`--scenario must be proxy, static, cache or tls, not ${SCENARIO}`);
+if (!['proxy', 'static', 'cache', 'tls', 'h2'].includes(SCENARIO))
+  throw new Error(`--scenario must be proxy, static, cache, tls or h2, not ${SCENARIO}`);
+/** Over TLS: HTTPS keep-alive with wrk (`tls`), HTTP/2 with h2load (`h2`). */
+const OVER_TLS = SCENARIO === 'tls' || SCENARIO === 'h2';
+/** h2load's requests: about as many as wrk sends in the warm-up and the profiled seconds. */
+const H2_WARMUP = 60_000;
+const H2_REQUESTS = 80_000;
 
 const work = mkdtempSync(join(tmpdir(), 'sy-profile-'));
 const files = join(work, 'files');
 mkdirSync(files);
 writeFileSync(join(files, '1k.bin'), Buffer.alloc(1024, 'a'));
-// HTTPS keep-alive (`tls`): one local CA; the floor gets a leaf from it, Switchyard issues its
+// HTTPS (`tls`, `h2`): one local CA; the floor gets a leaf from it, Switchyard issues its
 // own from the same CA (ECDSA P-256 both), as in `npm run bench`.
 const tlsDir = join(work, 'tls');
-if (SCENARIO === 'tls') {
+if (OVER_TLS) {
   const leaf = await (await LocalCa.open(tlsDir)).issue(['localhost']);
   writeFileSync(join(tlsDir, 'leaf.pem'), leaf.certPem);
   writeFileSync(join(tlsDir, 'leaf-key.pem'), leaf.keyPem);
@@ -67,11 +73,10 @@ interface Contender {
 function switchyardArgs(port: number, upstream: number): { argv: string[]; url: string } {
   const dataDir = join(work, `data-${port}`);
   // Over TLS the plain listener gets a port of its own, and the load goes to `port`.
-  const listen =
-    SCENARIO === 'tls'
-      ? [`listen: { host: 127.0.0.1, port: 0 }`, `https: { host: 127.0.0.1, port: ${port} }`]
-      : [`listen: { host: 127.0.0.1, port: ${port} }`, 'https: { enabled: false }'];
-  if (SCENARIO === 'tls') {
+  const listen = OVER_TLS
+    ? [`listen: { host: 127.0.0.1, port: 0 }`, `https: { host: 127.0.0.1, port: ${port} }`]
+    : [`listen: { host: 127.0.0.1, port: ${port} }`, 'https: { enabled: false }'];
+  if (OVER_TLS) {
     mkdirSync(dataDir);
     for (const f of ['ca.pem', 'ca-key.pem']) copyFileSync(join(tlsDir, f), join(dataDir, f));
   }
@@ -95,7 +100,7 @@ function switchyardArgs(port: number, upstream: number): { argv: string[]; url: 
   );
   return {
     argv: [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
-    url: `${SCENARIO === 'tls' ? 'https://localhost' : 'http://127.0.0.1'}:${port}/p0/1k.bin`,
+    url: `${OVER_TLS ? 'https://localhost' : 'http://127.0.0.1'}:${port}/p0/1k.bin`,
   };
 }
 
@@ -119,19 +124,11 @@ const CONTENDERS: Record<string, Contender[]> = {
   ],
   tls: [
     { name: 'Switchyard', args: switchyardArgs },
-    {
-      name: 'bare node:https proxy',
-      args: (port: number, upstream: number) => ({
-        argv: [
-          join(HERE, 'peers', 'bare-tls-proxy.mjs'),
-          String(port),
-          `http://127.0.0.1:${upstream}`,
-          join(tlsDir, 'leaf.pem'),
-          join(tlsDir, 'leaf-key.pem'),
-        ],
-        url: `https://localhost:${port}/1k.bin`,
-      }),
-    },
+    { name: 'bare node:https proxy', args: bareTls },
+  ],
+  h2: [
+    { name: 'Switchyard', args: switchyardArgs },
+    { name: 'bare node:http2 `stream` proxy', args: bareTls },
   ],
   cache: [
     { name: 'Switchyard', args: switchyardArgs },
@@ -139,6 +136,20 @@ const CONTENDERS: Record<string, Contender[]> = {
     { name: 'bare node, a hit’s fields', args: bareStatic(HIT_FIELDS) },
   ],
 };
+
+/** The HTTPS and HTTP/2 floor (peers/bare-tls-proxy.mjs): node:https, node:http2 streams. */
+function bareTls(port: number, upstream: number) {
+  return {
+    argv: [
+      join(HERE, 'peers', 'bare-tls-proxy.mjs'),
+      String(port),
+      `http://127.0.0.1:${upstream}`,
+      join(tlsDir, 'leaf.pem'),
+      join(tlsDir, 'leaf-key.pem'),
+    ],
+    url: `https://localhost:${port}/1k.bin`,
+  };
+}
 
 function bareStatic(...fields: string[]) {
   return (port: number) => ({
@@ -273,21 +284,39 @@ async function profileOne(c: Contender, upstream: number) {
     if (c.args === switchyardArgs) await untilReady(new URL(url).origin);
     if (SCENARIO === 'cache') await primeCache(url);
     const session = await inspector(await inspectorUrl(proc));
-    await wrk(url, { connections: CONNECTIONS, seconds: WARMUP_SECONDS, cpus: '0' });
+    await load(url, 'warm-up');
     await session.send('Profiler.enable');
     await session.send('Profiler.setSamplingInterval', { interval: SAMPLING_US });
     await session.send('Profiler.start');
     const cpuBefore = treeCpuMicros(proc.pid);
-    const load = await wrk(url, { connections: CONNECTIONS, seconds: SECONDS, cpus: '0' });
+    const measured = await load(url, 'measured');
     const cpu = treeCpuMicros(proc.pid) - cpuBefore;
     const { profile } = (await session.send('Profiler.stop')) as { profile: Profile };
     session.close();
-    if (load.errors > 0) throw new Error(`${c.name}: ${load.errors} errors under load`);
-    if (TOP > 0) printTop(c.name, profile, cpu / load.requests);
-    return { rows: group(profile, cpu / load.requests), requests: load.requests };
+    if (measured.errors > 0) throw new Error(`${c.name}: ${measured.errors} errors under load`);
+    if (TOP > 0) printTop(c.name, profile, cpu / measured.requests);
+    const { requests } = measured;
+    return { rows: group(profile, cpu / requests), perSecond: requests / measured.seconds };
   } finally {
     await stop(proc);
   }
+}
+
+const LOAD =
+  SCENARIO === 'h2'
+    ? `h2load -c16 -m10, ${H2_REQUESTS} requests after ${H2_WARMUP} of warm-up,`
+    : `wrk -c${CONNECTIONS} for ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up,`;
+
+/** The scenario's load from CPU 0: wrk, or h2load for HTTP/2 (which stops itself). */
+async function load(url: string, phase: 'warm-up' | 'measured') {
+  if (SCENARIO !== 'h2') {
+    const seconds = phase === 'warm-up' ? WARMUP_SECONDS : SECONDS;
+    const done = await wrk(url, { connections: CONNECTIONS, seconds, cpus: '0' });
+    return { requests: done.requests, errors: done.errors, seconds };
+  }
+  const requests = phase === 'warm-up' ? H2_WARMUP : H2_REQUESTS;
+  const done = await h2load(url, { requests, cpus: '0' });
+  return { requests: done.requests, errors: 0, seconds: done.requests / done.perSecond };
 }
 
 /** The cache scenario's upstream marks its answer cacheable: a first request stores it. */
@@ -311,8 +340,8 @@ async function main(): Promise<void> {
   const target = SCENARIO === 'cache' ? originPort : upPort;
   const results: { name: string; rows: Map<Row, number> }[] = [];
   for (const c of CONTENDERS[SCENARIO]!) {
-    const { rows, requests } = await profileOne(c, target);
-    console.log(`${c.name}: ${Math.round(requests / SECONDS)} requests/s while profiled`);
+    const { rows, perSecond } = await profileOne(c, target);
+    console.log(`${c.name}: ${Math.round(perSecond)} requests/s while profiled`);
     results.push({ name: c.name, rows });
   }
   const header = `| ${SCENARIO} 1 KiB | ${results.map((r) => r.name).join(' | ')} |`;
@@ -322,8 +351,8 @@ async function main(): Promise<void> {
   );
   const busy = results.map((r) => [...r.rows.values()].reduce((a, b) => a + b, 0).toFixed(1));
   const text = [
-    `${new Date().toISOString()} · Node ${process.version} · ${cpus()[0]?.model.trim()} · ${SCENARIO}, wrk -c${CONNECTIONS} ` +
-      `for ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up, each pinned to CPU 1 with the ` +
+    `${new Date().toISOString()} · Node ${process.version} · ${cpus()[0]?.model.trim()} · ${SCENARIO}, ${LOAD} ` +
+      `each pinned to CPU 1 with the ` +
       `nginx upstream; sampled every ${SAMPLING_US} µs; µs of CPU per request (the process's ` +
       `CPU time from /proc, shared out by the samples)`,
     '',

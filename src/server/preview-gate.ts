@@ -12,6 +12,7 @@ import type { Protection } from '../model/records.js';
 import { SwitchyardError } from '../model/errors.js';
 import { escapeHtml, sendError, wantsJson } from '../request/error-renderer.js';
 import type { RequestContext } from '../request/request-context.js';
+import { bodyOf } from '../http/request-body.js';
 import { signToken, verifyPassword, verifyToken } from '../secrets/password.js';
 
 export const LOGIN_PATH = '/_switchyard/login';
@@ -74,12 +75,13 @@ function login(
   key: SigningKey,
 ): void {
   let body = '';
-  req.setEncoding('utf8');
-  req.on('data', (chunk: string) => {
+  const input = bodyOf(req);
+  input.setEncoding('utf8');
+  input.on('data', (chunk: string) => {
     body += chunk;
-    if (body.length > MAX_LOGIN_BODY) req.destroy();
+    if (body.length > MAX_LOGIN_BODY) input.destroy();
   });
-  req.on('end', () => {
+  input.on('end', () => {
     const form = new URLSearchParams(body);
     const password = form.get('password') ?? '';
     const next = safeNext(form.get('next'));

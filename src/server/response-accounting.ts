@@ -10,7 +10,7 @@ import { countRequest } from '../observability/metrics.js';
 import { logAccess } from '../request/access-log.js';
 import type { RequestContext } from '../request/request-context.js';
 import type { HandlerOptions } from './request-handler.js';
-import { CountingHttp2Response } from './secure-server.js';
+import { Http2Response } from './http2-exchange.js';
 
 /** Where a response carries its request's context, for the shared 'close' listener. */
 const CONTEXT = Symbol('switchyard.context');
@@ -38,7 +38,7 @@ export function closeListener(
  * included; one response at a time per connection), over HTTP/2 its own body bytes.
  */
 function bytesSent(res: ServerResponse, ctx: RequestContext): number {
-  if (res instanceof CountingHttp2Response) return res.bodyBytes;
+  if ((res as object) instanceof Http2Response) return (res as unknown as Http2Response).bodyBytes;
   return res.req.socket.bytesWritten - ctx.bytesAtStart;
 }
 

@@ -5,9 +5,9 @@
  * `UpstreamAttempt` (picking, load accounting, passive health and the retry rule).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import { carriesBody } from '../http/request-body.js';
+import { bodyOf, carriesBody } from '../http/request-body.js';
 import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
 import { sendError } from '../request/error-renderer.js';
 import type { RequestContext } from '../request/request-context.js';
@@ -160,12 +160,12 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
   }
 
   /** The request body, through the guard that holds it to the size and idle limits. */
-  #body(): IncomingMessage | Transform {
+  #body(): Readable {
     const declared = this.#req.headers['content-length'] !== undefined;
     const limit = declared ? 0 : this.#ctx.bodyLimit;
     const idleMs = this.#bodyIdleMs;
-    if (limit === 0 && idleMs === 0) return this.#req;
-    this.#guarded ??= this.#req.pipe(guardBody(limit, idleMs));
+    if (limit === 0 && idleMs === 0) return bodyOf(this.#req);
+    this.#guarded ??= bodyOf(this.#req).pipe(guardBody(limit, idleMs));
     return this.#guarded;
   }
 

@@ -1,0 +1,322 @@
+/**
+ * HTTP/2 requests answered on node:http2's native `stream` API, through the same request
+ * path as HTTP/1.1. Node's compatibility layer (`Http2ServerRequest`/`Http2ServerResponse`)
+ * builds a Readable per request, hangs eleven listeners on every stream, validates each header
+ * field twice, and makes every response wait for trailers, which sends one more frame: in
+ * a bare server answering 1 KiB it cost about a third of the CPU per request
+ * (docs/performance.md, "HTTP/2 without the compatibility layer").
+ *
+ * `Http2Request` and `Http2Response` give the request path the part of node:http's
+ * `IncomingMessage` and `ServerResponse` it uses, and nothing more: the request's body is the
+ * stream's readable side, the response's body its writable side, and the response an
+ * EventEmitter that says 'finish' and 'close' once per request from one shared listener.
+ */
+import { EventEmitter } from 'node:events';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+
+/** The request path's entry (RequestHandler.handle). */
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+type FieldValue = number | string | string[];
+
+/** Where a stream finds its response, for the listeners shared by every stream. */
+const RESPONSE = Symbol('switchyard.http2Response');
+type StreamWithResponse = ServerHttp2Stream & { [RESPONSE]?: Http2Response };
+
+/**
+ * Connection-specific fields, which HTTP/2 forbids (RFC 9113 §8.2.2): dropped from a
+ * response, as Node's compatibility layer drops `Connection`, instead of failing it.
+ */
+const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/** RFC 9110 §6.4.1: these statuses never carry content; `respond` ends the stream itself. */
+function bodyless(status: number): boolean {
+  return status === 204 || status === 205 || status === 304;
+}
+
+/**
+ * The part of `IncomingMessage` the request path reads, for one HTTP/2 stream. Its body is
+ * the stream's readable side (`bodyOf` in http/request-body.ts).
+ */
+export class Http2Request {
+  readonly httpVersion = '2.0';
+  readonly httpVersionMajor = 2;
+  readonly httpVersionMinor = 0;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: string[];
+  readonly stream: ServerHttp2Stream;
+  /** The connection's TLS socket (Node's compatibility request hands out a Proxy of it). */
+  readonly socket: Socket;
+
+  constructor(stream: ServerHttp2Stream, headers: Http2Headers, rawHeaders: string[]) {
+    this.stream = stream;
+    this.headers = headers;
+    this.rawHeaders = rawHeaders;
+    this.method = headers[':method'] ?? 'GET';
+    this.url = headers[':path'] ?? '';
+    this.socket = stream.session?.socket as Socket;
+  }
+}
+
+/** The part of `ServerResponse` the request path uses, for one HTTP/2 stream. */
+export class Http2Response extends EventEmitter {
+  readonly req: Http2Request;
+  readonly stream: ServerHttp2Stream;
+  statusCode = 200;
+  /** HTTP/2 has no reason phrase (RFC 9113 §8.3.2): kept for the interface, never sent. */
+  statusMessage = '';
+  /** HTTP/1.1's; an HTTP/2 connection is ended by GOAWAY for all its streams at once. */
+  shouldKeepAlive = true;
+  /** Body bytes written (the access log's and traffic counters' `bytes`; no HPACK head). */
+  bodyBytes = 0;
+  #fields: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
+  #trailers: Record<string, FieldValue> | undefined;
+  #waitsForTrailers = false;
+  #ending = false;
+  #forwardsDrain = false;
+
+  constructor(req: Http2Request) {
+    super();
+    this.req = req;
+    const stream = req.stream as StreamWithResponse;
+    this.stream = stream;
+    stream[RESPONSE] = this;
+    stream.on('close', onStreamClose);
+    // Stream errors (a client's RST_STREAM) end in 'close'; without a listener they would throw.
+    stream.on('error', ignore);
+  }
+
+  get headersSent(): boolean {
+    return this.stream.headersSent;
+  }
+
+  get destroyed(): boolean {
+    return this.stream.destroyed;
+  }
+
+  get writableEnded(): boolean {
+    return this.#ending;
+  }
+
+  get writableFinished(): boolean {
+    return this.stream.writableFinished;
+  }
+
+  get writableNeedDrain(): boolean {
+    return this.stream.writableNeedDrain;
+  }
+
+  setHeader(name: string, value: FieldValue): this {
+    this.#fields[name.toLowerCase()] = value;
+    return this;
+  }
+
+  getHeader(name: string): FieldValue | undefined {
+    return this.#fields[name.toLowerCase()];
+  }
+
+  getHeaderNames(): string[] {
+    return Object.keys(this.#fields);
+  }
+
+  hasHeader(name: string): boolean {
+    return this.#fields[name.toLowerCase()] !== undefined;
+  }
+
+  removeHeader(name: string): void {
+    delete this.#fields[name.toLowerCase()];
+  }
+
+  /** `writeHead(status[, reason][, fields])`: names in lower case, as the request path writes them. */
+  writeHead(
+    status: number,
+    reasonOrFields?: string | Record<string, FieldValue | undefined>,
+    maybeFields?: Record<string, FieldValue | undefined>,
+  ): this {
+    const given = typeof reasonOrFields === 'object' ? reasonOrFields : maybeFields;
+    this.statusCode = status;
+    if (given !== undefined) {
+      const fields = this.#fields;
+      for (const name in given) {
+        const value = given[name];
+        if (value !== undefined) fields[name] = value;
+      }
+    }
+    this.#respond(false);
+    return this;
+  }
+
+  flushHeaders(): void {
+    if (!this.stream.headersSent) this.#respond(false);
+  }
+
+  /** 1xx informational responses: only 103 Early Hints is sent on (RFC 8297). */
+  writeEarlyHints(hints: Record<string, string | string[]>): void {
+    const stream = this.stream;
+    if (stream.headersSent || stream.destroyed) return;
+    stream.additionalHeaders({ ...hints, ':status': 103 });
+  }
+
+  /**
+   * Trailer fields go on when the response was begun waiting for them: a response whose
+   * length was not declared up front, or that named its trailers in `Trailer` (RFC 9110
+   * §6.6.2). A response with a declared length cannot have had them upstream either (in
+   * HTTP/1.1 only chunked content carries trailers, RFC 9112 §7.1.2).
+   */
+  addTrailers(trailers: Record<string, FieldValue | undefined>): void {
+    if (!this.#waitsForTrailers) return;
+    const kept = (this.#trailers ??= Object.create(null) as Record<string, FieldValue>);
+    for (const name in trailers) {
+      const value = trailers[name];
+      if (value !== undefined && !CONNECTION_SPECIFIC.has(name)) kept[name] = value;
+    }
+  }
+
+  write(chunk: string | Uint8Array, encoding?: BufferEncoding | (() => void)): boolean {
+    const stream = this.stream;
+    if (this.#ending || stream.destroyed) return false;
+    if (!stream.headersSent) this.#respond(false);
+    if (stream.writableEnded) return true; // HEAD, 204, 304: the head was the whole answer
+    this.#count(chunk, encoding);
+    const more = typeof encoding === 'string' ? stream.write(chunk, encoding) : stream.write(chunk);
+    if (!more && !this.#forwardsDrain) {
+      this.#forwardsDrain = true;
+      stream.on('drain', onStreamDrain);
+    }
+    return more;
+  }
+
+  end(chunk?: string | Uint8Array | (() => void), encoding?: BufferEncoding): this {
+    if (this.#ending) return this;
+    const stream = this.stream;
+    const body = typeof chunk === 'function' ? undefined : chunk;
+    if (stream.destroyed) {
+      this.#ending = true;
+      return this;
+    }
+    if (!stream.headersSent) {
+      if (body === undefined || body.length === 0) {
+        this.#ending = true;
+        this.#respond(true);
+        return this;
+      }
+      this.#respond(false);
+    }
+    this.#ending = true;
+    if (stream.writableEnded) return this;
+    if (body === undefined) stream.end();
+    else {
+      this.#count(body, encoding);
+      if (encoding === undefined) stream.end(body);
+      else stream.end(body, encoding);
+    }
+    return this;
+  }
+
+  destroy(err?: Error): this {
+    this.stream.destroy(err);
+    return this;
+  }
+
+  #count(chunk: string | Uint8Array, encoding: unknown): void {
+    this.bodyBytes +=
+      typeof chunk === 'string'
+        ? Buffer.byteLength(
+            chunk,
+            typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8',
+          )
+        : chunk.byteLength;
+  }
+
+  /** Send the head (`ends`: and nothing after it). */
+  #respond(ends: boolean): void {
+    const stream = this.stream;
+    if (stream.headersSent || stream.destroyed || stream.closed) return;
+    const fields = this.#fields;
+    for (const name in fields) if (CONNECTION_SPECIFIC.has(name)) delete fields[name];
+    const status = this.statusCode;
+    fields[':status'] = status;
+    const endStream = ends || this.req.method === 'HEAD' || bodyless(status);
+    // RFC 9110 §8.6: never on a 204; a length there would make the client reset the stream.
+    if (status === 204) delete fields['content-length'];
+    this.#waitsForTrailers =
+      !endStream && (fields['content-length'] === undefined || fields.trailer !== undefined);
+    stream.respond(fields, { endStream, waitForTrailers: this.#waitsForTrailers });
+    if (this.#waitsForTrailers) stream.on('wantTrailers', onWantTrailers);
+  }
+
+  /** The trailers gathered by `addTrailers`, or none (the stream then ends). */
+  takeTrailers(): Record<string, FieldValue> {
+    const trailers = this.#trailers ?? {};
+    this.#trailers = undefined;
+    return trailers;
+  }
+}
+
+function ignore(): void {}
+
+function onStreamClose(this: StreamWithResponse): void {
+  const res = this[RESPONSE];
+  if (res === undefined) return;
+  this[RESPONSE] = undefined;
+  // 'finish' as node:http means it: the whole response was handed on (not for a reset).
+  if (this.writableFinished) res.emit('finish');
+  res.emit('close');
+}
+
+function onStreamDrain(this: StreamWithResponse): void {
+  this[RESPONSE]?.emit('drain');
+}
+
+function onWantTrailers(this: StreamWithResponse): void {
+  const res = this[RESPONSE];
+  this.sendTrailers(res === undefined ? {} : res.takeTrailers());
+}
+
+/**
+ * The server's 'stream' listener: each HTTP/2 request to `handle` as `req`/`res`. CONNECT
+ * is not served (RFC 9113 §8.5; Switchyard tunnels nothing over HTTP/2); `Expect:
+ * 100-continue` is answered at once, any other expectation with 417 (RFC 9110 §10.1.1).
+ */
+export function http2StreamListener(
+  handle: RequestListener,
+): (stream: ServerHttp2Stream, headers: Http2Headers, flags: number, rawHeaders: string[]) => void {
+  return (stream, headers, _flags, rawHeaders) => {
+    const method = headers[':method'];
+    const expect = headers.expect;
+    if (method === 'CONNECT') {
+      refuse(stream, 405, 'CONNECT is not served over HTTP/2 here\n');
+      return;
+    }
+    if (expect !== undefined) {
+      if (expect.toLowerCase() !== '100-continue') {
+        refuse(stream, 417, `the expectation "${expect.slice(0, 40)}" cannot be met\n`);
+        return;
+      }
+      stream.additionalHeaders({ ':status': 100 });
+    }
+    const req = new Http2Request(stream, headers, rawHeaders);
+    const res = new Http2Response(req);
+    handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+  };
+}
+
+function refuse(stream: ServerHttp2Stream, status: number, text: string): void {
+  stream.on('error', ignore);
+  stream.respond({
+    ':status': status,
+    'content-type': 'text/plain; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+  });
+  stream.end(text);
+}
