@@ -6,7 +6,7 @@
  * docs/security.md lists every limit with its default.
  */
 import type { Server } from 'node:http';
-import type { Http2SecureServer, ServerHttp2Session } from 'node:http2';
+import type { Http2SecureServer, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { clientKey } from '../net/client-key.js';
@@ -133,26 +133,54 @@ export class ConnectionGuard {
   }
 
   #watchSession(session: ServerHttp2Session): void {
-    let open = 0;
-    const close = () => {
-      // GOAWAY, then streams the client opened meanwhile may finish; destroy if it lingers.
-      session.close();
-      setTimeout(() => session.destroy(), 1000).unref();
+    const watch: SessionWatch = {
+      session,
+      open: 0,
+      timer: undefined,
+      idleMs: this.#limits.http2IdleTimeoutMs,
+      close: () => {
+        // GOAWAY, then streams the client opened meanwhile may finish; destroy if it lingers.
+        session.close();
+        setTimeout(() => session.destroy(), 1000).unref();
+      },
     };
-    let timer: NodeJS.Timeout | undefined = setTimeout(close, this.#limits.headersTimeoutMs);
-    session.on('stream', (stream) => {
-      open++;
-      if (timer !== undefined) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
-      stream.once('close', () => {
-        if (--open === 0 && !session.closed && !session.destroyed) {
-          timer = setTimeout(close, this.#limits.http2IdleTimeoutMs);
-        }
-      });
-    });
-    session.once('close', () => clearTimeout(timer));
+    watch.timer = setTimeout(watch.close, this.#limits.headersTimeoutMs);
+    (session as WatchedSession)[WATCH] = watch;
+    session.on('stream', onWatchedStream);
+    session.once('close', () => clearTimeout(watch.timer));
+  }
+}
+
+/** How long an HTTP/2 connection has had nothing open, per session. */
+interface SessionWatch {
+  /** (A closed stream no longer knows its session.) */
+  readonly session: ServerHttp2Session;
+  open: number;
+  timer: NodeJS.Timeout | undefined;
+  readonly idleMs: number;
+  readonly close: () => void;
+}
+const WATCH = Symbol('switchyard.sessionWatch');
+type WatchedSession = ServerHttp2Session & { [WATCH]?: SessionWatch };
+type WatchedStream = ServerHttp2Stream & { [WATCH]?: SessionWatch };
+
+// Shared listeners (the session's or stream's own state found on it): no closure per stream.
+function onWatchedStream(this: WatchedSession, stream: WatchedStream): void {
+  const watch = this[WATCH]!;
+  watch.open++;
+  if (watch.timer !== undefined) {
+    clearTimeout(watch.timer);
+    watch.timer = undefined;
+  }
+  stream[WATCH] = watch;
+  stream.on('close', onWatchedStreamClose);
+}
+
+function onWatchedStreamClose(this: WatchedStream): void {
+  const watch = this[WATCH]!;
+  const session = watch.session;
+  if (--watch.open === 0 && !session.closed && !session.destroyed) {
+    watch.timer = setTimeout(watch.close, watch.idleMs);
   }
 }
 

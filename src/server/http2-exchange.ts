@@ -37,6 +37,26 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
   'upgrade',
 ]);
 
+type Fields = Record<string, FieldValue>;
+const NO_FIELDS: Readonly<Fields> = Object.freeze(Object.create(null) as Fields);
+
+/** A null-prototype copy (header names come from upstreams: no `__proto__` tricks). */
+function ownFields(from: Readonly<Record<string, FieldValue | undefined>> | undefined): Fields {
+  const own = Object.create(null) as Fields;
+  if (from !== undefined) {
+    for (const name in from) {
+      const value = from[name];
+      if (value !== undefined) own[name] = value;
+    }
+  }
+  return own;
+}
+
+/** `respond` options, one object each (read, never kept, by Node). */
+const ENDS = Object.freeze({ endStream: true, waitForTrailers: false });
+const SENDS_BODY = Object.freeze({ endStream: false, waitForTrailers: false });
+const WAITS_FOR_TRAILERS = Object.freeze({ endStream: false, waitForTrailers: true });
+
 /** RFC 9110 §6.4.1: these statuses never carry content; `respond` ends the stream itself. */
 function bodyless(status: number): boolean {
   return status === 204 || status === 205 || status === 304;
@@ -79,7 +99,10 @@ export class Http2Response extends EventEmitter {
   shouldKeepAlive = true;
   /** Body bytes written (the access log's and traffic counters' `bytes`; no HPACK head). */
   bodyBytes = 0;
-  #fields: Record<string, FieldValue> = Object.create(null) as Record<string, FieldValue>;
+  /** Fields set one by one (`setHeader`), in an object of the response's own. */
+  #fields: Fields | undefined;
+  /** Fields given to `writeHead` when none were set before: passed on as they are. */
+  #given: Readonly<Record<string, FieldValue | undefined>> | undefined;
   #trailers: Record<string, FieldValue> | undefined;
   #waitsForTrailers = false;
   #ending = false;
@@ -117,24 +140,24 @@ export class Http2Response extends EventEmitter {
   }
 
   setHeader(name: string, value: FieldValue): this {
-    this.#fields[name.toLowerCase()] = value;
+    (this.#fields ??= ownFields(undefined))[name.toLowerCase()] = value;
     return this;
   }
 
   getHeader(name: string): FieldValue | undefined {
-    return this.#fields[name.toLowerCase()];
+    return this.#fields?.[name.toLowerCase()];
   }
 
   getHeaderNames(): string[] {
-    return Object.keys(this.#fields);
+    return this.#fields === undefined ? [] : Object.keys(this.#fields);
   }
 
   hasHeader(name: string): boolean {
-    return this.#fields[name.toLowerCase()] !== undefined;
+    return this.#fields?.[name.toLowerCase()] !== undefined;
   }
 
   removeHeader(name: string): void {
-    delete this.#fields[name.toLowerCase()];
+    if (this.#fields !== undefined) delete this.#fields[name.toLowerCase()];
   }
 
   /** `writeHead(status[, reason][, fields])`: names in lower case, as the request path writes them. */
@@ -145,8 +168,9 @@ export class Http2Response extends EventEmitter {
   ): this {
     const given = typeof reasonOrFields === 'object' ? reasonOrFields : maybeFields;
     this.statusCode = status;
-    if (given !== undefined) {
-      const fields = this.#fields;
+    const fields = this.#fields;
+    if (fields === undefined) this.#given = given;
+    else if (given !== undefined) {
       for (const name in given) {
         const value = given[name];
         if (value !== undefined) fields[name] = value;
@@ -242,17 +266,33 @@ export class Http2Response extends EventEmitter {
   #respond(ends: boolean): void {
     const stream = this.stream;
     if (stream.headersSent || stream.destroyed || stream.closed) return;
-    const fields = this.#fields;
-    for (const name in fields) if (CONNECTION_SPECIFIC.has(name)) delete fields[name];
     const status = this.statusCode;
-    fields[':status'] = status;
+    // `respond` copies the fields and sends 200 when `:status` is absent: the fields given to
+    // `writeHead` go as they are, and are copied only to carry another status.
+    let head = this.#fields ?? this.#given ?? NO_FIELDS;
+    if (status !== 200) {
+      const own = this.#fields ?? ownFields(head);
+      own[':status'] = status;
+      // RFC 9110 §8.6: never on a 204; a length there would make the client reset the stream.
+      if (status === 204) delete own['content-length'];
+      head = own;
+    }
     const endStream = ends || this.req.method === 'HEAD' || bodyless(status);
-    // RFC 9110 §8.6: never on a 204; a length there would make the client reset the stream.
-    if (status === 204) delete fields['content-length'];
-    this.#waitsForTrailers =
-      !endStream && (fields['content-length'] === undefined || fields.trailer !== undefined);
-    stream.respond(fields, { endStream, waitForTrailers: this.#waitsForTrailers });
-    if (this.#waitsForTrailers) stream.on('wantTrailers', onWantTrailers);
+    const waits =
+      !endStream && (head['content-length'] === undefined || head.trailer !== undefined);
+    this.#waitsForTrailers = waits;
+    const options = endStream ? ENDS : waits ? WAITS_FOR_TRAILERS : SENDS_BODY;
+    try {
+      stream.respond(head, options);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_HTTP2_INVALID_CONNECTION_HEADERS') throw err;
+      // RFC 9113 §8.2.2: connection-specific fields have no place in HTTP/2. Dropped (as
+      // Node's compatibility layer drops Connection) rather than failing the response.
+      const kept = ownFields(undefined);
+      for (const name in head) if (!CONNECTION_SPECIFIC.has(name)) kept[name] = head[name]!;
+      stream.respond(kept, options);
+    }
+    if (waits) stream.on('wantTrailers', onWantTrailers);
   }
 
   /** The trailers gathered by `addTrailers`, or none (the stream then ends). */

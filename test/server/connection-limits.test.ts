@@ -106,6 +106,7 @@ describe('limits on every listener (the built executable)', () => {
         'limits:',
         '  headersTimeoutMs: 600',
         '  bodyIdleTimeoutMs: 700',
+        '  http2: { idleTimeoutMs: 1000 }',
         '  maxConnections: 5',
         '  maxConnectionsPerIp: 3',
       ],
@@ -164,6 +165,29 @@ describe('limits on every listener (the built executable)', () => {
     const [code] = (await once(session, 'goaway')) as [number];
     assert.equal(code, 0); // NO_ERROR: a graceful close
     inTime(Date.now() - started);
+    session.destroy();
+  });
+
+  it('closes an HTTP/2 connection once it has had nothing open for http2.idleTimeoutMs', async () => {
+    const session = http2Connect(`https://127.0.0.1:${https}`, {
+      servername: 'api.localhost',
+      rejectUnauthorized: false,
+    });
+    session.on('error', () => {});
+    let goneAt = 0;
+    session.once('goaway', () => (goneAt = Date.now()));
+    // Two requests, the second after the first's answer: the timer stops while one is open.
+    for (let i = 0; i < 2; i++) {
+      const stream = session.request({ ':path': '/', ':authority': 'api.localhost' });
+      stream.resume();
+      await once(stream, 'close');
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    assert.equal(goneAt, 0, 'still open 500 ms after its last request');
+    const idleFrom = Date.now() - 500;
+    await once(session, 'goaway', { signal: AbortSignal.timeout(4000) }); // fails if it never comes
+    const idle = Date.now() - idleFrom;
+    assert.ok(idle >= 950 && idle < 2600, `closed after ${idle} ms idle`);
     session.destroy();
   });
 

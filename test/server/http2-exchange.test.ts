@@ -156,6 +156,26 @@ describe('HTTP/2 on the native stream API', () => {
     assert.equal(answer.body.toString(), 'fine');
   });
 
+  it('leaves the fields object given to writeHead as it was (it may be shared)', async () => {
+    const shared = Object.freeze({ 'content-type': 'text/plain', 'content-length': 2 });
+    handlers.set('/shared-200', (_req, res) => res.writeHead(200, shared).end('ok'));
+    handlers.set('/shared-404', (_req, res) => res.writeHead(404, shared).end('no'));
+    handlers.set('/given-hop', (_req, res) =>
+      res.writeHead(200, { connection: 'close', upgrade: 'h2c', 'x-kept': 'yes' }).end('ok'),
+    );
+    const ok = await request({ ':path': '/shared-200' });
+    const missing = await request({ ':path': '/shared-404' });
+    assert.equal(ok.status, 200);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers['content-type'], 'text/plain');
+    assert.deepEqual(Object.keys(shared), ['content-type', 'content-length']);
+    const hop = await request({ ':path': '/given-hop' });
+    assert.equal(hop.status, 200);
+    assert.equal(hop.headers['x-kept'], 'yes');
+    assert.equal(hop.headers.connection, undefined);
+    assert.equal(hop.body.toString(), 'ok');
+  });
+
   it('answers HEAD, 204 and 304 with the head alone, whatever the handler writes', async () => {
     // A 204 carries no Content-Length (RFC 9110 §8.6): one that claims content would make the
     // client reset the stream (RFC 9113 §8.1.1), so it is dropped.
