@@ -91,7 +91,7 @@ export function upstreamRequestHeaders(
     out.upgrade = incoming.upgrade;
   }
 
-  // Read once per request, in the context (over HTTP/2, req.socket is a Proxy).
+  // Read once per request, in the context.
   const peer = ctx.peer;
   const host = ctx.authority;
   const trusted = ctx.trustedPeer;

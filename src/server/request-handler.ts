@@ -150,7 +150,8 @@ export class RequestHandler {
   handle = (req: IncomingMessage, res: ServerResponse): void => {
     const ctx = this.#context(req);
     const socket = req.socket;
-    // Over HTTP/2 responses count their own bytes (secure-server.ts), and req.socket is a Proxy.
+    // Over HTTP/2 one connection carries many responses at once: each counts its own bytes
+    // (http2-exchange.ts).
     if (req.httpVersionMajor < 2) ctx.bytesAtStart = socket.bytesWritten;
     accountOnClose(res, ctx, this.#onClose);
     if (this.#closing) res.shouldKeepAlive = false;
