@@ -3,12 +3,13 @@
  * load, grouped into what runs (socket writes, Node's own JavaScript, undici, Switchyard's
  * code, V8 and native code, garbage collection), as µs of CPU per request: each group's share
  * of the busy samples times the process's CPU time from /proc.
- * `npm run bench:profile [-- --scenario=proxy|static|cache|tls|h2] [--seconds=9] [--top=N]`; writes
- * bench/results/profile-<scenario>.md. The table in docs/performance.md "Where the time
+ * `npm run bench:profile [-- --scenario=proxy|static|cache|tls|h2] [--seconds=9] [--top=N]`;
+ * writes bench/results/profile-<scenario>.md. The table in docs/performance.md "Where the time
  * goes" is copied from it.
  *
  * Each contender runs pinned to CPU 1 beside the nginx upstream (wrk on CPU 0; for `h2`,
- * h2load -c16 -m10 as in `npm run bench`, a fixed number of requests), gets the bench's warm-up, and is profiled only while the measured load runs: the profiler is started
+ * h2load -c16 -m10 as in `npm run bench`, a fixed number of requests), gets the bench's
+ * warm-up, and is profiled only while the measured load runs: the profiler is started
  * and stopped over the inspector protocol (`--inspect` on a loopback port of its own), so
  * start-up and warm-up are not in the figures. Profiler overhead is included (figures are
  * larger than `npm run bench`'s); the proportions are what the table is for.

@@ -160,7 +160,7 @@ export class Http2Response extends EventEmitter {
     if (this.#fields !== undefined) delete this.#fields[name.toLowerCase()];
   }
 
-  /** `writeHead(status[, reason][, fields])`: names in lower case, as the request path writes them. */
+  /** `writeHead(status[, reason][, fields])`: names in lower case, as the request path has them. */
   writeHead(
     status: number,
     reasonOrFields?: string | Record<string, FieldValue | undefined>,
