@@ -119,13 +119,28 @@ describe('HTTP/2 on the native stream API', () => {
   });
 
   it('ends a response of declared length with its body: no trailers, no waiting for them', async () => {
+    // Waiting for trailers shows on the stream as a 'wantTrailers' listener (and on the wire
+    // as one more, empty, frame after the body).
+    const waiting = new Map<string, number>();
+    const waits = (path: string, res: ServerResponse) =>
+      waiting.set(path, (res as unknown as Http2Response).stream.listenerCount('wantTrailers'));
     handlers.set('/declared', (_req, res) => {
       res.writeHead(200, { 'content-length': 5 });
+      waits('/declared', res);
+      res.end('hello');
+    });
+    handlers.set('/undeclared', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      waits('/undeclared', res);
       res.end('hello');
     });
     const answer = await request({ ':path': '/declared' });
     assert.equal(answer.body.toString(), 'hello');
     assert.equal(answer.trailers, undefined);
+    assert.equal(waiting.get('/declared'), 0);
+    const undeclared = await request({ ':path': '/undeclared' });
+    assert.equal(undeclared.body.toString(), 'hello', 'ends with empty trailers');
+    assert.equal(waiting.get('/undeclared'), 1);
   });
 
   it('sends trailers on a response of undeclared length', async () => {
