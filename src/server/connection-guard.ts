@@ -1,18 +1,21 @@
 /**
  * Limits that hold per connection, on every listener: how many client connections may be
  * open at once (in all and per client address), how long a TLS client has for its handshake
- * and its first request, and how long an HTTP/2 connection may sit with no request open.
+ * and its first request, how long an HTTP/2 connection may sit with no request open, and
+ * how long a client may take none of a response (send-timeout.ts).
  * HTTP/1.1's own head, request and keep-alive timeouts are Node's (set by the listeners);
  * docs/security.md lists every limit with its default.
  */
 import type { Server } from 'node:http';
 import type { Http2SecureServer, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { clientKey } from '../net/client-key.js';
 import { SwitchyardError } from '../model/errors.js';
 import { countRefusal } from '../observability/metrics.js';
 import type { TrustedPeers } from '../proxy/trusted-peers.js';
+import { SendTimeouts } from './send-timeout.js';
 
 export interface ConnectionLimits {
   /** Client connections open at once, all listeners (0: none). */
@@ -23,6 +26,8 @@ export interface ConnectionLimits {
   readonly headersTimeoutMs: number;
   /** An HTTP/2 connection with no request open for this long is closed (GOAWAY). */
   readonly http2IdleTimeoutMs: number;
+  /** A client that takes none of a response for this long is cut off (0: never). */
+  readonly sendTimeoutMs: number;
 }
 
 type Refusal = 'connections' | 'connections_per_ip';
@@ -54,10 +59,17 @@ export class ConnectionGuard {
   /** HTTP connections refused but kept open for their one answer. */
   readonly #refused = new WeakMap<object, Refusal>();
   #refusing = 0;
+  /** The send timeout, for HTTP/1.1 connections and HTTP/2 responses. */
+  readonly sends: SendTimeouts;
 
   constructor(limits: ConnectionLimits, trusted: TrustedPeers) {
     this.#limits = limits;
     this.#trusted = trusted;
+    this.sends = new SendTimeouts(limits.sendTimeoutMs);
+  }
+
+  close(): void {
+    this.sends.close();
   }
 
   /** Client connections open now (admitted ones). */
@@ -89,6 +101,7 @@ export class ConnectionGuard {
    */
   guardHttp(server: Server): void {
     server.on('connection', (socket: Socket) => {
+      this.sends.watchSocket(socket);
       const refusal = this.#admit(socket);
       if (refusal === undefined) return;
       countRefusal(refusal);
@@ -130,6 +143,11 @@ export class ConnectionGuard {
       socket.destroy();
     });
     server.on('session', (session: ServerHttp2Session) => this.#watchSession(session));
+    // HTTP/1.1 over TLS writes through the TLS socket (HTTP/2 through its streams, watched
+    // by their responses).
+    server.on('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol !== 'h2') this.sends.watchSocket(socket);
+    });
   }
 
   #watchSession(session: ServerHttp2Session): void {

@@ -198,8 +198,7 @@ export class EdgeServer {
     proxyProtocol?: boolean;
   }): Promise<number> {
     const handler = this.#newHandler(this.#handler.table, 'https');
-    const server = createHttpsServer(this.#config.limits, options, handler.handle);
-    this.#guard.guardSecure(server);
+    const server = createHttpsServer(this.#config.limits, options, handler.handle, this.#guard);
     server.on('upgrade', this.#upgradeWith(handler));
     // Before Node's own listener: requests read the client's address from this socket.
     if (options.proxyProtocol === true)
@@ -441,6 +440,7 @@ export class EdgeServer {
     this.#server.closeAllConnections();
     await closed;
     this.#buckets.close();
+    this.#guard.close();
     await this.#origins.closeAll();
     await this.cache?.close(); // what the disk tier is still writing lands before exit
   }

@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import type { SendTimeouts } from './send-timeout.js';
 
 /** The request path's entry (RequestHandler.handle). */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -107,13 +108,17 @@ export class Http2Response extends EventEmitter {
   #waitsForTrailers = false;
   #ending = false;
   #forwardsDrain = false;
+  readonly #sends: SendTimeouts | undefined;
 
-  constructor(req: Http2Request) {
+  /** `sends`: the send timeout that watches this response while its stream is open. */
+  constructor(req: Http2Request, sends?: SendTimeouts) {
     super();
     this.req = req;
     const stream = req.stream as StreamWithResponse;
     this.stream = stream;
     stream[RESPONSE] = this;
+    this.#sends = sends;
+    sends?.watchStream(this);
     stream.on('close', onStreamClose);
     // Stream errors (a client's RST_STREAM) end in 'close'; without a listener they would throw.
     stream.on('error', ignore);
@@ -295,6 +300,13 @@ export class Http2Response extends EventEmitter {
     if (waits) stream.on('wantTrailers', onWantTrailers);
   }
 
+  /** The stream closed: 'finish' if the whole response went out (not for a reset), 'close'. */
+  streamClosed(finished: boolean): void {
+    this.#sends?.forgetStream(this);
+    if (finished) this.emit('finish');
+    this.emit('close');
+  }
+
   /** The trailers gathered by `addTrailers`, or none (the stream then ends). */
   takeTrailers(): Record<string, FieldValue> {
     const trailers = this.#trailers ?? {};
@@ -310,8 +322,7 @@ function onStreamClose(this: StreamWithResponse): void {
   if (res === undefined) return;
   this[RESPONSE] = undefined;
   // 'finish' as node:http means it: the whole response was handed on (not for a reset).
-  if (this.writableFinished) res.emit('finish');
-  res.emit('close');
+  res.streamClosed(this.writableFinished);
 }
 
 function onStreamDrain(this: StreamWithResponse): void {
@@ -330,6 +341,7 @@ function onWantTrailers(this: StreamWithResponse): void {
  */
 export function http2StreamListener(
   handle: RequestListener,
+  sends?: SendTimeouts,
 ): (stream: ServerHttp2Stream, headers: Http2Headers, flags: number, rawHeaders: string[]) => void {
   return (stream, headers, _flags, rawHeaders) => {
     const method = headers[':method'];
@@ -346,7 +358,7 @@ export function http2StreamListener(
       stream.additionalHeaders({ ':status': 100 });
     }
     const req = new Http2Request(stream, headers, rawHeaders);
-    const res = new Http2Response(req);
+    const res = new Http2Response(req, sends);
     handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
   };
 }

@@ -1,19 +1,20 @@
 /**
  * The HTTPS listener's server: HTTP/2 and HTTP/1.1 by ALPN, a certificate per handshake from
- * `SNICallback`, the TLS policy, explicit HTTP/2 settings, and HTTP/1.1-over-TLS timeouts
- * and answers the same as the plain HTTP listener's.
+ * `SNICallback`, the TLS policy, explicit HTTP/2 settings, HTTP/1.1-over-TLS timeouts and
+ * answers the same as the plain HTTP listener's, and the listener's connection guard.
  */
 import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { Config } from '../config/schema.js';
 import type { SNICallback } from '../tls/sni.js';
 import { TLS_POLICY } from '../tls/tls-policy.js';
-import { answerClientError } from './connection-guard.js';
+import { answerClientError, type ConnectionGuard } from './connection-guard.js';
 import { http2StreamListener, type RequestListener } from './http2-exchange.js';
 
 export function createHttpsServer(
   limits: Config['limits'],
   tls: { cert: string; key: string; SNICallback: SNICallback },
   handle: RequestListener,
+  guard?: ConnectionGuard,
 ): Http2SecureServer {
   const server = createSecureServer({
     ...TLS_POLICY,
@@ -36,7 +37,7 @@ export function createHttpsServer(
   // they are answered natively instead (http2-exchange.ts), through the same `handle`.
   server.on('request', handle as unknown as (req: unknown, res: unknown) => void);
   server.removeAllListeners('stream');
-  server.on('stream', http2StreamListener(handle));
+  server.on('stream', http2StreamListener(handle, guard?.sends));
   // HTTP/1.1 over TLS: the same head, request and keep-alive timeouts as the HTTP listener,
   // checked as often (Node reads these before 'listening').
   Object.assign(server, {
@@ -49,5 +50,6 @@ export function createHttpsServer(
   server.on('clientError', answerClientError); // HTTP/1.1 over TLS: the same answers
   // A failed handshake (unknown SNI, old protocol, port scan) concerns no one else.
   server.on('tlsClientError', () => {});
+  guard?.guardSecure(server); // connection caps, deadlines, the send timeout
   return server;
 }
