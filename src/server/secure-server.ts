@@ -24,6 +24,13 @@ export function createHttpsServer(
     allowHTTP1: true, // ALPN offers h2 and http/1.1; WebSocket stays on HTTP/1.1
     handshakeTimeout: limits.headersTimeoutMs,
     maxSessionMemory: 64,
+    // Protocol floods, each ending the connection (test/server/http2-floods.test.ts); Node's and
+    // nghttp2's defaults, set here so that they hold whatever a later Node defaults to.
+    streamResetBurst: 1000, // rapid reset (CVE-2023-44487): 1,000 resets at once, then
+    streamResetRate: 33, // 33 a second, or GOAWAY
+    maxSessionInvalidFrames: 1000, // empty DATA frames and other invalid ones (CVE-2019-9518)
+    maxSessionRejectedStreams: 100, // streams refused past maxConcurrentStreams
+    maxOutstandingPings: 10,
     // Sent explicitly rather than left to Node's defaults (RFC 9113 §6.5.2).
     settings: {
       maxConcurrentStreams: limits.http2.maxConcurrentStreams,

@@ -7,7 +7,6 @@
  * lying `content-length` in an h2 request, written frame by frame).
  */
 import assert from 'node:assert/strict';
-import { connect as tlsConnect } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import {
   configWithProject,
@@ -15,6 +14,7 @@ import {
   spawnSwitchyard,
   type RunningSwitchyard,
 } from '../support/cli.js';
+import { frame, framesOf, h2Exchange, literal, PREFACE } from '../support/h2-frames.js';
 import { rawRequest } from '../support/http.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
@@ -84,26 +84,10 @@ const H1_CORPUS: [string, string][] = [
   ],
 ];
 
-// HTTP/2 frames by hand (RFC 9113 §4.1, §6) with literal HPACK fields (RFC 7541 §6.2.2), so
-// a request can carry what a well-behaved client library would refuse to send.
-function frame(type: number, flags: number, stream: number, payload: Buffer): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(stream, 5);
-  return Buffer.concat([head, payload]);
-}
-function literal(name: string, value: string): Buffer {
-  const n = Buffer.from(name);
-  const v = Buffer.from(value);
-  return Buffer.concat([Buffer.from([0x00, n.length]), n, Buffer.from([v.length]), v]);
-}
 function h2Request(fields: [string, string][], body: string): Buffer {
   const block = Buffer.concat(fields.map(([n, v]) => literal(n, v)));
   return Buffer.concat([
-    Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'),
-    frame(0x4, 0, 0, Buffer.alloc(0)), // SETTINGS
+    PREFACE,
     frame(0x1, 0x4, 1, block), // HEADERS, END_HEADERS
     frame(0x0, 0x1, 1, Buffer.from(body)), // DATA, END_STREAM
   ]);
@@ -129,44 +113,6 @@ const H2_CORPUS: [string, Buffer][] = [
     h2Request([...H2_BASE, ['content-length', '500']], HIDDEN),
   ],
 ];
-
-/** Everything the server sends on an h2 connection until it closes or goes quiet. */
-function h2Exchange(port: number, bytes: Buffer): Promise<Buffer> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let timer: NodeJS.Timeout | undefined;
-    const socket = tlsConnect(
-      {
-        host: '127.0.0.1',
-        port,
-        servername: 'api.localhost',
-        rejectUnauthorized: false,
-        ALPNProtocols: ['h2'],
-      },
-      () => socket.write(bytes),
-    );
-    const done = () => {
-      socket.destroy();
-      resolve(Buffer.concat(chunks));
-    };
-    socket.on('data', (d: Buffer) => {
-      chunks.push(d);
-      clearTimeout(timer);
-      timer = setTimeout(done, 300);
-    });
-    socket.on('error', () => {});
-    socket.on('close', done);
-    timer = setTimeout(done, 3000);
-  });
-}
-
-/** Frame types the server sent, in order. */
-function frameTypes(bytes: Buffer): number[] {
-  const types: number[] = [];
-  for (let at = 0; at + 9 <= bytes.length; at += 9 + bytes.readUIntBE(at, 3))
-    types.push(bytes[at + 3]!);
-  return types;
-}
 
 describe('request smuggling corpus (the built executable)', () => {
   let app: TestUpstream;
@@ -220,7 +166,7 @@ describe('request smuggling corpus (the built executable)', () => {
       const before = app.requests.length;
       const completed = bodies.length;
       const got = await h2Exchange(https, bytes);
-      const types = frameTypes(got);
+      const types = framesOf(got.bytes).map((f) => f.type);
       // 0x3 RST_STREAM, 0x7 GOAWAY; a HEADERS answer (0x1) would be a 4xx at most.
       assert.ok(types.includes(0x3) || types.includes(0x7), `frames ${JSON.stringify(types)}`);
       neverSmuggled(before);
