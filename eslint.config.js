@@ -28,7 +28,7 @@ export const LAYERS = {
   cache: ['model', 'http', 'origin', 'request', 'proxy', 'upstream', 'observability', 'config'],
   tls: ['model', 'http', 'store', 'observability', 'config', 'secrets'],
   control: ['model', 'http', 'net', 'store', 'observability', 'live', 'secrets', 'storage'],
-  admin: ['model', 'control', 'live', 'observability', 'config'],
+  admin: ['model', 'net', 'control', 'live', 'observability', 'config'],
   server: [
     'model',
     'net',

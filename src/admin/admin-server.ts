@@ -5,12 +5,14 @@
  * every rule is the control plane's; routes live one file per resource group in routes/.
  * docs/admin-api.md lists the resources.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError } from 'fastify';
 import { AJV_CODE_OPTIONS } from '../config/ajv-options.js';
 import { mayAccess } from '../control/tokens.js';
 import { SwitchyardError } from '../model/errors.js';
+import { SendTimeouts } from '../net/send-timeout.js';
+import { countRefusal } from '../observability/metrics.js';
 import { scopeAllows } from '../model/vocabulary.js';
 import { VERSION } from '../package-info.js';
 import type { AdminDependencies } from './dependencies.js';
@@ -60,6 +62,8 @@ export async function startAdminServer(
     /** Time for a whole request, upload included (`limits.requestTimeoutMs`; 0: none). */
     requestTimeoutMs?: number;
     keepAliveTimeoutMs?: number;
+    /** A client that takes none of a response for this long is cut off (0: never). */
+    sendTimeoutMs?: number;
   },
 ): Promise<AdminServer> {
   const app = Fastify({
@@ -192,10 +196,18 @@ export async function startAdminServer(
     headersTimeout: listen.headersTimeoutMs ?? 20_000,
     connectionsCheckingInterval: 1000,
   });
+  // …and the same send timeout: an event stream's client that reads nothing is cut off.
+  const sends = new SendTimeouts(listen.sendTimeoutMs ?? 60_000, () =>
+    countRefusal('send_timeout'),
+  );
+  app.server.on('connection', (socket: Socket) => sends.watchSocket(socket));
   await app.listen({ host: listen.host, port: listen.port });
   return {
     port: (app.server.address() as AddressInfo).port,
-    close: () => app.close(),
+    close: async () => {
+      sends.close();
+      await app.close();
+    },
   };
 }
 

@@ -303,6 +303,7 @@ export class ControlNode {
           headersTimeoutMs: config.limits.headersTimeoutMs,
           requestTimeoutMs: config.limits.requestTimeoutMs,
           keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
+          sendTimeoutMs: config.limits.sendTimeoutMs,
         },
       );
       logger.info({ port: admin.port, host: config.admin.host }, 'admin API listening');

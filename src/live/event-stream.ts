@@ -8,6 +8,12 @@ import type { ServerResponse } from 'node:http';
 import type { LiveEvent, LiveEvents } from './live-events.js';
 
 export const HEARTBEAT_MS = 15_000;
+/**
+ * A client this far behind (bytes written and not yet taken) is dropped rather than buffered
+ * for: it reconnects with `Last-Event-ID` and resumes from the backlog. The send timeout
+ * (`limits.sendTimeoutMs`) ends one that takes nothing at all.
+ */
+export const MAX_BEHIND_BYTES = 1024 * 1024;
 
 export interface EventStream {
   send(id: string | number, event: string, data: unknown): void;
@@ -31,7 +37,11 @@ export function openEventStream(
   // Tell the browser how soon to reconnect (ms) if the stream drops.
   res.write('retry: 2000\n\n');
   let closed = false;
-  const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+  const write = (text: string): void => {
+    if (res.writableLength > MAX_BEHIND_BYTES) res.destroy();
+    else res.write(text);
+  };
+  const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
   heartbeat.unref();
   res.once('close', () => {
     closed = true;
@@ -40,11 +50,10 @@ export function openEventStream(
   });
   return {
     send(id, event, data) {
-      if (closed) return;
-      res.write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+      if (!closed) write(`id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     },
     comment(text) {
-      if (!closed) res.write(`: ${text.replace(/\n/g, ' ')}\n\n`);
+      if (!closed) write(`: ${text.replace(/\n/g, ' ')}\n\n`);
     },
     get closed() {
       return closed;

@@ -2,7 +2,7 @@
  * Limits that hold per connection, on every listener: how many client connections may be
  * open at once (in all and per client address), how long a TLS client has for its handshake
  * and its first request, how long an HTTP/2 connection may sit with no request open, and
- * how long a client may take none of a response (send-timeout.ts).
+ * how long a client may take none of a response (net/send-timeout.ts).
  * HTTP/1.1's own head, request and keep-alive timeouts are Node's (set by the listeners);
  * docs/security.md lists every limit with its default.
  */
@@ -15,7 +15,7 @@ import { clientKey } from '../net/client-key.js';
 import { SwitchyardError } from '../model/errors.js';
 import { countRefusal } from '../observability/metrics.js';
 import type { TrustedPeers } from '../proxy/trusted-peers.js';
-import { SendTimeouts } from './send-timeout.js';
+import { SendTimeouts } from '../net/send-timeout.js';
 
 export interface ConnectionLimits {
   /** Client connections open at once, all listeners (0: none). */
@@ -65,7 +65,7 @@ export class ConnectionGuard {
   constructor(limits: ConnectionLimits, trusted: TrustedPeers) {
     this.#limits = limits;
     this.#trusted = trusted;
-    this.sends = new SendTimeouts(limits.sendTimeoutMs);
+    this.sends = new SendTimeouts(limits.sendTimeoutMs, () => countRefusal('send_timeout'));
   }
 
   close(): void {

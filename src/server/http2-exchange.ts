@@ -15,7 +15,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
-import type { SendTimeouts } from './send-timeout.js';
+import type { SendTimeouts } from '../net/send-timeout.js';
 
 /** The request path's entry (RequestHandler.handle). */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -142,6 +142,11 @@ export class Http2Response extends EventEmitter {
 
   get writableNeedDrain(): boolean {
     return this.stream.writableNeedDrain;
+  }
+
+  /** Bytes written and not yet taken by the client (its flow-control window). */
+  get writableLength(): number {
+    return this.stream.writableLength;
   }
 
   setHeader(name: string, value: FieldValue): this {

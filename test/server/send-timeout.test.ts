@@ -20,7 +20,7 @@ import {
   type RunningSwitchyard,
 } from '../support/cli.js';
 import { fetchText } from '../support/http.js';
-import { SendTimeouts } from '../../src/server/send-timeout.js';
+import { SendTimeouts } from '../../src/net/send-timeout.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
 const SEND_TIMEOUT_MS = 1000;

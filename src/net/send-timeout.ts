@@ -14,9 +14,8 @@
  */
 import { constants } from 'node:http2';
 import type { Socket } from 'node:net';
-import { countRefusal } from '../observability/metrics.js';
 
-/** An HTTP/2 response as the check sees it (Http2Response in http2-exchange.ts). */
+/** An HTTP/2 response as the check sees it (Http2Response in server/http2-exchange.ts). */
 export interface StreamSender {
   /** Body bytes handed to the stream so far. */
   readonly bodyBytes: number;
@@ -40,10 +39,12 @@ export class SendTimeouts {
   readonly #streams = new Set<StreamSender>();
   readonly #stalls = new Map<Socket | StreamSender, Stall>();
   readonly #timer: NodeJS.Timeout | undefined;
+  readonly #onCut: () => void;
 
-  /** `timeoutMs` 0: no send timeout (nothing is watched). */
-  constructor(timeoutMs: number) {
+  /** `timeoutMs` 0: no send timeout (nothing is watched); `onCut` counts each cut. */
+  constructor(timeoutMs: number, onCut: () => void = () => {}) {
     this.#timeoutMs = timeoutMs;
+    this.#onCut = onCut;
     if (timeoutMs > 0) {
       const every = Math.min(1000, Math.max(50, Math.floor(timeoutMs / 4)));
       this.#timer = setInterval(() => this.check(Date.now()), every);
@@ -76,7 +77,7 @@ export class SendTimeouts {
       const waiting = socket.writableLength;
       // bytesWritten counts what is still waiting too; what is left is what the kernel took.
       if (this.#stalled(socket, waiting, (socket.bytesWritten ?? 0) - waiting, now)) {
-        countRefusal('send_timeout');
+        this.#onCut();
         socket.destroy();
       }
     }
@@ -84,7 +85,7 @@ export class SendTimeouts {
       const stream = sender.stream;
       const waiting = stream.writableLength;
       if (!stream.destroyed && this.#stalled(sender, waiting, sender.bodyBytes - waiting, now)) {
-        countRefusal('send_timeout');
+        this.#onCut();
         stream.close(constants.NGHTTP2_CANCEL); // RFC 9113 §7: not wanted any more
       }
     }
