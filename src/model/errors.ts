@@ -39,6 +39,7 @@ export const ERRORS = {
   SY_PROTECTED: kind(401, 'routing', 'Protected preview'),
   SY_BODY_TOO_LARGE: kind(413, 'client', 'Request body too large'),
   SY_BODY_TIMEOUT: kind(408, 'client', 'Request body stalled'),
+  SY_EXPECTATION_FAILED: kind(417, 'client', 'Expectation failed'),
   SY_RATE_LIMITED: kind(429, 'client', 'Too many requests', true),
   SY_TOO_MANY_CONNECTIONS: kind(429, 'client', 'Too many connections from this client', true),
   SY_TOO_MANY_STREAMS: kind(429, 'client', 'Too many open event streams', true),

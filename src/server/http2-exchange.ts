@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
 import type { Socket } from 'node:net';
+import { SwitchyardError } from '../model/errors.js';
 import type { SendTimeouts } from '../net/send-timeout.js';
 
 /** The request path's entry (RequestHandler.handle). */
@@ -78,6 +79,8 @@ export class Http2Request {
   readonly stream: ServerHttp2Stream;
   /** The connection's TLS socket (Node's compatibility request hands out a Proxy of it). */
   readonly socket: Socket;
+  /** Why the request path answers this request with an error before routing it, if it must. */
+  refusal: SwitchyardError | undefined = undefined;
 
   constructor(stream: ServerHttp2Stream, headers: Http2Headers, rawHeaders: string[]) {
     this.stream = stream;
@@ -342,38 +345,33 @@ function onWantTrailers(this: StreamWithResponse): void {
 /**
  * The server's 'stream' listener: each HTTP/2 request to `handle` as `req`/`res`. CONNECT
  * is not served (RFC 9113 §8.5; Switchyard tunnels nothing over HTTP/2); `Expect:
- * 100-continue` is answered at once, any other expectation with 417 (RFC 9110 §10.1.1).
+ * 100-continue` is answered at once, any other expectation with 417 (RFC 9110 §10.1.1). Both
+ * refusals go through the request path (`req.refusal`), so they are logged and counted.
  */
 export function http2StreamListener(
   handle: RequestListener,
   sends?: SendTimeouts,
 ): (stream: ServerHttp2Stream, headers: Http2Headers, flags: number, rawHeaders: string[]) => void {
   return (stream, headers, _flags, rawHeaders) => {
-    const method = headers[':method'];
-    const expect = headers.expect;
-    if (method === 'CONNECT') {
-      refuse(stream, 405, 'CONNECT is not served over HTTP/2 here\n');
-      return;
-    }
-    if (expect !== undefined) {
-      if (expect.toLowerCase() !== '100-continue') {
-        refuse(stream, 417, `the expectation "${expect.slice(0, 40)}" cannot be met\n`);
-        return;
-      }
-      stream.additionalHeaders({ ':status': 100 });
-    }
     const req = new Http2Request(stream, headers, rawHeaders);
-    const res = new Http2Response(req, sends);
-    handle(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+    const expect = headers.expect;
+    if (headers[':method'] === 'CONNECT') {
+      req.refusal = new SwitchyardError(
+        'SY_METHOD_NOT_ALLOWED',
+        'CONNECT is not served over HTTP/2 here',
+      );
+    } else if (expect !== undefined) {
+      if (expect.toLowerCase() === '100-continue') stream.additionalHeaders({ ':status': 100 });
+      else {
+        req.refusal = new SwitchyardError(
+          'SY_EXPECTATION_FAILED',
+          `the expectation "${expect.slice(0, 40)}" cannot be met`,
+        );
+      }
+    }
+    handle(
+      req as unknown as IncomingMessage,
+      new Http2Response(req, sends) as unknown as ServerResponse,
+    );
   };
-}
-
-function refuse(stream: ServerHttp2Stream, status: number, text: string): void {
-  stream.on('error', ignore);
-  stream.respond({
-    ':status': status,
-    'content-type': 'text/plain; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
-  });
-  stream.end(text);
 }

@@ -156,7 +156,9 @@ export class RequestHandler {
     accountOnClose(res, ctx, this.#onClose);
     if (this.#closing) res.shouldKeepAlive = false;
     try {
-      const refused = this.#options.refusal?.(socket);
+      // A connection over a limit, or an HTTP/2 request refused as it came (http2-exchange.ts).
+      const refused =
+        this.#options.refusal?.(socket) ?? (req as { refusal?: SwitchyardError }).refusal;
       if (refused !== undefined) {
         res.shouldKeepAlive = false;
         throw refused;

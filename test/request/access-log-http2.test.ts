@@ -2,6 +2,7 @@
  * Bytes per response over HTTP/2: one connection carries many streams at once, so what one
  * response sent is not the connection's growth while it was open. Another stream's body sent
  * meanwhile must not be counted in a response's access-log line or its project's traffic.
+ * Requests refused as they come (CONNECT, an unmeetable expectation) are logged too.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
@@ -86,5 +87,43 @@ describe('access log over HTTP/2', () => {
     // The dashboard's per-project counter adds the same figures.
     const traffic = edge.instance.sy.traffic.snapshot().app!;
     assert.equal(traffic.bytes, bytes('/big') + bytes('/small'));
+  });
+
+  it('logs and counts CONNECT (405) and an unmeetable expectation (417)', async () => {
+    const port = edge.instance.sy.httpsPort!;
+    const session = http2Connect(`https://127.0.0.1:${port}`, {
+      rejectUnauthorized: false,
+      servername: 'app.localhost',
+    });
+    const statusOf = (headers: Record<string, string>) =>
+      new Promise<number>((resolve, reject) => {
+        const stream = session.request(headers, { endStream: headers[':method'] !== 'CONNECT' });
+        stream.on('response', (h) => resolve(Number(h[':status'])));
+        stream.on('error', reject);
+        stream.resume();
+      });
+    const before = app.requests.length;
+    try {
+      assert.equal(await statusOf({ ':method': 'CONNECT', ':authority': 'app.localhost:22' }), 405);
+      assert.equal(
+        await statusOf({ ':path': '/odd', ':authority': 'app.localhost', expect: 'teapot' }),
+        417,
+      );
+    } finally {
+      session.close();
+    }
+    const lines = await eventually(() => {
+      const found = edge.logs.filter(
+        (l) => l.kind === 'access' && (l[LOG.status] === 405 || l[LOG.status] === 417),
+      );
+      assert.equal(found.length, 2);
+      return found;
+    });
+    assert.deepEqual(lines.map((l) => l[LOG.method]).sort(), ['CONNECT', 'GET']);
+    assert.deepEqual(lines.map((l) => l[LOG.error]).sort(), [
+      'SY_EXPECTATION_FAILED',
+      'SY_METHOD_NOT_ALLOWED',
+    ]);
+    assert.equal(app.requests.length, before, 'neither reached the app');
   });
 });

@@ -22,6 +22,7 @@ import { Readable, pipeline } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/load-config.js';
 import { bodyOf } from '../../src/http/request-body.js';
+import type { SwitchyardError } from '../../src/model/errors.js';
 import { Http2Response } from '../../src/server/http2-exchange.js';
 import { createHttpsServer } from '../../src/server/secure-server.js';
 import { LocalCa } from '../../src/tls/local-ca.js';
@@ -60,6 +61,12 @@ describe('HTTP/2 on the native stream API', () => {
           seen.push('close');
           events.set(path, seen);
         });
+        // A request refused as it came: answered as the request path answers it.
+        const refusal = (req as { refusal?: SwitchyardError }).refusal;
+        if (refusal !== undefined) {
+          res.writeHead(refusal.status, { 'x-code': refusal.code }).end(refusal.detail);
+          return;
+        }
         (handlers.get(path) ?? ((_q, r) => r.writeHead(404).end()))(req, res);
       },
     );
@@ -255,6 +262,7 @@ describe('HTTP/2 on the native stream API', () => {
     assert.equal(ok.body.toString(), 'after continue');
     const odd = await request({ ':path': '/expect', expect: 'something-else' });
     assert.equal(odd.status, 417);
+    assert.equal(odd.headers['x-code'], 'SY_EXPECTATION_FAILED');
     assert.match(odd.body.toString(), /expectation/);
   });
 
@@ -320,19 +328,19 @@ describe('HTTP/2 on the native stream API', () => {
     assert.equal(after.body.toString(), 'still here');
   });
 
-  it('refuses CONNECT with 405', async () => {
-    const status = await new Promise<number>((resolve, reject) => {
+  it('refuses CONNECT with 405 (the request path answers it)', async () => {
+    const status = await new Promise<string>((resolve, reject) => {
       const stream = session.request(
         { ':method': 'CONNECT', ':authority': 'internal.example:22' },
         { endStream: false },
       );
       stream.on('response', (h) => {
-        resolve(Number(h[':status']));
+        resolve(`${h[':status']} ${String(h['x-code'])}`);
         stream.close();
       });
       stream.on('error', reject);
     });
-    assert.equal(status, 405);
+    assert.equal(status, '405 SY_METHOD_NOT_ALLOWED');
   });
 });
 
