@@ -507,6 +507,12 @@ export const ConfigSchema = Type.Object(
           description:
             'Requests one HTTP/1.1 connection may carry; the last answer says `Connection: close` (nginx `keepalive_requests`: 1000). 0: no limit.',
         }),
+        maxPipelinedRequests: Type.Integer({
+          default: 100,
+          minimum: 0,
+          description:
+            'HTTP/1.1 requests a client may pipeline on one connection ahead of the answers. A pipelined request is handled only once the ones before it are answered (as nginx and HAProxy do), so no app is asked ahead of the client; a connection with more than this many waiting is closed. 0: no limit.',
+        }),
         requestTimeoutMs: Type.Integer({
           default: 300000,
           minimum: 0,

@@ -159,6 +159,7 @@ export class EdgeServer {
       onInternalError: (err: SwitchyardError) =>
         logger.error({ err: err.cause ?? err, code: err.code }, err.detail),
       maxBodyBytes: this.#config.limits.maxBodyBytes,
+      maxPipelined: this.#config.limits.maxPipelinedRequests,
       refusal: (socket) => this.#guard.refusalFor(socket),
       rateLimits: this.#rateLimits,
       traffic: this.traffic,

@@ -7,6 +7,8 @@ import type { Duplex } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import type { ProjectTraffic } from '../observability/project-traffic.js';
 import type { Logger } from '../observability/logger.js';
+import { countRefusal } from '../observability/metrics.js';
+import { waitsItsTurn } from './pipelining.js';
 import { requestId } from '../proxy/request-id.js';
 import type { TrustedPeers } from '../proxy/trusted-peers.js';
 import { projectCookie, referredProject } from '../routing/root-path-referral.js';
@@ -48,7 +50,11 @@ export interface HandlerOptions {
   readonly refusal?: (socket: object) => SwitchyardError | undefined;
   /** Per-project counters for the dashboard. */
   readonly traffic?: ProjectTraffic;
+  /** HTTP/1.1 requests that may wait pipelined on one connection (0: no limit). */
+  readonly maxPipelined?: number;
 }
+
+const refusePipelined = () => countRefusal('pipelined');
 
 /** What the HTTPS side lends the request path (set once TLS is running). */
 export interface HttpsSettings {
@@ -148,6 +154,9 @@ export class RequestHandler {
 
   /** node:http 'request' listener. */
   handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // (A response without a socket: an HTTP/1.1 request pipelined behind another.)
+    const max = this.#options.maxPipelined ?? 0;
+    if (res.socket === null && waitsItsTurn(req, res, this.handle, max, refusePipelined)) return;
     const ctx = this.#context(req);
     const socket = req.socket;
     // Over HTTP/2 one connection carries many responses at once: each counts its own bytes
