@@ -74,6 +74,7 @@ export class SendTimeouts {
   /** One pass: cut whoever has had bytes waiting, and taken none, for the limit. */
   check(now: number): void {
     for (const socket of this.#sockets) {
+      if (socket.destroyed) continue; // its 'close' is on the way
       const waiting = socket.writableLength;
       // bytesWritten counts what is still waiting too; what is left is what the kernel took.
       if (this.#stalled(socket, waiting, (socket.bytesWritten ?? 0) - waiting, now)) {
