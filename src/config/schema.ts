@@ -534,7 +534,7 @@ export const ConfigSchema = Type.Object(
           default: 60000,
           minimum: 0,
           description:
-            'Longest a client may go without taking any of a response it is being sent (its receive window closed: over TCP, or one HTTP/2 stream held by flow control); it is then cut off (HTTP/1.1: the connection closed; HTTP/2: the stream reset with CANCEL) and the app response behind it abandoned (nginx `send_timeout`: 60 s). On every listener, the admin API too. Checked every quarter of it, at most every second. A client that takes at least one write (up to 64 KiB) in this time is kept. 0: none.',
+            'Longest a client may go without taking any of a response it is being sent (its receive window closed: over TCP, or one HTTP/2 stream held by flow control); it is then cut off (HTTP/1.1: the connection closed; HTTP/2: the stream reset with CANCEL) and the app response behind it abandoned (nginx `send_timeout`: 60 s). On every listener, the admin API too. Checked every quarter of it, at most every second. A client that keeps taking bytes is kept (over HTTP/2: 64 KiB in this time). 0: none.',
         }),
         maxConnections: Type.Integer({
           default: 10000,

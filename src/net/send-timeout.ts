@@ -9,8 +9,11 @@
  *
  * Nothing per request: one check every quarter of the limit (at most every second) walks
  * the HTTP/1.1 connections and HTTP/2 responses open now and looks only at those with bytes
- * waiting. Progress is a write completing (bytes handed on minus bytes still waiting grows),
- * so a client that takes at least one write (at most 64 KiB) in the limit is kept.
+ * waiting. Progress is a write completing (bytes handed on minus bytes still waiting grows)
+ * or, on a socket, the kernel taking part of one (libuv's write queue shrinking: one large
+ * write of a stored body completes only at its end), so a client that takes any bytes of a
+ * socket write, or one HTTP/2 write (at most 64 KiB: http2-exchange.ts slices larger
+ * bodies), in the limit is kept.
  */
 import { constants } from 'node:http2';
 import type { Socket } from 'node:net';
@@ -26,11 +29,24 @@ export interface StreamSender {
   };
 }
 
-/** Where a sender stood when it was first seen with bytes waiting. */
+/** Where a sender stood when it was last seen making progress with bytes waiting. */
 interface Stall {
-  /** Bytes it had taken then. */
+  /** Bytes it had taken then (completed writes). */
   taken: number;
+  /** Bytes of a socket write still queued in libuv (the least seen since). */
+  queued: number;
   since: number;
+}
+
+/**
+ * Bytes libuv still holds of a socket's writes: it shrinks as the kernel takes part of a
+ * large write. For TLS, those of the TCP socket beneath (`_parent`). Node's own socket
+ * timeout reads the same field; 0 where it is missing (progress is then completions only).
+ */
+function queuedIn(socket: Socket): number {
+  const tcp = (socket as Socket & { _parent?: Socket | null })._parent ?? socket;
+  const handle = (tcp as Socket & { _handle?: { writeQueueSize?: number } | null })._handle;
+  return handle?.writeQueueSize ?? 0;
 }
 
 export class SendTimeouts {
@@ -77,7 +93,8 @@ export class SendTimeouts {
       if (socket.destroyed) continue; // its 'close' is on the way
       const waiting = socket.writableLength;
       // bytesWritten counts what is still waiting too; what is left is what the kernel took.
-      if (this.#stalled(socket, waiting, (socket.bytesWritten ?? 0) - waiting, now)) {
+      const taken = (socket.bytesWritten ?? 0) - waiting;
+      if (this.#stalled(socket, waiting, taken, waiting === 0 ? 0 : queuedIn(socket), now)) {
         this.#onCut();
         socket.destroy();
       }
@@ -85,23 +102,30 @@ export class SendTimeouts {
     for (const sender of this.#streams) {
       const stream = sender.stream;
       const waiting = stream.writableLength;
-      if (!stream.destroyed && this.#stalled(sender, waiting, sender.bodyBytes - waiting, now)) {
+      if (!stream.destroyed && this.#stalled(sender, waiting, sender.bodyBytes - waiting, 0, now)) {
         this.#onCut();
         stream.close(constants.NGHTTP2_CANCEL); // RFC 9113 §7: not wanted any more
       }
     }
   }
 
-  #stalled(sender: Socket | StreamSender, waiting: number, taken: number, now: number): boolean {
+  #stalled(
+    sender: Socket | StreamSender,
+    waiting: number,
+    taken: number,
+    queued: number,
+    now: number,
+  ): boolean {
     const stall = this.#stalls.get(sender);
     if (waiting === 0) {
       if (stall !== undefined) this.#stalls.delete(sender);
       return false;
     }
-    if (stall === undefined || stall.taken !== taken) {
-      this.#stalls.set(sender, { taken, since: now });
+    if (stall === undefined || stall.taken !== taken || queued < stall.queued) {
+      this.#stalls.set(sender, { taken, queued, since: now });
       return false;
     }
+    stall.queued = queued; // a new write queued is not progress, but it is the new mark
     return now - stall.since >= this.#timeoutMs;
   }
 

@@ -254,7 +254,8 @@ export class Http2Response extends EventEmitter {
     if (body === undefined) stream.end();
     else {
       this.#count(body, encoding);
-      if (encoding === undefined) stream.end(body);
+      if (typeof body !== 'string' && body.length > SLICE_BYTES) endInSlices(stream, body);
+      else if (encoding === undefined) stream.end(body);
       else stream.end(body, encoding);
     }
     return this;
@@ -324,6 +325,33 @@ export class Http2Response extends EventEmitter {
 }
 
 function ignore(): void {}
+
+/**
+ * A body held in memory (a stored response of up to `cache.maxObjectBytes`) is handed to the
+ * stream in slices, each once the one before is taken: a stream write completes only when
+ * all of it is sent, and the send timeout (net/send-timeout.ts) sees a slow reader's
+ * progress by completed writes.
+ */
+const SLICE_BYTES = 64 * 1024;
+
+function endInSlices(stream: ServerHttp2Stream, body: Uint8Array): void {
+  let at = 0;
+  const next = (): void => {
+    while (!stream.destroyed) {
+      const slice = body.subarray(at, Math.min(at + SLICE_BYTES, body.length));
+      at += slice.length;
+      if (at === body.length) {
+        stream.end(slice);
+        return;
+      }
+      if (!stream.write(slice)) {
+        stream.once('drain', next);
+        return;
+      }
+    }
+  };
+  next();
+}
 
 function onStreamClose(this: StreamWithResponse): void {
   const res = this[RESPONSE];

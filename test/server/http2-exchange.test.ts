@@ -299,6 +299,31 @@ describe('HTTP/2 on the native stream API', () => {
     assert.deepEqual(events.get('/large'), ['finish', 'close']);
   });
 
+  it('hands a large body given to end() to the stream in 64 KiB slices, in order', async () => {
+    // One write completes only when all of it is sent: slices let the send timeout see a
+    // slow reader's progress (net/send-timeout.ts).
+    const size = 1024 * 1024 + 5;
+    const body = Buffer.alloc(size);
+    for (let i = 0; i < size; i++) body[i] = i % 251;
+    const writes: number[] = [];
+    handlers.set('/stored', (_req, res) => {
+      const stream = (res as unknown as Http2Response).stream;
+      const write = stream.write.bind(stream) as (chunk: Buffer) => boolean;
+      const end = stream.end.bind(stream) as (chunk?: Buffer) => void;
+      Object.assign(stream, {
+        write: (chunk: Buffer) => (writes.push(chunk.length), write(chunk)),
+        end: (chunk?: Buffer) => (writes.push(chunk?.length ?? 0), end(chunk)),
+      });
+      res.writeHead(200, { 'content-length': size });
+      res.end(body);
+    });
+    const answer = await request({ ':path': '/stored' });
+    assert.ok(answer.body.equals(body));
+    assert.equal(writes.length, 17);
+    assert.ok(writes.every((n) => n <= 64 * 1024));
+    assert.deepEqual(events.get('/stored'), ['finish', 'close']);
+  });
+
   it('says close without finish when the client resets mid-response, and keeps serving', async () => {
     let sourceDestroyed = false;
     let piped: unknown = null;

@@ -11,7 +11,10 @@ import { once } from 'node:events';
 import { connect as http2Connect, type ClientHttp2Stream } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import {
   configWithProject,
@@ -21,6 +24,7 @@ import {
 } from '../support/cli.js';
 import { fetchText } from '../support/http.js';
 import { SendTimeouts } from '../../src/net/send-timeout.js';
+import { LocalCa } from '../../src/tls/local-ca.js';
 import { startUpstream, type TestUpstream } from '../support/upstream.js';
 
 const SEND_TIMEOUT_MS = 1000;
@@ -267,6 +271,66 @@ describe('SendTimeouts (real sockets, the clock given to each check)', () => {
       close();
     }
   });
+
+  /**
+   * One 32 MiB write (a stored body sent whole), over TCP or TLS, to a client that reads
+   * nothing yet: the write completes only at its end, so only libuv's queue shows progress.
+   */
+  async function oneLargeWrite(
+    secure: boolean,
+  ): Promise<{ sending: Socket; client: Socket; close: () => void }> {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-send-'));
+    const leaf = await (await LocalCa.open(dir)).issue(['localhost']);
+    const server = secure
+      ? createTlsServer({ cert: leaf.certPem, key: leaf.keyPem })
+      : createNetServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const client = secure
+      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false })
+      : connect(port, '127.0.0.1');
+    client.on('error', () => {});
+    const [sending] = (await once(server, secure ? 'secureConnection' : 'connection')) as [Socket];
+    client.pause();
+    sending.write(Buffer.alloc(32 * 1024 * 1024, 'x'));
+    await new Promise((r) => setTimeout(r, 100));
+    return {
+      sending,
+      client,
+      close: () => {
+        client.destroy();
+        sending.destroy();
+        server.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+
+  for (const secure of [false, true]) {
+    it(`keeps a slow reader of one large write (${secure ? 'TLS' : 'TCP'}): part taken is progress`, async () => {
+      const sends = new SendTimeouts(60_000);
+      const { sending, client, close } = await oneLargeWrite(secure);
+      try {
+        sends.watchSocket(sending);
+        const t0 = Date.now();
+        sends.check(t0);
+        // The client takes a little (far from the whole write, which stays incomplete).
+        client.resume();
+        await new Promise((r) => setTimeout(r, 20));
+        client.pause();
+        await new Promise((r) => setTimeout(r, 100));
+        assert.ok(sending.writableLength > 0, 'the write is not complete');
+        sends.check(t0 + 60_000);
+        assert.equal(sending.destroyed, false, 'part of the write was taken: kept');
+        sends.check(t0 + 120_000);
+        assert.equal(sending.destroyed, true, 'then nothing for the limit: cut');
+      } finally {
+        sends.close();
+        close();
+      }
+    });
+  }
 
   it('watches nothing when the limit is 0', async () => {
     const sends = new SendTimeouts(0);
