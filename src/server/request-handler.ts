@@ -154,9 +154,11 @@ export class RequestHandler {
 
   /** node:http 'request' listener. */
   handle = (req: IncomingMessage, res: ServerResponse): void => {
-    // (A response without a socket: an HTTP/1.1 request pipelined behind another.)
-    const max = this.#options.maxPipelined ?? 0;
-    if (res.socket === null && waitsItsTurn(req, res, this.handle, max, refusePipelined)) return;
+    // A response without a socket: an HTTP/1.1 request pipelined behind another.
+    if (res.socket === null) {
+      const max = this.#options.maxPipelined ?? 0;
+      if (waitsItsTurn(req, res, this.handle, max, refusePipelined)) return;
+    }
     const ctx = this.#context(req);
     const socket = req.socket;
     // Over HTTP/2 one connection carries many responses at once: each counts its own bytes

@@ -223,16 +223,28 @@ async function waitFor(done: () => boolean, ms = 3000): Promise<void> {
 }
 
 describe('SendTimeouts (real sockets, the clock given to each check)', () => {
-  /** A server-side socket with bytes waiting: its client reads nothing. */
-  async function waitingPair(): Promise<{ sending: Socket; client: Socket; close: () => void }> {
-    const server = createNetServer();
+  /**
+   * A connection over loopback (TCP, or TLS with a leaf from a local CA): the server's side,
+   * which sends, and the client's, paused (it reads nothing until a test resumes it).
+   */
+  async function connectedPair(
+    secure: boolean,
+  ): Promise<{ sending: Socket; client: Socket; close: () => void }> {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-send-'));
+    const leaf = secure ? await (await LocalCa.open(dir)).issue(['localhost']) : undefined;
+    const server =
+      leaf === undefined
+        ? createNetServer()
+        : createTlsServer({ cert: leaf.certPem, key: leaf.keyPem });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const port = (server.address() as AddressInfo).port;
+    const client = secure
+      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false })
+      : connect(port, '127.0.0.1');
+    client.on('error', () => {});
+    const [sending] = (await once(server, secure ? 'secureConnection' : 'connection')) as [Socket];
     client.pause();
-    const [sending] = (await once(server, 'connection')) as [Socket];
-    while (sending.write(CHUNK)); // until the kernel buffers are full and Node's too
-    await new Promise((r) => setTimeout(r, 50));
     return {
       sending,
       client,
@@ -240,8 +252,17 @@ describe('SendTimeouts (real sockets, the clock given to each check)', () => {
         client.destroy();
         sending.destroy();
         server.close();
+        rmSync(dir, { recursive: true, force: true });
       },
     };
+  }
+
+  /** A server-side socket with bytes waiting: its client reads nothing. */
+  async function waitingPair(): ReturnType<typeof connectedPair> {
+    const pair = await connectedPair(false);
+    while (pair.sending.write(CHUNK)); // until the kernel buffers are full and Node's too
+    await new Promise((r) => setTimeout(r, 50));
+    return pair;
   }
 
   it('cuts after the limit without progress, and progress starts the limit again', async () => {
@@ -276,35 +297,11 @@ describe('SendTimeouts (real sockets, the clock given to each check)', () => {
    * One 32 MiB write (a stored body sent whole), over TCP or TLS, to a client that reads
    * nothing yet: the write completes only at its end, so only libuv's queue shows progress.
    */
-  async function oneLargeWrite(
-    secure: boolean,
-  ): Promise<{ sending: Socket; client: Socket; close: () => void }> {
-    const dir = mkdtempSync(join(tmpdir(), 'sy-send-'));
-    const leaf = await (await LocalCa.open(dir)).issue(['localhost']);
-    const server = secure
-      ? createTlsServer({ cert: leaf.certPem, key: leaf.keyPem })
-      : createNetServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as AddressInfo).port;
-    const client = secure
-      ? tlsConnect({ port, host: '127.0.0.1', rejectUnauthorized: false })
-      : connect(port, '127.0.0.1');
-    client.on('error', () => {});
-    const [sending] = (await once(server, secure ? 'secureConnection' : 'connection')) as [Socket];
-    client.pause();
-    sending.write(Buffer.alloc(32 * 1024 * 1024, 'x'));
+  async function oneLargeWrite(secure: boolean): ReturnType<typeof connectedPair> {
+    const pair = await connectedPair(secure);
+    pair.sending.write(Buffer.alloc(32 * 1024 * 1024, 'x'));
     await new Promise((r) => setTimeout(r, 100));
-    return {
-      sending,
-      client,
-      close: () => {
-        client.destroy();
-        sending.destroy();
-        server.close();
-        rmSync(dir, { recursive: true, force: true });
-      },
-    };
+    return pair;
   }
 
   for (const secure of [false, true]) {
