@@ -10,7 +10,8 @@ import { parseRange } from '../http/range.js';
 import { endWithBody } from '../http/small-body.js';
 import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
 import type { RequestContext } from '../request/request-context.js';
-import { decorateResponseHeaders } from '../request/response-headers.js';
+import { decorateResponseHeaders, decorationLines } from '../request/response-headers.js';
+import { fieldBlock, writeHeadBlock, type FieldBlock } from '../http/response-head.js';
 import type { CacheStore, Entry } from './cache-store.js';
 import { encodedKey, one } from './cache-key.js';
 
@@ -90,24 +91,17 @@ function storedHeaders(
   return { ...out };
 }
 
-/** The same, without waiting: for an entry with no encoded copies (or a range request). */
-export function writeStored(
+/**
+ * The fields of an answer from a stored response sent with `encoding` (undefined: this cache
+ * did not choose among encodings), before those made for the request.
+ */
+function encodedHeaders(
+  stored: Entry['meta']['headers'],
   via: string,
-  req: IncomingMessage,
-  res: ServerResponse,
-  ctx: RequestContext,
-  entry: Entry,
-  status: string,
-  age: number,
   encoding: string | undefined,
-): void {
-  const headers: OutgoingHttpHeaders = decorateResponseHeaders(
-    storedHeaders(entry.meta.headers, via),
-    ctx,
-  );
-  headers.age = String(Math.floor(age)); // RFC 9111 §5.1
-  headers['cache-status'] = status;
-  ctx.cacheStatus = status; // for the access log and per-project traffic
+): OutgoingHttpHeaders {
+  const headers: OutgoingHttpHeaders = storedHeaders(stored, via);
+  delete headers['transfer-encoding'];
   if (encoding !== undefined) {
     // This cache chose among encodings: the response varies by Accept-Encoding (RFC 9110 §12.5.5).
     const vary = headers.vary;
@@ -121,9 +115,93 @@ export function writeStored(
       if (typeof etag === 'string') headers.etag = etag.replace(/"$/, `-${encoding}"`);
     }
   }
+  return headers;
+}
+
+/** What a hit's block leaves out: written per answer, by Switchyard or by Node. */
+const HIT_SKIPS: ReadonlySet<string> = new Set([
+  'content-length',
+  'age',
+  'cache-status',
+  'x-request-id',
+  'strict-transport-security',
+]);
+
+/** Blocks per stored header object and encoding (null: a field did not pass the check). */
+const blocks = new WeakMap<object, Map<string | undefined, FieldBlock | null>>();
+
+function hitBlock(
+  stored: Entry['meta']['headers'],
+  via: string,
+  encoding: string | undefined,
+): FieldBlock | undefined {
+  let byEncoding = blocks.get(stored);
+  if (byEncoding === undefined) {
+    byEncoding = new Map();
+    blocks.set(stored, byEncoding);
+  }
+  let block = byEncoding.get(encoding);
+  if (block === undefined) {
+    block = fieldBlock(encodedHeaders(stored, via, encoding), HIT_SKIPS) ?? null;
+    byEncoding.set(encoding, block);
+  }
+  return block ?? undefined;
+}
+
+/**
+ * A plain hit (no validators, no range) as a prebuilt block and the request's own lines.
+ * False: nothing was sent (not HTTP/1.1, a stored field that must merge with the request's).
+ */
+function writeHit(
+  via: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  entry: Entry,
+  status: string,
+  age: number,
+  encoding: string | undefined,
+): boolean {
+  const stored = entry.meta.headers;
+  // The origin's HSTS goes on unless the edge has its own (decorateResponseHeaders).
+  if (ctx.hsts === undefined && stored['strict-transport-security'] !== undefined) return false;
+  const block = hitBlock(stored, via, encoding);
+  const lines = block === undefined ? undefined : decorationLines(ctx);
+  if (lines === undefined) return false;
+  // RFC 9111 §5.1: Age; RFC 9211: Cache-Status.
+  const own = `${lines}age: ${Math.floor(age)}\r\ncache-status: ${status}\r\n`;
+  if (!writeHeadBlock(req, res, entry.meta.status, block!, own, entry.body.length)) return false;
+  ctx.cacheStatus = status; // for the access log and per-project traffic
+  endWithBody(req, res, entry.body);
+  return true;
+}
+
+/** The same, without waiting: for an entry with no encoded copies (or a range request). */
+export function writeStored(
+  via: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  entry: Entry,
+  status: string,
+  age: number,
+  encoding: string | undefined,
+): void {
+  const h = req.headers;
+  if (
+    h.range === undefined &&
+    h['if-none-match'] === undefined &&
+    h['if-modified-since'] === undefined &&
+    writeHit(via, req, res, ctx, entry, status, age, encoding)
+  ) {
+    return;
+  }
+  const headers = decorateResponseHeaders(encodedHeaders(entry.meta.headers, via, encoding), ctx);
+  headers.age = String(Math.floor(age)); // RFC 9111 §5.1
+  headers['cache-status'] = status;
+  ctx.cacheStatus = status; // for the access log and per-project traffic
   // RFC 9111 §4.3.2: the client's own validators are checked against the stored response.
   // (Only asked when the client sent a validator: no date is parsed on a plain hit.)
-  const h = req.headers;
   if (
     entry.meta.status === 200 &&
     (h['if-none-match'] !== undefined || h['if-modified-since'] !== undefined) &&
@@ -139,7 +217,6 @@ export function writeStored(
     res.end();
     return;
   }
-  delete headers['transfer-encoding'];
   const range = req.headers.range;
   if (
     range !== undefined &&

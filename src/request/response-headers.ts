@@ -28,3 +28,17 @@ export function decorateResponseHeaders(
   }
   return headers;
 }
+
+/**
+ * The same fields as header lines to follow a prebuilt block (http/response-head.ts), from
+ * values Switchyard made (the request id, its HSTS policy, the project cookie). Undefined when
+ * one has to merge with a field of the block (`Vary` for a request routed by Referer or cookie):
+ * the caller then uses `decorateResponseHeaders`.
+ */
+export function decorationLines(ctx: RequestContext): string | undefined {
+  if (ctx.routedByReferral) return undefined;
+  let lines = `x-request-id: ${ctx.id}\r\n`;
+  if (ctx.hsts !== undefined) lines += `strict-transport-security: ${ctx.hsts}\r\n`;
+  if (ctx.projectCookie !== undefined) lines += `set-cookie: ${ctx.projectCookie}\r\n`;
+  return lines;
+}

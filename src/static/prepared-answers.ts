@@ -11,11 +11,14 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { acceptedEncodings, type Encoding } from '../http/accept-encoding.js';
+import type { FieldBlock } from '../http/response-head.js';
 import type { Found } from './file-cache.js';
 
 export interface PreparedAnswer {
   /** Every header but those decorateResponseHeaders adds per request; copied before use. */
   readonly headers: Readonly<OutgoingHttpHeaders>;
+  /** The same without Content-Length, checked and joined once (undefined: one did not pass). */
+  readonly block: FieldBlock | undefined;
   /** The body's key in the body cache. */
   readonly bodyKey: string;
 }

@@ -21,7 +21,8 @@ import type { Origin } from '../origin/origin.js';
 import { sendError, writeErrorToSocket } from '../request/error-renderer.js';
 import { SwitchyardError } from '../model/errors.js';
 import type { RequestContext } from '../request/request-context.js';
-import { decorateResponseHeaders } from '../request/response-headers.js';
+import { decorateResponseHeaders, decorationLines } from '../request/response-headers.js';
+import { fieldBlock, writeHeadBlock } from '../http/response-head.js';
 import { acceptedEncodings, type Encoding } from '../http/accept-encoding.js';
 import { cacheControlFor } from './cache-policy.js';
 import { ifRangeHolds, isNotModified } from '../http/conditional.js';
@@ -45,6 +46,8 @@ import { PreparedAnswers } from './prepared-answers.js';
 const SUFFIX: Record<Encoding, string> = { br: '.br', gzip: '.gz' };
 const COMPRESSIBLE = /^(text\/|application\/(javascript|json|xml|wasm|manifest\+json)|image\/svg)/;
 const noop = () => {};
+/** Written per answer, not with a prepared answer's block: the body's length. */
+const BLOCK_SKIPS: ReadonlySet<string> = new Set(['content-length']);
 
 export class StaticOrigin implements Origin {
   readonly kind = 'static';
@@ -116,7 +119,10 @@ export class StaticOrigin implements Origin {
     const answer = this.#prepared.find(found, h['accept-encoding']);
     const body = answer === undefined ? undefined : cachedBody(answer.bodyKey);
     if (body === undefined) return false;
-    res.writeHead(200, decorateResponseHeaders({ ...answer!.headers }, ctx));
+    const lines = answer!.block === undefined ? undefined : decorationLines(ctx);
+    if (lines === undefined || !writeHeadBlock(req, res, 200, answer!.block!, lines, body.length)) {
+      res.writeHead(200, decorateResponseHeaders({ ...answer!.headers }, ctx));
+    }
     endWithBody(req, res, body);
     return true;
   }
@@ -319,6 +325,7 @@ export class StaticOrigin implements Origin {
       // The whole file, answered in full: the next plain GET needs none of the above.
       this.#prepared.remember(found, available, encoding, {
         headers: { ...headers },
+        block: fieldBlock(headers, BLOCK_SKIPS),
         bodyKey: bodyKey(chosen),
       });
     }
