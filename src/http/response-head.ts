@@ -89,10 +89,29 @@ function statusLine(status: number): string {
 }
 
 /**
+ * Whether `res` can start with a block: HTTP/1.1 on node:http, a status with a body, no
+ * `Expect`, nothing sent or set yet. Otherwise Node's own rules apply: use `writeHead`.
+ */
+export function blockWritable(req: IncomingMessage, res: ServerResponse, status: number): boolean {
+  return (
+    HEAD_BLOCKS &&
+    res instanceof ServerResponse &&
+    req.httpVersionMajor === 1 &&
+    req.httpVersionMinor === 1 &&
+    status >= 200 &&
+    status !== 204 &&
+    status !== 304 &&
+    req.headers.expect === undefined &&
+    !res.headersSent &&
+    res.getHeaderNames().length === 0
+  );
+}
+
+/**
  * Start `res` with `status`, the block's fields, then `extra` (lines made for this request
  * from values Switchyard made itself: ids, ages, its own Cache-Status), for a body of
- * `length` bytes that the caller then ends `res` with. False: nothing was done, use
- * `writeHead`.
+ * `length` bytes (undefined: not known, Node chunks it) that the caller then writes. False:
+ * nothing was done (`blockWritable` said no), use `writeHead`.
  */
 export function writeHeadBlock(
   req: IncomingMessage,
@@ -100,30 +119,17 @@ export function writeHeadBlock(
   status: number,
   block: FieldBlock,
   extra: string,
-  length: number,
+  length: number | undefined,
 ): boolean {
-  if (
-    !HEAD_BLOCKS ||
-    !(res instanceof ServerResponse) ||
-    req.httpVersionMajor !== 1 ||
-    req.httpVersionMinor !== 1 ||
-    status < 200 ||
-    status === 204 ||
-    status === 304 ||
-    req.headers.expect !== undefined ||
-    res.headersSent ||
-    res.getHeaderNames().length > 0
-  ) {
-    return false;
-  }
+  if (!blockWritable(req, res, status)) return false;
   const internals = res as unknown as ResponseInternals;
   res.statusCode = status;
   res.statusMessage = STATUS_CODES[status] ?? 'unknown';
   if (block.date) res.sendDate = false;
   // A body's length Node writes itself (and knows the body's end by); a HEAD answer has
   // none to measure, so its Content-Length goes with the fields (RFC 9110 §8.6).
-  if (internals._hasBody) internals._contentLength = length;
-  else extra += `content-length: ${length}\r\n`;
+  if (internals._hasBody) internals._contentLength = length ?? null;
+  else if (length !== undefined) extra += `content-length: ${length}\r\n`;
   internals._storeHeader(statusLine(status) + block.lines + extra, null);
   return true;
 }

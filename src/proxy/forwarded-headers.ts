@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RequestContext } from '../request/request-context.js';
+import type { FieldBlock } from '../http/response-head.js';
 import { HOP_BY_HOP, connectionTokens } from './hop-by-hop.js';
 
 /** Fields rebuilt here rather than copied. */
@@ -142,4 +143,47 @@ export function downstreamResponseHeaders(
   const upstreamVia = out.via;
   out.via = upstreamVia === undefined ? `1.1 ${via}` : `${String(upstreamVia)}, 1.1 ${via}`;
   return out;
+}
+
+/** What a field value may hold (RFC 9110 §5.5), besides the CR LF that ends each line. */
+const NOT_FIELD_TEXT = /[^\t\r\n\x20-\x7e\x80-\xff]/;
+const DIGITS = /^\d{1,15}$/;
+
+/**
+ * The same fields as one block for `writeHeadBlock` (http/response-head.ts), without those the
+ * edge sends its own of (X-Request-Id; HSTS and Cache-Status when it has them; `hides`, a
+ * CDN-Cache-Control field kept from the client) and Content-Length, whose value comes back.
+ * undici's parser has already refused names that are not tokens and values with CR, LF or
+ * NUL (RFC 9112 §5); one pass over the joined block checks the rest. Undefined: a value does
+ * not pass, or the length is not one number — `writeHead` then says why.
+ */
+export function downstreamResponseBlock(
+  headers: Record<string, string | string[] | undefined>,
+  via: string,
+  hides: string | undefined,
+  edgeHsts: boolean,
+  edgeCacheStatus: boolean,
+): { block: FieldBlock; length: number | undefined } | undefined {
+  const connection = headers.connection;
+  const named = connectionTokens(Array.isArray(connection) ? connection.join(',') : connection);
+  let lines = '';
+  let date = false;
+  let upstreamVia: string | undefined;
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || named?.has(name)) continue;
+    if (name === 'content-length' || name === 'via' || name === 'x-request-id') continue;
+    if (name === hides || (edgeHsts && name === 'strict-transport-security')) continue;
+    if (edgeCacheStatus && name === 'cache-status') continue;
+    if (name === 'date') date = true;
+    if (typeof value === 'string') lines += `${name}: ${value}\r\n`;
+    else for (const one of value) lines += `${name}: ${one}\r\n`;
+  }
+  const cl = headers['content-length'];
+  if (cl !== undefined && (typeof cl !== 'string' || !DIGITS.test(cl))) return undefined;
+  const v = headers.via;
+  if (v !== undefined) upstreamVia = String(v);
+  lines += `via: ${upstreamVia === undefined ? '' : `${upstreamVia}, `}1.1 ${via}\r\n`;
+  if (NOT_FIELD_TEXT.test(lines)) return undefined;
+  return { block: { lines, date }, length: cl === undefined ? undefined : Number(cl) };
 }

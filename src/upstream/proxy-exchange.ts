@@ -4,14 +4,18 @@
  * request when the client goes away, and goes through the replicas with one
  * `UpstreamAttempt` (picking, load accounting, passive health and the retry rule).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { bodyOf, carriesBody } from '../http/request-body.js';
-import { downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
+import { blockWritable, writeHeadBlock } from '../http/response-head.js';
+import {
+  downstreamResponseBlock,
+  downstreamResponseHeaders,
+} from '../proxy/forwarded-headers.js';
 import { sendError } from '../request/error-renderer.js';
 import type { RequestContext } from '../request/request-context.js';
-import { decorateResponseHeaders } from '../request/response-headers.js';
+import { decorateResponseHeaders, decorationLines } from '../request/response-headers.js';
 import { SwitchyardError } from '../model/errors.js';
 import { toClientError } from './upstream-errors.js';
 import type { Replica, ReplicaSet } from './replica-set.js';
@@ -202,16 +206,49 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     }
     this.#responded = true;
     this.#attempt.report(statusCode < 500); // passive health: a 5xx counts against the replica
-    const out = decorateResponseHeaders(downstreamResponseHeaders(headers, this.#via), this.#ctx);
     const tee = this.#tee;
-    if (tee !== undefined) {
-      out['cache-status'] = this.#ctx.cacheStatus = tee.start(statusCode, headers);
-      if (tee.hides !== undefined && out[tee.hides] !== undefined) delete out[tee.hides];
+    const cacheStatus = tee?.start(statusCode, headers);
+    if (cacheStatus !== undefined) this.#ctx.cacheStatus = cacheStatus;
+    if (this.#writeBlock(statusCode, headers, statusMessage, cacheStatus)) return;
+    const out = decorateResponseHeaders(downstreamResponseHeaders(headers, this.#via), this.#ctx);
+    if (cacheStatus !== undefined) {
+      out['cache-status'] = cacheStatus;
+      if (tee!.hides !== undefined && out[tee!.hides] !== undefined) delete out[tee!.hides];
     }
     // HTTP/2 has no reason phrase (RFC 9113 §8.3.2).
     if (statusMessage && this.#req.httpVersionMajor < 2)
       this.#res.writeHead(statusCode, statusMessage, out);
     else this.#res.writeHead(statusCode, out);
+  }
+
+  /**
+   * The response head as one block (http/response-head.ts): the origin's fields joined in
+   * one pass, then the edge's own. False: nothing was sent, `writeHead` takes it.
+   */
+  #writeBlock(
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+    statusMessage: string | undefined,
+    cacheStatus: string | undefined,
+  ): boolean {
+    const req = this.#req;
+    const res = this.#res;
+    const ctx = this.#ctx;
+    // An origin's own reason phrase goes on as it was sent: writeHead checks and keeps it.
+    if (statusMessage && statusMessage !== STATUS_CODES[statusCode]) return false;
+    if (!blockWritable(req, res, statusCode)) return false;
+    const lines = decorationLines(ctx);
+    if (lines === undefined) return false;
+    const down = downstreamResponseBlock(
+      headers,
+      this.#via,
+      this.#tee?.hides,
+      ctx.hsts !== undefined,
+      cacheStatus !== undefined,
+    );
+    if (down === undefined) return false;
+    const own = cacheStatus === undefined ? lines : `${lines}cache-status: ${cacheStatus}\r\n`;
+    return writeHeadBlock(req, res, statusCode, down.block, own, down.length);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {

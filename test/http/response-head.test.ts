@@ -172,6 +172,20 @@ describe('prebuilt heads through Switchyard', () => {
         'content-length': 11,
       };
       if (req.url === '/hsts') fields['strict-transport-security'] = 'max-age=60';
+      if (req.url?.startsWith('/pass')) {
+        // Not stored: the proxied path. Fields a proxy drops or rewrites, and no length when
+        // asked for a chunked answer.
+        fields['cache-control'] = 'no-store';
+        fields.connection = 'x-hop';
+        fields['x-hop'] = 'dropped';
+        fields.via = '1.0 inner';
+        if (req.url === '/pass/chunked') delete fields['content-length'];
+        if (req.url === '/pass/reason') {
+          res.writeHead(200, 'Fine Thanks', fields);
+          res.end('cached body');
+          return;
+        }
+      }
       res.writeHead(200, fields);
       res.end('cached body');
     });
@@ -220,4 +234,29 @@ describe('prebuilt heads through Switchyard', () => {
     for (const name of ['date', 'etag', 'content-length', 'x-request-id', 'content-type'])
       assert.equal(count(lines, name), 1, `${name} once in\n${lines.join('\n')}`);
   });
+
+  it('proxies an answer with each field once, hop-by-hop ones dropped, Via appended', async () => {
+    const { lines, body } = split(await get('/app/pass'));
+    assert.equal(body, 'cached body');
+    assert.ok(lines.includes(`date: ${ORIGIN_DATE}`), lines.join('\n'));
+    assert.ok(lines.includes('via: 1.0 inner, 1.1 switchyard'), lines.join('\n'));
+    for (const name of ['date', 'x-request-id', 'content-length', 'via', 'cache-status'])
+      assert.equal(count(lines, name), 1, `${name} once in\n${lines.join('\n')}`);
+    assert.equal(count(lines, 'x-hop'), 0);
+    assert.ok(!lines.includes('x-request-id: from-the-origin'));
+    assert.equal(count(lines, 'x-multi'), 2);
+    const head = split(await get('/app/pass', 'HEAD'));
+    assert.equal(head.body, '');
+    assert.ok(head.lines.includes('content-length: 11'), head.lines.join('\n'));
+  });
+
+  it('chunks a proxied body of no stated length, and keeps an origin’s reason phrase', async () => {
+    const chunked = split(await get('/app/pass/chunked'));
+    assert.ok(chunked.lines.includes('Transfer-Encoding: chunked'), chunked.lines.join('\n'));
+    assert.equal(count(chunked.lines, 'content-length'), 0);
+    assert.equal(chunked.body, 'b\r\ncached body\r\n0\r\n\r\n');
+    const reason = split(await get('/app/pass/reason'));
+    assert.equal(reason.lines[0], 'HTTP/1.1 200 Fine Thanks');
+  });
 });
+
