@@ -9,10 +9,7 @@ import { Transform, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { bodyOf, carriesBody } from '../http/request-body.js';
 import { blockWritable, writeHeadBlock } from '../http/response-head.js';
-import {
-  downstreamResponseBlock,
-  downstreamResponseHeaders,
-} from '../proxy/forwarded-headers.js';
+import { downstreamResponseBlock, downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
 import { sendError } from '../request/error-renderer.js';
 import type { RequestContext } from '../request/request-context.js';
 import { decorateResponseHeaders, decorationLines } from '../request/response-headers.js';

@@ -259,4 +259,3 @@ describe('prebuilt heads through Switchyard', () => {
     assert.equal(reason.lines[0], 'HTTP/1.1 200 Fine Thanks');
   });
 });
-
