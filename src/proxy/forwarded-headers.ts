@@ -145,17 +145,15 @@ export function downstreamResponseHeaders(
   return out;
 }
 
-/** What a field value may hold (RFC 9110 §5.5), besides the CR LF that ends each line. */
-const NOT_FIELD_TEXT = /[^\t\r\n\x20-\x7e\x80-\xff]/;
-const DIGITS = /^\d{1,15}$/;
-
 /**
  * The same fields as one block for `writeHeadBlock` (http/response-head.ts), without those the
  * edge sends its own of (X-Request-Id; HSTS and Cache-Status when it has them; `hides`, a
  * CDN-Cache-Control field kept from the client) and Content-Length, whose value comes back.
- * undici's parser has already refused names that are not tokens and values with CR, LF or
- * NUL (RFC 9112 §5); one pass over the joined block checks the rest. Undefined: a value does
- * not pass, or the length is not one number — `writeHead` then says why.
+ * Nothing is checked again here: undici's parser (llhttp, strict) has refused a response whose
+ * field names are not tokens or whose values hold a control character other than HTAB
+ * (RFC 9110 §5.5, RFC 9112 §5), and hands values over as latin1 strings, one character per
+ * byte — what writeHead would check is already true (test/http/response-head.test.ts holds
+ * undici to it). Undefined: the length is not one number; `writeHead` then takes it.
  */
 export function downstreamResponseBlock(
   headers: Record<string, string | string[] | undefined>,
@@ -179,11 +177,12 @@ export function downstreamResponseBlock(
     if (typeof value === 'string') lines += `${name}: ${value}\r\n`;
     else for (const one of value) lines += `${name}: ${one}\r\n`;
   }
+  // One length, digits only (llhttp's check); a list of them is writeHead's to refuse.
   const cl = headers['content-length'];
-  if (cl !== undefined && (typeof cl !== 'string' || !DIGITS.test(cl))) return undefined;
+  const length = typeof cl === 'string' ? Number(cl) : undefined;
+  if (cl !== undefined && !Number.isSafeInteger(length)) return undefined;
   const v = headers.via;
   if (v !== undefined) upstreamVia = String(v);
   lines += `via: ${upstreamVia === undefined ? '' : `${upstreamVia}, `}1.1 ${via}\r\n`;
-  if (NOT_FIELD_TEXT.test(lines)) return undefined;
-  return { block: { lines, date }, length: cl === undefined ? undefined : Number(cl) };
+  return { block: { lines, date }, length };
 }

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -257,5 +257,36 @@ describe('prebuilt heads through Switchyard', () => {
     assert.equal(chunked.body, 'b\r\ncached body\r\n0\r\n\r\n');
     const reason = split(await get('/app/pass/reason'));
     assert.equal(reason.lines[0], 'HTTP/1.1 200 Fine Thanks');
+  });
+
+  it('relies on undici to refuse an origin field with a control character; keeps obs-text', async () => {
+    // What the proxied block does not check again (src/proxy/forwarded-headers.ts).
+    const raw = createNetServer((s) =>
+      s.once('data', (request: Buffer) => {
+        const value = request.includes('/ctl') ? 'a\x01b' : 'caf\xe9';
+        s.end(
+          Buffer.from(`HTTP/1.1 200 OK\r\nx-a: ${value}\r\ncontent-length: 2\r\n\r\nok`, 'latin1'),
+        );
+      }),
+    );
+    raw.listen(0, '127.0.0.1');
+    await once(raw, 'listening');
+    const port = (raw.address() as AddressInfo).port;
+    const edge = await startSwitchyard({
+      projects: [upstreamProject('raw', [`http://127.0.0.1:${port}`])],
+    });
+    try {
+      const ctl = await rawRequest(edge.port, 'GET /raw/ctl HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      assert.match(ctl, /^HTTP\/1\.1 502 /);
+      assert.ok(!ctl.includes('a\x01b'));
+      const { lines, body } = split(
+        await rawRequest(edge.port, 'GET /raw/ok HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'),
+      );
+      assert.equal(body, 'ok');
+      assert.ok(lines.includes('x-a: caf\xe9'), lines.join('\n')); // the byte 0xE9, as sent
+    } finally {
+      await edge.close();
+      raw.close();
+    }
   });
 });
