@@ -131,7 +131,7 @@ function h2load(port: number, path: string, requests: number, connections: numbe
 }
 
 const control = (pid: number, ...args: string[]) =>
-  execFileSync('callgrind_control', [...args, String(pid)], { encoding: 'utf8' });
+  execFileSync('callgrind_control', [...args, String(pid)], { stdio: 'ignore' });
 
 /** Each dump's counters, by thread: `<out>.<pid>.<dump>-<thread>`, "summary:" per event. */
 function dumps(dir: string, pid: number): Map<number, Map<number, number[]>> {
