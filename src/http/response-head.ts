@@ -5,11 +5,12 @@
  * instructions of the whole request (callgrind, docs/performance.md "Heads built once").
  * A stored response's fields and a static file's are the same on every answer: here they
  * are checked and joined once (`fieldBlock`), and each answer hands Node that block plus the
- * few lines made for the request.
+ * few lines made for the request. (A proxied response's block is joined per response from
+ * fields undici's parser has already checked: proxy/forwarded-headers.ts.)
  *
- * Node still writes the status line's neighbours it owns: Date (unless the block carries
- * one), Connection and Keep-Alive by its own keep-alive rules (maxRequestsPerSocket, a
- * closing server), and Content-Length. It does so in `_storeHeader`, the step `writeHead`
+ * Node still adds the fields it owns: Date (unless the block carries one), Connection and
+ * Keep-Alive by its own keep-alive rules (maxRequestsPerSocket, a closing server), and
+ * Content-Length. It does so in `_storeHeader`, the step `writeHead`
  * ends with, which is not a documented API: when the runtime has no such method, or the
  * answer is one Node has special rules for (HTTP/1.0, HTTP/2, a status without a body,
  * `Expect`, fields already set with `setHeader`), `writeHeadBlock` says no and the caller
