@@ -27,12 +27,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
-import { BENCH_LIMITS } from './lib/switchyard.js';
+import { oneProjectArgs } from './lib/switchyard.js';
 import { HIT_FIELDS, STATIC_FIELDS } from './lib/floor-fields.js';
 import { template } from './lib/template.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const ROOT = join(HERE, '..');
 const arg = (name: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const SCENARIO = arg('scenario') ?? 'cache';
@@ -57,29 +56,14 @@ interface Contender {
 }
 
 function switchyard(port: number, upstream: number) {
-  const origin =
-    SCENARIO === 'static'
-      ? `static: { dir: "${files}" }`
-      : `upstream: { replicas: ["http://127.0.0.1:${upstream}"] }`;
-  const config = join(work, `switchyard-${port}.yaml`);
-  writeFileSync(
-    config,
-    [
-      `listen: { host: 127.0.0.1, port: ${port} }`,
-      'https: { enabled: false }',
-      'log: { access: false, level: warn }',
-      'admin: { enabled: false }',
-      `dataDir: ${join(work, `data-${port}`)}`,
-      ...BENCH_LIMITS,
-      'projects:',
-      `  - { slug: p0, deployments: [{ id: d1, ${origin} }] }`,
-      '',
-    ].join('\n'),
-  );
-  return {
-    argv: [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
-    path: '/p0/1k.bin',
-  };
+  const argv = oneProjectArgs({
+    work,
+    port,
+    listen: [`listen: { host: 127.0.0.1, port: ${port} }`, 'https: { enabled: false }'],
+    dataDir: join(work, `data-${port}`),
+    origin: SCENARIO === 'static' ? { dir: files } : { upstream },
+  });
+  return { argv, path: '/p0/1k.bin' };
 }
 
 const bareStatic =

@@ -24,7 +24,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { request } from 'undici';
 import { freePort, start, stop, stopAll, waitForPort, type Started } from './lib/processes.js';
 import { treeCpuMicros } from './lib/cpu.js';
-import { BENCH_LIMITS, untilReady } from './lib/switchyard.js';
+import { oneProjectArgs, untilReady } from './lib/switchyard.js';
 import { LocalCa } from '../src/tls/local-ca.js';
 import { HIT_FIELDS, STATIC_FIELDS } from './lib/floor-fields.js';
 import { template } from './lib/template.js';
@@ -32,7 +32,6 @@ import { h2load } from './lib/tls-load.js';
 import { wrk } from './lib/wrk.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
-const ROOT = join(HERE, '..');
 const arg = (name: string) =>
   process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 const SCENARIO = arg('scenario') ?? 'proxy';
@@ -81,26 +80,16 @@ function switchyardArgs(port: number, upstream: number): { argv: string[]; url: 
     mkdirSync(dataDir);
     for (const f of ['ca.pem', 'ca-key.pem']) copyFileSync(join(tlsDir, f), join(dataDir, f));
   }
-  const origin =
-    SCENARIO === 'static'
-      ? `static: { dir: "${files}" }`
-      : `upstream: { replicas: ["http://127.0.0.1:${upstream}"] }`;
-  const config = join(work, `switchyard-${port}.yaml`);
-  writeFileSync(
-    config,
-    [
-      ...listen,
-      'log: { access: false, level: warn }',
-      'admin: { port: 0 }',
-      `dataDir: ${dataDir}`,
-      ...BENCH_LIMITS,
-      'projects:',
-      `  - { slug: p0, deployments: [{ id: d1, ${origin} }] }`,
-      '',
-    ].join('\n'),
-  );
+  const argv = oneProjectArgs({
+    work,
+    port,
+    listen,
+    dataDir,
+    origin: SCENARIO === 'static' ? { dir: files } : { upstream },
+    admin: 'admin: { port: 0 }',
+  });
   return {
-    argv: [join(ROOT, 'bin', 'switchyard.js'), 'start', '--config', config],
+    argv,
     url: `${OVER_TLS ? 'https://localhost' : 'http://127.0.0.1'}:${port}/p0/1k.bin`,
   };
 }

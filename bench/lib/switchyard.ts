@@ -110,3 +110,38 @@ export async function untilReady(origin: string): Promise<void> {
     await dispatcher?.close();
   }
 }
+
+/**
+ * A configuration for one project `p0` (a static directory, or one upstream replica on
+ * loopback) after the caller's `listen` lines, access log off, benchmark limits, its data in
+ * `dataDir`; written to `<work>/switchyard-<port>.yaml`. Returns the arguments of `node` that
+ * start it.
+ */
+export function oneProjectArgs(options: {
+  work: string;
+  port: number;
+  listen: readonly string[];
+  dataDir: string;
+  origin: { dir: string } | { upstream: number };
+  admin?: string;
+}): string[] {
+  const origin =
+    'dir' in options.origin
+      ? `static: { dir: "${options.origin.dir}" }`
+      : `upstream: { replicas: ["http://127.0.0.1:${options.origin.upstream}"] }`;
+  const config = join(options.work, `switchyard-${options.port}.yaml`);
+  writeFileSync(
+    config,
+    [
+      ...options.listen,
+      'log: { access: false, level: warn }',
+      options.admin ?? 'admin: { enabled: false }',
+      `dataDir: ${options.dataDir}`,
+      ...BENCH_LIMITS,
+      'projects:',
+      `  - { slug: p0, deployments: [{ id: d1, ${origin} }] }`,
+      '',
+    ].join('\n'),
+  );
+  return [BIN, 'start', '--config', config];
+}
