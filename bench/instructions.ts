@@ -160,7 +160,8 @@ async function count(c: Contender, upstream: number): Promise<Counted> {
       ...(TOP > 0 ? ['--perf-basic-prof'] : []),
       ...argv,
     ],
-    { env: { PORT: '' } },
+    // `--perf-basic-prof` also has V8 write an isolate-*-v8.log into the working directory.
+    { env: { PORT: '' }, cwd: dir },
   );
   try {
     await waitForPort(port, c.name, proc);

@@ -123,6 +123,18 @@ export function writeHeadBlock(
   length: number | undefined,
 ): boolean {
   if (!blockWritable(req, res, status)) return false;
+  startWithBlock(res, status, block, extra, length);
+  return true;
+}
+
+/** `writeHeadBlock` for a caller that has asked `blockWritable` already. */
+export function startWithBlock(
+  res: ServerResponse,
+  status: number,
+  block: FieldBlock,
+  extra: string,
+  length: number | undefined,
+): void {
   const internals = res as unknown as ResponseInternals;
   res.statusCode = status;
   res.statusMessage = STATUS_CODES[status] ?? 'unknown';
@@ -132,5 +144,4 @@ export function writeHeadBlock(
   if (internals._hasBody) internals._contentLength = length ?? null;
   else if (length !== undefined) extra += `content-length: ${length}\r\n`;
   internals._storeHeader(statusLine(status) + block.lines + extra, null);
-  return true;
 }

@@ -8,7 +8,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Transform, type Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { bodyOf, carriesBody } from '../http/request-body.js';
-import { blockWritable, writeHeadBlock } from '../http/response-head.js';
+import { blockWritable, startWithBlock } from '../http/response-head.js';
 import { downstreamResponseBlock, downstreamResponseHeaders } from '../proxy/forwarded-headers.js';
 import { sendError } from '../request/error-renderer.js';
 import type { RequestContext } from '../request/request-context.js';
@@ -245,7 +245,8 @@ export class ProxyExchange implements Dispatcher.DispatchHandler {
     );
     if (down === undefined) return false;
     const own = cacheStatus === undefined ? lines : `${lines}cache-status: ${cacheStatus}\r\n`;
-    return writeHeadBlock(req, res, statusCode, down.block, own, down.length);
+    startWithBlock(res, statusCode, down.block, own, down.length);
+    return true;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
