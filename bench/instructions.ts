@@ -165,6 +165,9 @@ async function count(c: Contender, upstream: number): Promise<Counted> {
   );
   try {
     await waitForPort(port, c.name, proc);
+    // One request asked without blocking this process first: for cache hits its origin runs
+    // here, and h2load below holds this event loop (a miss would then never be answered).
+    await (await fetch(`http://127.0.0.1:${port}${path}`)).arrayBuffer();
     h2load(port, path, WARMUP, 4);
     control(proc.pid, '-i', 'on');
     h2load(port, path, 2000, CONNECTIONS);
