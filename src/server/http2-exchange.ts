@@ -13,7 +13,11 @@
  */
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { IncomingHttpHeaders as Http2Headers, ServerHttp2Stream } from 'node:http2';
+import {
+  sensitiveHeaders,
+  type IncomingHttpHeaders as Http2Headers,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { Socket } from 'node:net';
 import { SwitchyardError } from '../model/errors.js';
 import type { SendTimeouts } from '../net/send-timeout.js';
@@ -52,6 +56,20 @@ function ownFields(from: Readonly<Record<string, FieldValue | undefined>> | unde
     }
   }
   return own;
+}
+
+/**
+ * Fields sent as literals never indexed (RFC 7541 §6.2.3): the request id, new on every
+ * response. Indexed, each id would take a place in the connection's HPACK dynamic table and
+ * push out the fields that do repeat, and nghttp2's encoder spent about 3 µs a response on
+ * that churn (docs/performance.md, "HTTP/2 request ids never indexed").
+ */
+const NEVER_INDEXED: readonly string[] = Object.freeze(['x-request-id']);
+
+/** Mark `fields`' request id never indexed, unless it is frozen (then sent as it was). */
+function neverIndexed(fields: object): void {
+  if (!Object.isExtensible(fields)) return;
+  (fields as { [sensitiveHeaders]?: readonly string[] })[sensitiveHeaders] ??= NEVER_INDEXED;
 }
 
 /** `respond` options, one object each (read, never kept, by Node). */
@@ -296,6 +314,9 @@ export class Http2Response extends EventEmitter {
       !endStream && (head['content-length'] === undefined || head.trailer !== undefined);
     this.#waitsForTrailers = waits;
     const options = endStream ? ENDS : waits ? WAITS_FOR_TRAILERS : SENDS_BODY;
+    // Node reads the names from the fields object's `sensitiveHeaders` symbol. An object
+    // holding this request's id was made for this response; a frozen one is left as it is.
+    if (head['x-request-id'] !== undefined) neverIndexed(head);
     try {
       stream.respond(head, options);
     } catch (err) {
@@ -304,6 +325,7 @@ export class Http2Response extends EventEmitter {
       // Node's compatibility layer drops Connection) rather than failing the response.
       const kept = ownFields(undefined);
       for (const name in head) if (!CONNECTION_SPECIFIC.has(name)) kept[name] = head[name]!;
+      if (kept['x-request-id'] !== undefined) neverIndexed(kept);
       stream.respond(kept, options);
     }
     if (waits) stream.on('wantTrailers', onWantTrailers);

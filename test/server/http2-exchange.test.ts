@@ -10,6 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   connect as http2Connect,
   constants,
+  sensitiveHeaders,
   type ClientHttp2Session,
   type Http2SecureServer,
   type OutgoingHttpHeaders,
@@ -196,6 +197,35 @@ describe('HTTP/2 on the native stream API', () => {
     assert.equal(hop.headers['x-kept'], 'yes');
     assert.equal(hop.headers.connection, undefined);
     assert.equal(hop.body.toString(), 'ok');
+  });
+
+  it('sends the request id as a literal never indexed (RFC 7541 §6.2.3), the rest indexed', async () => {
+    handlers.set('/id-given', (_req, res) =>
+      res.writeHead(200, { 'content-type': 'text/plain', 'x-request-id': 'id-1' }).end('ok'),
+    );
+    handlers.set('/id-set', (_req, res) => {
+      res.setHeader('x-request-id', 'id-2');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('no');
+    });
+    const frozen = Object.freeze({ 'x-request-id': 'id-3', 'content-length': 2 });
+    handlers.set('/id-frozen', (_req, res) => res.writeHead(200, frozen).end('ok'));
+    handlers.set('/id-hop', (_req, res) =>
+      res.writeHead(200, { connection: 'close', 'x-request-id': 'id-4' }).end('ok'),
+    );
+    const never = (a: Answer) => (a.headers as { [sensitiveHeaders]?: string[] })[sensitiveHeaders];
+    for (const [path, id] of [
+      ['/id-given', 'id-1'],
+      ['/id-set', 'id-2'],
+      ['/id-hop', 'id-4'],
+    ] as const) {
+      const answer = await request({ ':path': path });
+      assert.equal(answer.headers['x-request-id'], id, path);
+      assert.deepEqual(never(answer), ['x-request-id'], path);
+    }
+    const kept = await request({ ':path': '/id-frozen' });
+    assert.equal(kept.headers['x-request-id'], 'id-3', 'a frozen object goes as it was');
+    assert.deepEqual(never(kept), []);
+    assert.deepEqual(Object.getOwnPropertySymbols(frozen), []);
   });
 
   it('answers HEAD, 204 and 304 with the head alone, whatever the handler writes', async () => {
