@@ -20,7 +20,7 @@ import {
 } from 'node:http2';
 import type { Socket } from 'node:net';
 import { SwitchyardError } from '../model/errors.js';
-import type { SendTimeouts } from '../net/send-timeout.js';
+import type { SendTimeouts, StreamWatch } from '../net/send-timeout.js';
 
 /** The request path's entry (RequestHandler.handle). */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -130,6 +130,7 @@ export class Http2Response extends EventEmitter {
   #ending = false;
   #forwardsDrain = false;
   readonly #sends: SendTimeouts | undefined;
+  readonly #watch: StreamWatch | undefined;
 
   /** `sends`: the send timeout that watches this response while its stream is open. */
   constructor(req: Http2Request, sends?: SendTimeouts) {
@@ -139,7 +140,7 @@ export class Http2Response extends EventEmitter {
     this.stream = stream;
     stream[RESPONSE] = this;
     this.#sends = sends;
-    sends?.watchStream(this);
+    this.#watch = sends?.watchStream(this);
     stream.on('close', onStreamClose);
     // Stream errors (a client's RST_STREAM) end in 'close'; without a listener they would throw.
     stream.on('error', ignore);
@@ -333,7 +334,7 @@ export class Http2Response extends EventEmitter {
 
   /** The stream closed: 'finish' if the whole response went out (not for a reset), 'close'. */
   streamClosed(finished: boolean): void {
-    this.#sends?.forgetStream(this);
+    if (this.#watch !== undefined) this.#sends!.forgetStream(this.#watch);
     if (finished) this.emit('finish');
     this.emit('close');
   }

@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect as http2Connect, type ClientHttp2Stream } from 'node:http2';
+import { connect as http2Connect, constants, type ClientHttp2Stream } from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -275,7 +275,11 @@ describe('SendTimeouts (real sockets, the clock given to each check)', () => {
       sends.check(t0 + 59_999);
       assert.equal(sending.destroyed, false);
       // The client takes some: the next check sees progress and starts counting again.
+      // (It has read once it emits data; the wait after lets the sender's writes complete,
+      // however busy the machine.)
+      const read = once(client, 'data');
       client.resume();
+      await read;
       await new Promise((r) => setTimeout(r, 30));
       client.pause();
       while (sending.write(CHUNK)); // and is sent more than it takes
@@ -328,6 +332,36 @@ describe('SendTimeouts (real sockets, the clock given to each check)', () => {
       }
     });
   }
+
+  it('cuts only the HTTP/2 responses still watched, however many came and went', () => {
+    const sends = new SendTimeouts(60_000);
+    // The check reads a response's waiting bytes and completed writes, and closes its stream.
+    const sender = () => {
+      const closed: number[] = [];
+      const stream = { writableLength: 10, destroyed: false, close: (c: number) => closed.push(c) };
+      return { bodyBytes: 10, stream, closed };
+    };
+    const senders = Array.from({ length: 5 }, sender);
+    const watches = senders.map((s) => sends.watchStream(s)!);
+    // Forgotten: the newest, one in the middle, the oldest; one of them twice.
+    for (const i of [4, 2, 0, 2]) sends.forgetStream(watches[i]!);
+    const t0 = Date.now();
+    sends.check(t0);
+    sends.check(t0 + 60_000);
+    assert.deepEqual(
+      senders.map((s) => s.closed.length),
+      [0, 1, 0, 1, 0],
+    );
+    assert.equal(senders[1]!.closed[0], constants.NGHTTP2_CANCEL);
+    // Many more come and go: the list keeps only those open.
+    for (let i = 0; i < 1000; i++) sends.forgetStream(sends.watchStream(sender())!);
+    const late = sender();
+    sends.watchStream(late);
+    sends.check(t0 + 60_000);
+    sends.check(t0 + 120_000);
+    assert.equal(late.closed.length, 1);
+    sends.close();
+  });
 
   it('watches nothing when the limit is 0', async () => {
     const sends = new SendTimeouts(0);
