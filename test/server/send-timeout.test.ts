@@ -257,11 +257,23 @@ describe('SendTimeouts (real sockets, the clock given to each check)', () => {
     };
   }
 
+  /**
+   * Write until bytes stay waiting in Node: the kernel buffers full, and Node's too. A paused
+   * client still reads up to its stream's high-water mark, which can drain one round of
+   * writes, so this writes again until something is still waiting 50 ms later.
+   */
+  async function fillUntilWaiting(socket: Socket): Promise<void> {
+    for (let round = 0; round < 100; round++) {
+      while (socket.write(CHUNK));
+      await new Promise((r) => setTimeout(r, 50));
+      if (socket.writableLength > 0) return;
+    }
+  }
+
   /** A server-side socket with bytes waiting: its client reads nothing. */
   async function waitingPair(): ReturnType<typeof connectedPair> {
     const pair = await connectedPair(false);
-    while (pair.sending.write(CHUNK)); // until the kernel buffers are full and Node's too
-    await new Promise((r) => setTimeout(r, 50));
+    await fillUntilWaiting(pair.sending);
     return pair;
   }
 
@@ -282,8 +294,7 @@ describe('SendTimeouts (real sockets, the clock given to each check)', () => {
       await read;
       await new Promise((r) => setTimeout(r, 30));
       client.pause();
-      while (sending.write(CHUNK)); // and is sent more than it takes
-      await new Promise((r) => setTimeout(r, 50));
+      await fillUntilWaiting(sending); // and is sent more than it takes
       assert.ok(sending.writableLength > 0, 'still waiting');
       sends.check(t0 + 60_000);
       assert.equal(sending.destroyed, false, 'progress: kept');
@@ -316,10 +327,18 @@ describe('SendTimeouts (real sockets, the clock given to each check)', () => {
         sends.watchSocket(sending);
         const t0 = Date.now();
         sends.check(t0);
-        // The client takes a little (far from the whole write, which stays incomplete).
+        // The client takes a little, 1 MiB (far from the whole write, which stays incomplete),
+        // however long that takes on a busy machine: a fixed 20 ms was sometimes too short for
+        // the TLS client to read anything past what it had buffered already.
+        let taken = 0;
+        const count = (chunk: Buffer) => (taken += chunk.length);
+        client.on('data', count);
         client.resume();
-        await new Promise((r) => setTimeout(r, 20));
+        for (let i = 0; i < 1000 && taken < 1024 * 1024; i++) {
+          await new Promise((r) => setTimeout(r, 5));
+        }
         client.pause();
+        client.off('data', count);
         await new Promise((r) => setTimeout(r, 100));
         assert.ok(sending.writableLength > 0, 'the write is not complete');
         sends.check(t0 + 60_000);
