@@ -321,9 +321,13 @@ export class RedisStore implements StateStore, RateExchange {
     this.#catchingUp ??= (async () => {
       try {
         const from = this.#delivered + 1;
+        // The revision first, then the stream: a commit (one script: revision and entry
+        // together) landing between the two reads then adds entries past `head`, never an
+        // entry missing below it. Read the other way round, such a commit looked like a
+        // stream that no longer reaches back, and cost a needless full resync.
+        const head = Number((await this.#cmd.get(`${this.#prefix}revision`)) ?? 0);
         const entries = await this.#cmd.xrange(`${this.#prefix}changes`, `${from}-0`, '+');
         const first = entries[0];
-        const head = Number((await this.#cmd.get(`${this.#prefix}revision`)) ?? 0);
         if (head < this.#delivered) {
           // The store was emptied or replaced: everything must be reloaded.
           this.#delivered = head;

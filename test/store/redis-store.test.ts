@@ -88,6 +88,40 @@ describe('redis store: reconnects', needsBinary('redis-server'), () => {
     }
   });
 
+  it('catches up without a full resync while changes keep landing', async () => {
+    // A catch-up reads the revision and the stream. A change committed between the two reads
+    // must not look like a stream that no longer reaches back (which forces a full reload).
+    const store = await RedisStore.connect({ url: redis.socket, prefix: 'race:' });
+    const events = feed(store);
+    const peer = await RedisStore.connect({ url: redis.socket, prefix: 'race:' });
+    const killer = new Redis({ path: redis.socket });
+    let writing = true;
+    let n = 0;
+    const writes = (async () => {
+      while (writing) {
+        await peer.commit([{ kind: 'project', key: `k${n++}`, value: { n } }]).catch(() => {});
+        await new Promise((r) => setImmediate(r)); // a failing commit must not starve the timers
+      }
+    })();
+    try {
+      for (let i = 0; i < 30; i++) {
+        // Every command connection dropped (each reconnects; the store then catches up).
+        await killer.call('CLIENT', 'KILL', 'TYPE', 'normal');
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      writing = false;
+      await writes;
+      await eventually(() => assert.equal(store.connected, true));
+      const resyncs = events.filter((e) => e.type === 'resync').length;
+      assert.equal(resyncs, 0, `${resyncs} full resyncs over 30 reconnects`);
+    } finally {
+      writing = false;
+      killer.disconnect();
+      await peer.close();
+      await store.close();
+    }
+  });
+
   it('asks for a full resync when the change stream no longer reaches back', async () => {
     const store = await RedisStore.connect({ url: redis.socket, prefix: 'trim:' });
     const events = feed(store);
