@@ -8,7 +8,13 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect as http2Connect, constants, type ClientHttp2Stream } from 'node:http2';
+import {
+  connect as http2Connect,
+  constants,
+  createServer as createHttp2Server,
+  type ClientHttp2Stream,
+  type ServerHttp2Stream,
+} from 'node:http2';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect, createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -352,34 +358,56 @@ describe('SendTimeouts (real sockets, the clock given to each check)', () => {
     });
   }
 
-  it('cuts only the HTTP/2 responses still watched, however many came and went', () => {
+  it('cuts only the HTTP/2 responses still watched, however many came and went', async () => {
+    // Five real streams, each with bytes its client's closed window holds back (rstCode 0:
+    // not reset).
+    const server = createHttp2Server();
+    const streams: ServerHttp2Stream[] = [];
+    server.on('stream', (stream) => {
+      stream.respond({ ':status': 200 });
+      stream.write(Buffer.alloc(1024, 'x'));
+      streams.push(stream);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as AddressInfo).port;
+    const session = http2Connect(`http://127.0.0.1:${port}`, {
+      settings: { initialWindowSize: 0 },
+    });
+    session.on('error', () => {});
     const sends = new SendTimeouts(60_000);
-    // The check reads a response's waiting bytes and completed writes, and closes its stream.
-    const sender = () => {
-      const closed: number[] = [];
-      const stream = { writableLength: 10, destroyed: false, close: (c: number) => closed.push(c) };
-      return { bodyBytes: 10, stream, closed };
-    };
-    const senders = Array.from({ length: 5 }, sender);
-    const watches = senders.map((s) => sends.watchStream(s)!);
-    // Forgotten: the newest, one in the middle, the oldest; one of them twice.
-    for (const i of [4, 2, 0, 2]) sends.forgetStream(watches[i]!);
-    const t0 = Date.now();
-    sends.check(t0);
-    sends.check(t0 + 60_000);
-    assert.deepEqual(
-      senders.map((s) => s.closed.length),
-      [0, 1, 0, 1, 0],
-    );
-    assert.equal(senders[1]!.closed[0], constants.NGHTTP2_CANCEL);
-    // Many more come and go: the list keeps only those open.
-    for (let i = 0; i < 1000; i++) sends.forgetStream(sends.watchStream(sender())!);
-    const late = sender();
-    sends.watchStream(late);
-    sends.check(t0 + 60_000);
-    sends.check(t0 + 120_000);
-    assert.equal(late.closed.length, 1);
-    sends.close();
+    try {
+      for (let i = 0; i < 5; i++) session.request({ ':path': '/' }).on('error', () => {});
+      while (streams.length < 5) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      assert.ok(
+        streams.every((s) => s.writableLength > 0),
+        'bytes held back',
+      );
+      const sender = (stream: ServerHttp2Stream) => ({ bodyBytes: 1024, stream });
+      const watches = streams.map((s) => sends.watchStream(sender(s))!);
+      // Forgotten: the newest, one in the middle, the oldest; one of them twice.
+      for (const i of [4, 2, 0, 2]) sends.forgetStream(watches[i]!);
+      const t0 = Date.now();
+      sends.check(t0);
+      sends.check(t0 + 60_000);
+      assert.deepEqual(
+        streams.map((s) => s.rstCode),
+        [0, constants.NGHTTP2_CANCEL, 0, constants.NGHTTP2_CANCEL, 0],
+      );
+      // Many more come and go: the list keeps only those open.
+      for (let i = 0; i < 1000; i++) sends.forgetStream(sends.watchStream(sender(streams[0]!))!);
+      sends.watchStream(sender(streams[4]!));
+      sends.check(t0 + 60_000);
+      sends.check(t0 + 120_000);
+      assert.equal(streams[4]!.rstCode, constants.NGHTTP2_CANCEL);
+      assert.equal(streams[0]!.rstCode, 0, 'forgotten: never cut');
+      assert.equal(streams[2]!.rstCode, 0, 'forgotten: never cut');
+    } finally {
+      sends.close();
+      session.destroy();
+      server.close();
+    }
   });
 
   it('watches nothing when the limit is 0', async () => {
